@@ -1,0 +1,76 @@
+# ebpm task runner. `make demo` and `make test` do all the set-up on a fresh Debian machine.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EBPM := $(BIN)/ebpm
+STAMP := $(VENV)/.installed
+APT_PACKAGES := fonts-noto-cjk chromium
+SEED ?= 20260401
+
+.PHONY: demo test test-fast setup apt build synth reports lab lint fmt bench clean help
+
+help:
+	@echo "make demo   — 環境構築・データ構築・標準レポートとレポート一覧の作成"
+	@echo "make test   — 環境構築とすべてのテスト（CI と同じ）"
+	@echo "make lab    — JupyterLab（127.0.0.1, トークン付き, 日本語）"
+
+# --- set-up -----------------------------------------------------------------
+apt:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then echo "apt: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; \
+	else echo "apt: root ではないため $(APT_PACKAGES) の導入を省略します（手動で導入してください）"; fi
+
+$(BIN)/python:
+	$(PY) -m pip install -q uv || true
+	$(PY) -m uv venv -q $(VENV) --python 3.11 || $(PY) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(PY) -m uv pip install -q --python $(BIN)/python -e ".[dev]" || $(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name ebpm --display-name "ebpm (Python 3)" >/dev/null
+	touch $(STAMP)
+
+setup: apt $(STAMP)
+
+# --- data and reports ---------------------------------------------------------
+synth: setup
+	@test -f data/raw/synthetic_morioka/SOURCE.yml || $(EBPM) synthesize --seed $(SEED)
+
+build: setup synth
+	$(EBPM) build
+
+reports: build
+	$(EBPM) run dx_kpi_dashboard
+	$(EBPM) run did_study
+	$(EBPM) reports
+
+demo: reports
+	@echo "レポート一覧: reports/index.html / データ定義書: data/curated/dictionary.html"
+
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.open_browser=False \
+	  --LabApp.default_url=/lab --notebook-dir=. \
+	  --ServerApp.token=$${JUPYTER_TOKEN:-$$($(BIN)/python -c 'import secrets;print(secrets.token_hex(24))')}
+
+# --- quality -------------------------------------------------------------------
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+lint: setup
+	$(BIN)/ruff check lib tests bench
+	$(BIN)/ruff format --check lib tests bench
+
+fmt: setup
+	$(BIN)/ruff format lib tests bench
+	$(BIN)/ruff check --fix lib tests bench
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf data/curated/*.duckdb data/curated/*.json data/curated/*.html reports/*

@@ -1,0 +1,49 @@
+"""ebpm — 盛岡市 EBPM（証拠に基づく政策立案）分析環境の公開API (heavy imports are lazy)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it; imported on first use so that `import ebpm` stays fast
+_LAZY: dict[str, str] = {
+    # data access (curated database, read-only)
+    "connect": "ebpm.data",
+    "load": "ebpm.data",
+    "sql": "ebpm.data",
+    "catalog": "ebpm.data",
+    # build
+    "build": "ebpm.build",
+    # evaluation methods
+    "describe": "ebpm.methods",
+    "regress": "ebpm.methods",
+    "did": "ebpm.methods",
+    "event_study": "ebpm.methods",
+    "its": "ebpm.methods",
+    "rdd": "ebpm.methods",
+    "synth": "ebpm.methods",
+    "power": "ebpm.methods",
+    # reports
+    "record": "ebpm.reports",
+    "show": "ebpm.reports",
+    "suppress": "ebpm.disclosure",
+    # synthetic city
+    "synthesize": "ebpm.synthesize",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ebpm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,72 @@
+"""Errors that carry a Japanese message a planner can act on (file, row, column or parameter)."""
+
+from __future__ import annotations
+
+
+class EbpmError(Exception):
+    """Base error. ``str(err)`` is the Japanese message shown to users."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        table: str | None = None,
+        parameter: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.row = row
+        self.column = column
+        self.table = table
+        self.parameter = parameter
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.table:
+            where.append(f"テーブル「{self.table}」")
+        if self.file:
+            where.append(f"ファイル「{self.file}」")
+        if self.row is not None:
+            where.append(f"{self.row}行目")
+        if self.column:
+            where.append(f"列「{self.column}」")
+        if self.parameter:
+            where.append(f"パラメータ「{self.parameter}」")
+        prefix = "・".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class IngestError(EbpmError):
+    """A raw file cannot be read as declared."""
+
+
+class BuildError(EbpmError):
+    """The curated build failed; the previous snapshot is untouched."""
+
+
+class CheckError(BuildError):
+    """A data check failed during the build."""
+
+
+class DataAccessError(EbpmError):
+    """The curated database cannot be opened or queried as asked."""
+
+
+class ParameterError(EbpmError):
+    """A template parameter is unknown, mistyped or out of range."""
+
+
+class EstimationError(EbpmError):
+    """An estimator cannot run on the data given."""
+
+
+class EstatError(EbpmError):
+    """The e-Stat API refused, failed or answered with something malformed."""
+
+
+class DisclosureError(EbpmError):
+    """A table would leave the environment with a cell the disclosure rules forbid."""

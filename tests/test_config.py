@@ -1,0 +1,25 @@
+"""Paths come from one place and follow EBPM_* overrides."""
+
+from pathlib import Path
+
+from ebpm import config
+
+
+def test_paths_default_to_project_root():
+    p = config.paths()
+    assert (p.root / "pyproject.toml").exists()
+    assert p.database == p.root / "data" / "curated" / "ebpm.duckdb"
+
+
+def test_env_override(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("EBPM_CURATED", str(tmp_path))
+    assert config.paths().database == tmp_path / "ebpm.duckdb"
+
+
+def test_import_is_lazy():
+    import subprocess
+    import sys
+
+    code = "import sys, ebpm; print('pandas' in sys.modules, 'statsmodels' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
