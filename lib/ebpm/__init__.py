@@ -27,7 +27,7 @@ _LAZY: dict[str, str] = {
     "power": "ebpm.methods",
     # reports
     "record": "ebpm.reports",
-    "show": "ebpm.reports",
+    "show": "ebpm.disclosure",
     "suppress": "ebpm.disclosure",
     # synthetic city
     "synthesize": "ebpm.synthesize",

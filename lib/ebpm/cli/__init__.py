@@ -16,6 +16,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+@app.callback()
+def _root() -> None:
+    """盛岡市 EBPM 分析環境のコマンド。"""
+
+
 @app.command("version")
 def version() -> None:
     """ebpm のバージョンを表示します。"""
@@ -25,9 +30,12 @@ def version() -> None:
 
 
 # Each area registers its commands on `app` in its own module (one owner per file).
-from ebpm.cli import data as _data  # noqa: E402,F401
-from ebpm.cli import city as _city  # noqa: E402,F401
-from ebpm.cli import report as _report  # noqa: E402,F401
+from ebpm.cli import data as _data  # noqa: E402,F401  build, catalog, query
+from ebpm.cli import estat as _estat  # noqa: E402,F401  estat search|fetch|parse
+from ebpm.cli import ingest as _ingest  # noqa: E402,F401  inspect
+from ebpm.cli import portal as _portal  # noqa: E402,F401  reports
+from ebpm.cli import report as _report  # noqa: E402,F401  templates, run, render
+from ebpm.cli import synth as _synth  # noqa: E402,F401  synthesize
 
 
 def main() -> None:

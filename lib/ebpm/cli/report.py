@@ -1,4 +1,4 @@
-"""CLI: templates, run, render, reports (papermill templates and the portal)."""
+"""CLI: templates, run, render (papermill templates)."""
 
 from __future__ import annotations
 

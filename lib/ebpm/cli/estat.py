@@ -1,4 +1,4 @@
-"""CLI: synthesize, estat (city data sources)."""
+"""CLI: estat search | fetch | parse (e-Stat API 3.0)."""
 
 from __future__ import annotations
 
