@@ -1,0 +1,296 @@
+"""Shared input checks, SE-type wording and Japanese number formatting for the estimators.
+
+Every estimator in :mod:`ebpm.methods` validates its inputs with these helpers so that a planner sees
+the same Japanese message for the same mistake, whatever the method.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any, get_args
+
+import numpy as np
+import pandas as pd
+
+from ebpm.errors import EstimationError, ParameterError
+
+# Few clusters: below WARN the SE is shaky, below STRONG it is unreliable (Cameron & Miller 2015, §VI).
+FEW_CLUSTERS_WARN = 30
+FEW_CLUSTERS_STRONG = 10
+Z95 = 1.959963984540054  # two-sided 95% normal quantile
+
+
+# --- options ---------------------------------------------------------------------------------------
+
+
+def check_option(value: Any, allowed: Any, parameter: str) -> str:
+    """Validate a string option against a ``Literal`` type (or a sequence of strings).
+
+    Parameters
+    ----------
+    value : Any
+        The value the user passed.
+    allowed : Literal type or sequence of str
+        The permitted values.
+    parameter : str
+        Parameter name, used in the Japanese error.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged when allowed.
+
+    Raises
+    ------
+    ParameterError
+        With a Japanese message listing the allowed values.
+    """
+    choices = tuple(get_args(allowed)) or tuple(allowed)
+    if value not in choices:
+        listed = "、".join(f"「{c}」" for c in choices)
+        raise ParameterError(
+            f"「{value}」は指定できません。{listed} のいずれかを指定してください。",
+            parameter=parameter,
+        )
+    return value
+
+
+# --- data and columns ------------------------------------------------------------------------------
+
+
+def require_frame(data: Any, parameter: str = "data") -> pd.DataFrame:
+    """Check that ``data`` is a non-empty pandas DataFrame."""
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(
+            f"データは pandas の DataFrame で渡してください（受け取った型: {type(data).__name__}）。",
+            parameter=parameter,
+        )
+    if len(data) == 0:
+        raise EstimationError("データが0行です。抽出条件を確かめてください。", parameter=parameter)
+    return data
+
+
+def require_columns(
+    data: pd.DataFrame, columns: Iterable[str | None], table: str | None = None
+) -> None:
+    """Raise a Japanese error naming every column that is missing from ``data``."""
+    wanted = [c for c in columns if c is not None]
+    missing = [c for c in wanted if c not in data.columns]
+    if missing:
+        have = "、".join(map(str, list(data.columns)[:15]))
+        more = " …" if len(data.columns) > 15 else ""
+        raise EstimationError(
+            f"列 {'、'.join(f'「{c}」' for c in missing)} がデータにありません（ある列: {have}{more}）。",
+            column=missing[0],
+            table=table,
+        )
+
+
+def require_numeric(data: pd.DataFrame, column: str, role: str = "結果変数") -> pd.Series:
+    """Return ``data[column]`` as float, or raise if it is not numeric (booleans count as 0/1).
+
+    Parameters
+    ----------
+    data : DataFrame
+    column : str
+    role : str
+        Japanese role of the column for the message (``"結果変数"``, ``"重み"`` …).
+    """
+    require_columns(data, [column])
+    series = data[column]
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype(float)
+    if not pd.api.types.is_numeric_dtype(series):
+        sample = series.dropna().astype(str).head(3).tolist()
+        raise EstimationError(
+            f"{role}は数値である必要がありますが、数値でない値があります（例: {sample}）。"
+            "数値に変換してから渡してください。",
+            column=column,
+        )
+    values = series.astype(float)
+    if np.isinf(values).any():
+        raise EstimationError(f"{role}に無限大の値があります。", column=column)
+    return values
+
+
+def require_binary(data: pd.DataFrame, column: str, role: str) -> pd.Series:
+    """Return a 0/1 float column, or raise if it holds values other than 0/1 (missing allowed)."""
+    values = require_numeric(data, column, role)
+    bad = values.dropna()
+    bad = bad[~bad.isin([0.0, 1.0])]
+    if len(bad):
+        raise EstimationError(
+            f"{role}は0か1で指定してください（0/1以外の値: {sorted(bad.unique().tolist())[:5]}）。",
+            column=column,
+        )
+    return values
+
+
+def drop_missing(data: pd.DataFrame, columns: Sequence[str], warnings: list[str]) -> pd.DataFrame:
+    """Drop rows with a missing value in ``columns``; note the count in ``warnings`` (Japanese)."""
+    cols = [c for c in dict.fromkeys(columns) if c is not None]
+    kept = data.dropna(subset=cols)
+    dropped = len(data) - len(kept)
+    if dropped:
+        warnings.append(f"欠測のある{dropped:,}行を除いて推定した（全{len(data):,}行中）。")
+    if len(kept) == 0:
+        raise EstimationError(f"列 {'、'.join(cols)} に欠測のない行がありません。")
+    return kept
+
+
+def is_synthetic(data: Any, synthetic: bool | None) -> bool:
+    """True if the caller says so or the frame carries ``attrs['synthetic']``."""
+    if synthetic is not None:
+        return bool(synthetic)
+    attrs = getattr(data, "attrs", None) or {}
+    return bool(attrs.get("synthetic", False))
+
+
+# --- clusters --------------------------------------------------------------------------------------
+
+
+def cluster_count_check(n_clusters: int, column: str) -> tuple[str | None, int]:
+    """Judge the number of clusters for cluster-robust SEs.
+
+    Returns
+    -------
+    (warning, severity) : (str or None, int)
+        A Japanese warning and how many grade steps it costs (0 when there are enough clusters,
+        1 below :data:`FEW_CLUSTERS_WARN`, 2 below :data:`FEW_CLUSTERS_STRONG`).
+    """
+    if n_clusters < 2:
+        raise EstimationError(
+            f"クラスターが{n_clusters}個しかなく、クラスター頑健標準誤差を計算できません。",
+            column=column,
+        )
+    if n_clusters < FEW_CLUSTERS_STRONG:
+        return (
+            f"クラスター（{column}）が{n_clusters}個しかなく、クラスター頑健標準誤差は信頼できない"
+            f"（{FEW_CLUSTERS_STRONG}個未満）。信頼区間は狭すぎる可能性が高い。",
+            2,
+        )
+    if n_clusters < FEW_CLUSTERS_WARN:
+        return (
+            f"クラスター（{column}）が{n_clusters}個と少なく（{FEW_CLUSTERS_WARN}個未満）、"
+            "標準誤差がやや過小になりうる。",
+            1,
+        )
+    return None, 0
+
+
+# --- SE wording ------------------------------------------------------------------------------------
+
+
+def se_type_ja(se: str, n_clusters: int | None = None) -> str:
+    """Japanese statement of an SE type: 通常 / 頑健（HC1）/ クラスター頑健（<col>、G=…）."""
+    if se == "classical":
+        return "通常"
+    if se.startswith("HC"):
+        return f"頑健（{se}）"
+    if se.startswith("cluster:"):
+        col = se.split(":", 1)[1]
+        g = f"、G={n_clusters:,}" if n_clusters is not None else ""
+        return f"クラスター頑健（{col}{g}）"
+    return se
+
+
+def parse_se(se: str, data: pd.DataFrame | None = None) -> tuple[str, str | None]:
+    """Validate an ``se`` option; return (kind, cluster column or None).
+
+    ``kind`` is one of ``classical``, ``HC0``–``HC3`` or ``cluster``.
+    """
+    if not isinstance(se, str):
+        raise ParameterError("se は文字列で指定してください。", parameter="se")
+    if se.startswith("cluster:"):
+        col = se.split(":", 1)[1].strip()
+        if not col:
+            raise ParameterError(
+                "「cluster:列名」の形でクラスターの列を指定してください。", parameter="se"
+            )
+        if data is not None:
+            require_columns(data, [col])
+        return "cluster", col
+    allowed = ("classical", "HC0", "HC1", "HC2", "HC3")
+    if se not in allowed:
+        raise ParameterError(
+            f"「{se}」は指定できません。classical、HC0、HC1、HC2、HC3、cluster:列名 のいずれかを指定してください。",
+            parameter="se",
+        )
+    return se, None
+
+
+# --- numbers in Japanese ---------------------------------------------------------------------------
+
+
+def fmt_num(value: float | None, digits: int = 3) -> str:
+    """Format a number for Japanese prose: significant digits, thousands separators, 万/億 for big ones.
+
+    >>> fmt_num(4.137)
+    '4.14'
+    >>> fmt_num(1794.3)
+    '1,794'
+    >>> fmt_num(285270)
+    '28.5万'
+    """
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    v = float(value)
+    a = abs(v)
+    if a >= 1e8:
+        return f"{v / 1e8:,.{digits}g}億"
+    if a >= 1e5:
+        return f"{v / 1e4:,.{digits}g}万"
+    if a >= 10 ** (digits - 1):
+        return f"{v:,.0f}"
+    if a == 0:
+        return "0"
+    decimals = max(digits - 1 - int(math.floor(math.log10(a))), 0)
+    text = f"{v:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def fmt_p(p: float | None) -> str:
+    """Format a p-value: p<0.001, p=0.012, p=0.41."""
+    if p is None or not math.isfinite(p):
+        return "p=—"
+    if p < 0.001:
+        return "p<0.001"
+    if p < 0.01:
+        return f"p={p:.3f}"
+    return f"p={p:.2f}"
+
+
+def effect_phrase(
+    estimate: float,
+    ci: tuple[float, float],
+    unit: str = "",
+    outcome: str = "",
+    *,
+    up: str = "増えた",
+    down: str = "減った",
+    about: bool = True,
+) -> str:
+    """Japanese headline for an effect in natural units, direction first, CI after.
+
+    >>> effect_phrase(-4.1, (-5.0, -3.2), "分", "待ち時間", up="長くなった", down="短くなった")
+    '待ち時間は平均で約4.1分短くなった（95%信頼区間 -5〜-3.2分）'
+    """
+    what = f"{outcome}は" if outcome else ""
+    word = up if estimate >= 0 else down
+    approx = "約" if about else ""
+    lo, hi = ci
+    return (
+        f"{what}平均で{approx}{fmt_num(abs(estimate))}{unit}{word}"
+        f"（95%信頼区間 {fmt_num(lo)}〜{fmt_num(hi)}{unit}）"
+    )
+
+
+def ci_sentence(ci: tuple[float, float]) -> str:
+    """Japanese sentence on whether the CI excludes zero (how sure we are, without a p headline)."""
+    lo, hi = ci
+    if lo > 0 or hi < 0:
+        return "95%信頼区間は0を含まず、効果がないとは考えにくい。"
+    return "95%信頼区間は0を含んでおり、効果がない可能性も否定できない。"
