@@ -97,6 +97,11 @@ class EstimationResult:
     _summary_builder: Any = field(default=None, repr=False)
 
     @property
+    def coefficients(self):
+        """Tidy coefficient frame (term, estimate, se, ci_low, ci_high, pvalue) when the method has one."""
+        return self.details.get("coefficients")
+
+    @property
     def grade_label(self) -> str:
         return f"{self.grade}（{GRADE_LABELS_JA[self.grade]}）"
 
