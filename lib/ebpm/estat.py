@@ -695,7 +695,8 @@ def _load(response_or_path: Any) -> dict[str, Any]:
         raise EstatError("ファイルが見つかりません。", file=str(path)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise EstatError(
-            f"e-Stat の応答 JSON として読めません（壊れているか途中で切れています: {err}）。",
+            f"e-Stat API の JSON 応答として読めません（壊れているか途中で切れているか、JSON 以外の"
+            f"ファイルです: {err}）。",
             file=str(path),
         ) from None
 
