@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import typer
 
@@ -44,8 +44,8 @@ def _print_frame(frame, title: str, limit: int = 50) -> None:
 
 @estat_app.command("search")
 def search(
-    word: str = typer.Argument(..., help="検索語（空白区切りで AND 検索）"),
-    limit: int = typer.Option(20, "--limit", min=1, help="表示する統計表の最大数"),
+    word: Annotated[str, typer.Argument(help="検索語（空白区切りで AND 検索）")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="表示する統計表の最大数")] = 20,
 ) -> None:
     """統計表を検索し、統計表ID・表題・統計名・調査年月を表示します。"""
     from ebpm import estat
@@ -67,14 +67,21 @@ def search(
 
 @estat_app.command("fetch")
 def fetch(
-    stats_data_id: str = typer.Argument(..., help="統計表ID（10桁、例: 0003433219）"),
-    cd_area: str | None = typer.Option(None, "--cd-area", help="地域コード（カンマ区切り可）"),
-    cd_time: str | None = typer.Option(None, "--cd-time", help="時間軸コード（カンマ区切り可）"),
-    cd_cat01: str | None = typer.Option(None, "--cd-cat01", help="分類事項01のコード"),
-    limit: int | None = typer.Option(
-        None, "--limit", min=1, help="取得する最大件数（指定すると先頭ページのみ取得）"
-    ),
-    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="タイムアウト秒数"),
+    stats_data_id: Annotated[str, typer.Argument(help="統計表ID（10桁、例: 0003433219）")],
+    cd_area: Annotated[
+        str | None, typer.Option("--cd-area", help="地域コード（カンマ区切り可）")
+    ] = None,
+    cd_time: Annotated[
+        str | None, typer.Option("--cd-time", help="時間軸コード（カンマ区切り可）")
+    ] = None,
+    cd_cat01: Annotated[str | None, typer.Option("--cd-cat01", help="分類事項01のコード")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="取得する最大件数（指定すると先頭ページのみ取得）"),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0.1, help="タイムアウト秒数")
+    ] = None,
 ) -> None:
     """統計データを取得して data/raw/estat/<統計表ID>/ に保存し、保存先と行数を表示します。"""
     from ebpm import estat
@@ -104,8 +111,12 @@ def fetch(
 
 @estat_app.command("parse")
 def parse(
-    file: Path = typer.Argument(..., help="保存済みの e-Stat API 応答（JSON）またはキャッシュフォルダ"),
-    format: str = typer.Option("table", "--format", "-f", help="出力形式: csv | json | table"),
+    file: Annotated[
+        Path, typer.Argument(help="保存済みの e-Stat API 応答（JSON）またはキャッシュフォルダ")
+    ],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="出力形式: csv | json | table")
+    ] = "table",
 ) -> None:
     """保存済みの応答をオフラインで表に変換して表示します（csv/json は標準出力へ、UTF-8）。"""
     from ebpm import estat
