@@ -1,0 +1,159 @@
+"""Kernel side of a report run: `record` named results, SVG charts, and the provenance sidecar."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+RECORD_ENV = "EBPM_RECORD_PATH"
+SPECIAL_NAMES = ("title", "answer", "headline", "grade", "grade_reasons")
+_state: dict[str, Any] = {"path": None, "tables": None, "altair": False, "hooks": False}
+
+
+def _record_path() -> Path | None:
+    path = _state["path"] or os.environ.get(RECORD_ENV)
+    return Path(path) if path else None
+
+
+def _append(line: dict[str, Any]) -> None:
+    path = _record_path()
+    if path is None:
+        return
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def _to_json(value: Any) -> tuple[Any, bool]:
+    """Return (JSON-safe value, whether it is an estimation result)."""
+    from ebpm.methods.result import _json_safe
+
+    if hasattr(value, "to_dict") and hasattr(value, "summary_ja") and hasattr(value, "grade"):
+        return value.to_dict(), True
+    return _json_safe(value), False
+
+
+def record(name: str, value: Any, *, headline: bool = False) -> None:
+    """Record a named result of a report (it goes to result.json and the evidence register).
+
+    Parameters
+    ----------
+    name : str
+        Result name. Special names: ``"title"`` (report title), ``"answer"`` (one or two
+        Japanese sentences), ``"grade"`` / ``"grade_reasons"`` (when no estimator gives them),
+        ``"headline"`` (a result object, or the name of a result recorded earlier).
+    value : object
+        A string, number, list, dict, DataFrame or an ``EstimationResult``.
+    headline : bool, default False
+        Make this result the headline (its grade and reasons go to the top of the report).
+
+    Notes
+    -----
+    Outside ``ebpm run`` (no run in progress and no ``EBPM_RECORD_PATH``) this does nothing, so
+    templates also run unchanged in JupyterLab.
+    """
+    if not isinstance(name, str) or not name:
+        from ebpm.errors import ParameterError
+
+        raise ParameterError("record の名前は空でない文字列にしてください。")
+    if name == "headline" and isinstance(value, str):
+        _append({"name": "headline", "ref": value})
+        return
+    payload, is_result = _to_json(value)
+    _append({"name": name, "value": payload, "result": is_result, "headline": headline})
+    _write_tables()
+
+
+def _write_tables() -> None:
+    """Append the curated tables this kernel has read (for the provenance block), when changed."""
+    mod = sys.modules.get("ebpm.data")
+    getter = getattr(mod, "accessed_tables", None) if mod else None
+    if getter is None:
+        return
+    try:
+        tables = sorted(set(getter()))
+    except Exception:  # provenance is best effort here; the runner reports missing sources
+        return
+    if tables != _state["tables"]:
+        _state["tables"] = tables
+        _append({"name": "_tables", "value": tables})
+
+
+def _svg_renderer(spec: dict, **_meta: Any) -> dict[str, str]:
+    import vl_convert as vlc
+
+    from ebpm import charts
+
+    charts._register_fonts()
+    return {"image/svg+xml": vlc.vegalite_to_svg(spec)}
+
+
+def _enable_altair() -> None:
+    if _state["altair"] or "altair" not in sys.modules:
+        return
+    import altair as alt
+
+    from ebpm import charts
+
+    charts.enable_theme()
+    alt.renderers.register("ebpm_svg", _svg_renderer)
+    alt.renderers.enable("ebpm_svg")
+    _state["altair"] = True
+
+
+def _pre_cell(*_args: Any) -> None:
+    _enable_altair()
+
+
+def _post_cell(*_args: Any) -> None:
+    _enable_altair()
+    _write_tables()
+
+
+def begin_run(record_path: str | os.PathLike[str]) -> None:
+    """Start a report run in this kernel: results go to ``record_path``; charts render as SVG."""
+    _state["path"] = str(record_path)
+    _state["tables"] = None
+    _forget_data_module()
+    Path(record_path).write_text("", encoding="utf-8")
+    _enable_altair()
+    ip = _ipython()
+    if ip is not None and not _state["hooks"]:
+        ip.events.register("pre_run_cell", _pre_cell)
+        ip.events.register("post_run_cell", _post_cell)
+        _state["hooks"] = True
+
+
+def _forget_data_module() -> None:
+    """Drop ebpm.data so that a reused kernel starts the run with no tables read yet."""
+    sys.modules.pop("ebpm.data", None)
+    pkg = sys.modules.get("ebpm")
+    if pkg is not None:
+        for public, module in getattr(pkg, "_LAZY", {}).items():
+            if module == "ebpm.data":
+                pkg.__dict__.pop(public, None)
+
+
+def end_run() -> None:
+    """Finish the run: flush provenance and stop recording."""
+    _write_tables()
+    _state["path"] = None
+
+
+def _ipython():
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    return get_ipython()
+
+
+def figure(chart: Any) -> None:
+    """Display an Altair chart as inline SVG (offline; never the CDN-based JavaScript bundle)."""
+    from IPython.display import SVG, display
+
+    from ebpm import charts
+
+    display(SVG(charts.to_svg(chart)))

@@ -1,0 +1,212 @@
+"""Report rendering: executed notebook → offline Japanese HTML (own Jinja template) → A4 PDF (Chromium)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as html_lib
+import queue
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+HIDDEN_TAGS = {"remove-cell", "remove-output", "remove_cell", "parameters", "injected-parameters"}
+_EXTERNAL = re.compile(r"""(\s(?:src|href|xlink:href)\s*=\s*["']?)(?:https?:)?//[^"'\s>]*""", re.I)
+_REMOVE_ELEMENTS = re.compile(
+    r"<(script|link|iframe|object|embed)\b[^>]*>(?:.*?</\1>)?", re.I | re.S
+)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def offline_html(fragment: str) -> str:
+    """Remove scripts, frames and any reference to another host from an HTML/SVG fragment."""
+    fragment = _REMOVE_ELEMENTS.sub("", fragment)
+    return _EXTERNAL.sub(r"\1#", fragment)
+
+
+@lru_cache(maxsize=1)
+def _markdown():
+    import mistune
+
+    return mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
+
+
+def markdown_html(text: str) -> str:
+    return offline_html(_markdown()(text))
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _output_block(out: dict[str, Any]) -> dict[str, str] | None:
+    kind = out.get("output_type")
+    if kind == "stream":
+        if out.get("name") != "stdout":
+            return None  # warnings and logs are for the analyst, not the report
+        return {"kind": "pre", "html": html_lib.escape(_text(out.get("text", "")))}
+    if kind == "error":
+        return None  # shown once, at the top, as the failure notice
+    data = out.get("data", {})
+    if "image/svg+xml" in data:
+        svg = _text(data["image/svg+xml"])
+        svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
+        return {"kind": "figure", "html": offline_html(svg)}
+    if "image/png" in data:
+        b64 = re.sub(r"[^A-Za-z0-9+/=]", "", _text(data["image/png"]))
+        return {"kind": "figure", "html": f'<img alt="図" src="data:image/png;base64,{b64}">'}
+    if "text/html" in data:
+        return {"kind": "html", "html": offline_html(_text(data["text/html"]))}
+    if "text/markdown" in data:
+        return {"kind": "markdown", "html": markdown_html(_text(data["text/markdown"]))}
+    if "text/plain" in data:
+        return {"kind": "pre", "html": html_lib.escape(_text(data["text/plain"]))}
+    return None
+
+
+def notebook_blocks(nb) -> list[dict[str, str]]:
+    """The visible content of an executed notebook: markdown and outputs, never code."""
+    blocks: list[dict[str, str]] = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & HIDDEN_TAGS:
+            continue
+        if cell.get("cell_type") == "markdown":
+            blocks.append(
+                {"kind": "markdown", "html": markdown_html(_text(cell.get("source", "")))}
+            )
+        elif cell.get("cell_type") == "code":
+            for out in cell.get("outputs", []):
+                block = _output_block(out)
+                if block is not None:
+                    blocks.append(block)
+    return blocks
+
+
+def format_value(value: Any) -> str:
+    """A parameter value as a manager reads it."""
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, dt.date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    if isinstance(value, (list, tuple)):
+        return "、".join(format_value(v) for v in value) if value else "（なし）"
+    if value is None or value == "":
+        return "（指定なし）"
+    return str(value)
+
+
+@lru_cache(maxsize=1)
+def _env():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(context: dict[str, Any]) -> str:
+    """Render ``report.html`` with ``context`` (see :func:`ebpm.report.runner` for the keys)."""
+    css = (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
+    return _env().get_template("report.html").render(css=css, **context)
+
+
+class PdfPrinter:
+    """One headless Chromium, started in its own thread, that prints HTML files to A4 PDFs.
+
+    The browser starts in the background as soon as the printer is created, so that it is ready
+    when the first report is; any request other than ``file:`` or ``data:`` is blocked.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="ebpm-pdf", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+
+            pw = sync_playwright().start()
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except BaseException as exc:  # reported to the caller of print_pdf
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    break
+                html_path, pdf_path, done = job
+                try:
+                    self._print(browser, html_path, pdf_path)
+                    done.put(None)
+                except BaseException as exc:
+                    done.put(exc)
+        finally:
+            browser.close()
+            pw.stop()
+
+    @staticmethod
+    def _print(browser, html_path: Path, pdf_path: Path) -> None:
+        context = browser.new_context(offline=True)
+        try:
+            page = context.new_page()
+            page.route("**/*", _only_local)
+            page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+            page.evaluate("document.fonts.ready.then(() => true)")
+            page.pdf(
+                path=str(pdf_path),
+                format="A4",
+                print_background=True,
+                prefer_css_page_size=True,
+            )
+        finally:
+            context.close()
+
+    def print_pdf(self, html_path: str | Path, pdf_path: str | Path) -> None:
+        """Print ``html_path`` to ``pdf_path`` (A4); raises if Chromium could not start or print."""
+        self._ready.wait()
+        if self._error is not None:
+            raise RuntimeError(f"Chromium を起動できません: {self._error}") from None
+        done: queue.Queue = queue.Queue()
+        self._jobs.put((Path(html_path), Path(pdf_path), done))
+        exc = done.get()
+        if exc is not None:
+            raise exc
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(timeout=30)
+
+    def __enter__(self) -> PdfPrinter:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _only_local(route) -> None:
+    url = route.request.url
+    if url.startswith(("file:", "data:")):
+        route.continue_()
+    else:
+        route.abort()

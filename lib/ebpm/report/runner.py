@@ -1,0 +1,590 @@
+"""Running one report: a warm kernel, papermill execution, scrubbing, HTML/PDF, result.json."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import os
+import secrets as _random
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ebpm.config import paths
+from ebpm.errors import ParameterError
+from ebpm.report.params import TemplateSchema, injection_source, load_schema, parameters_cell_index
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+KERNEL_NAME = "python3"
+EXECUTION_TIMEOUT_S = 1800
+SETUP_TIMEOUT_S = 120
+
+
+def template_path(name: str) -> Path:
+    """Resolve a template name (or a path to a notebook) to its ``.ipynb``."""
+    candidate = Path(name)
+    if candidate.suffix == ".ipynb" and candidate.exists():
+        return candidate.resolve()
+    path = paths().templates / f"{name}.ipynb"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in paths().templates.glob("*.ipynb"))) or "（なし）"
+        raise ParameterError(f"分析テンプレート「{name}」はありません。使えるテンプレート: {known}")
+    return path
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """``20261126-141500-ab12``: time of the run (JST) plus a short random suffix."""
+    now = now or dt.datetime.now(JST)
+    return now.strftime("%Y%m%d-%H%M%S-") + _random.token_hex(2)
+
+
+def warmup_source(nb) -> str:
+    """Code that imports what the template imports, so a pre-started kernel pays that cost early."""
+    lines = ["import ebpm.report.kernel"]
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for stmt in tree.body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                lines.append(ast.unparse(stmt))
+    body = "\n".join(
+        f"try:\n    {line}\nexcept Exception:\n    pass" for line in dict.fromkeys(lines)
+    )
+    return body + "\ndel ebpm\n" if "import ebpm" in body else body
+
+
+class Kernel:
+    """A started (possibly still booting) Jupyter kernel with its client."""
+
+    def __init__(self, *, cwd: Path, warmup: str = "") -> None:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        t0 = time.perf_counter()
+        self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        # history in memory only: parameter values (secrets too) never reach IPython's sqlite file
+        env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        run_sync(self.km.start_kernel)(
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            cwd=str(cwd),
+            env=env,
+            stdout=subprocess.DEVNULL,  # kernel logs could carry parameter values
+            stderr=subprocess.DEVNULL,
+        )
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        if warmup:
+            self.kc.execute(warmup, silent=True, store_history=False, allow_stdin=False)
+        self.started_s = time.perf_counter() - t0
+        self.runs = 0
+        self.ready = False
+
+    async def _ready_and_run(self, code: str) -> dict[str, Any]:
+        if not self.ready:
+            await self.kc.wait_for_ready(timeout=SETUP_TIMEOUT_S)
+            self.ready = True
+        reply = await self.kc.execute_interactive(
+            code,
+            store_history=False,
+            allow_stdin=False,
+            timeout=SETUP_TIMEOUT_S,
+            output_hook=_ignore,
+        )
+        return reply["content"]
+
+    def run_code(self, code: str) -> dict[str, Any]:
+        """Run ``code`` outside the notebook (nothing of it is recorded in the notebook)."""
+        from jupyter_core.utils import run_sync
+
+        return run_sync(self._ready_and_run)(code)
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        return bool(run_sync(self.km.is_alive)())
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            self.kc.stop_channels()
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # already gone
+            pass
+
+
+def _ignore(_msg: Any) -> None:
+    return None
+
+
+class KernelPool:
+    """Kernels for one worker: one reused kernel (reset between runs) or a fresh pre-started one each time.
+
+    Parameters
+    ----------
+    reuse : bool
+        Reuse the kernel between runs of a batch (namespace reset; a failed run gets a new kernel).
+        Otherwise each run gets a fresh kernel and the next one is started while this one works.
+    """
+
+    def __init__(self, *, reuse: bool = True, cwd: Path | None = None) -> None:
+        self.reuse = reuse
+        self.cwd = cwd or paths().root
+        self._spare: Kernel | None = None
+        self._warmup = ""
+
+    def prestart(self, warmup: str) -> None:
+        self._warmup = warmup
+        if self._spare is None:
+            self._spare = Kernel(cwd=self.cwd, warmup=warmup)
+
+    def acquire(self, warmup: str) -> Kernel:
+        self._warmup = warmup
+        kernel = self._spare or Kernel(cwd=self.cwd, warmup=warmup)
+        self._spare = None
+        return kernel
+
+    def release(self, kernel: Kernel, *, ok: bool, more: bool = True) -> None:
+        kernel.runs += 1
+        if self.reuse and ok and more and kernel.alive():
+            reply = kernel.run_code(RESET_SOURCE)
+            if reply.get("status") == "ok":
+                self._spare = kernel
+                return
+        kernel.shutdown()
+        if more and not self.reuse:
+            self._spare = Kernel(cwd=self.cwd, warmup=self._warmup)
+
+    def close(self) -> None:
+        if self._spare is not None:
+            self._spare.shutdown()
+            self._spare = None
+
+
+RESET_SOURCE = (
+    "import ebpm.report.kernel as _ebpm_kernel\n"
+    "_ebpm_kernel.end_run()\n"
+    "get_ipython().run_line_magic('reset', '-f')\n"
+    "import gc; gc.collect()\n"
+)
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced (also what batch workers send back)."""
+
+    template: str
+    run_id: str
+    out_dir: str
+    status: str
+    error: dict[str, str] | None = None
+    duration_s: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare_notebook(schema: TemplateSchema, values: dict[str, Any]):
+    """Template notebook with the injected-parameters cell after the ``parameters`` cell."""
+    import nbformat
+
+    nb = nbformat.read(schema.notebook, as_version=4)
+    idx = parameters_cell_index(nb)
+    cell = nbformat.v4.new_code_cell(injection_source(values, schema.secret_names))
+    cell.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(idx + 1, cell)
+    nb.metadata["papermill"] = {"input_path": str(schema.notebook), "parameters": {}}
+    nb.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+def _step_of(nb, index: int) -> str:
+    """The markdown heading above cell ``index`` or 「セルN」 (N counts template cells)."""
+    for j in range(index, -1, -1):
+        cell = nb.cells[j]
+        if cell.get("cell_type") == "markdown":
+            for line in cell.source.splitlines():
+                if line.lstrip().startswith("#"):
+                    return line.lstrip("# ").strip()
+    injected = sum(
+        1
+        for c in nb.cells[:index]
+        if "injected-parameters" in c.get("metadata", {}).get("tags", [])
+    )
+    return f"セル{index + 1 - injected}"
+
+
+def find_failure(nb) -> dict[str, str] | None:
+    """``{"step", "message"}`` of the first failed cell, or None."""
+    for i, cell in enumerate(nb.cells):
+        pm = cell.get("metadata", {}).get("papermill", {})
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors or pm.get("exception"):
+            if errors:
+                err = errors[0]
+                message = f"{err.get('ename', 'エラー')}: {err.get('evalue', '')}".strip(": ")
+            else:
+                message = "原因不明のエラーで停止しました。"
+            return {"step": _step_of(nb, i), "message": message}
+    return None
+
+
+def _running_step(nb) -> str:
+    for i, cell in enumerate(nb.cells):
+        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
+            return _step_of(nb, i)
+    return "実行"
+
+
+def execute(nb, kernel: Kernel, *, timeout: int = EXECUTION_TIMEOUT_S) -> tuple[Any, dict | None]:
+    """Execute ``nb`` on ``kernel`` with papermill's client; return (notebook, error or None)."""
+    import logging
+
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NotebookExecutionManager
+
+    nb_man = NotebookExecutionManager(nb, output_path=None, progress_bar=False, log_output=False)
+    nb_man.notebook_start()
+    client = PapermillNotebookClient(
+        nb_man,
+        km=kernel.km,
+        kernel_name=KERNEL_NAME,
+        timeout=timeout,
+        startup_timeout=SETUP_TIMEOUT_S,
+        log=logging.getLogger("ebpm.report"),
+        log_output=False,
+    )
+    client.kc = kernel.kc
+    error = None
+    try:
+        client.execute()
+    except CellTimeoutError:
+        error = {
+            "step": _running_step(nb_man.nb),
+            "message": f"{timeout}秒を超えたため打ち切りました。",
+        }
+    except DeadKernelError:
+        error = {
+            "step": _running_step(nb_man.nb),
+            "message": "カーネルが停止しました（メモリ不足の可能性）。",
+        }
+    finally:
+        nb_man.cleanup_pbar()
+        nb_man.notebook_complete()
+    return nb_man.nb, error or find_failure(nb_man.nb)
+
+
+def read_records(path: Path) -> dict[str, Any]:
+    """Fold the ``ebpm.record`` sidecar (JSON lines) into title, answer, results, headline, tables."""
+    rec: dict[str, Any] = {"results": {}, "tables": [], "headline": None}
+    if not path.exists():
+        return rec
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        name = item["name"]
+        if name == "_tables":
+            rec["tables"] = item["value"]
+        elif name == "headline" and "ref" in item:
+            rec["headline"] = item["ref"]
+        elif name in ("title", "answer", "grade", "grade_reasons"):
+            rec[name] = item["value"]
+        else:
+            rec["results"][name] = item["value"]
+            if item.get("headline") or name == "headline":
+                rec["headline"] = name
+    return rec
+
+
+class ReportJob:
+    """Everything about one run that does not need the kernel (so it can be validated first)."""
+
+    def __init__(self, schema: TemplateSchema, values: dict[str, Any], out_dir: Path, run_id: str):
+        self.schema = schema
+        self.values = values
+        self.out_dir = out_dir
+        self.run_id = run_id
+
+
+def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> RunOutcome:
+    """Execute, scrub, check, render and record one report on an already started kernel."""
+    from ebpm.report import render, scrub
+    from ebpm.report.provenance import build_info, code_version, sources, vintage
+
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {"kernel_start": kernel.started_s if kernel.runs == 0 else 0.0}
+    schema, values = job.schema, job.values
+    out = job.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    created = dt.datetime.now(JST)
+    warnings: list[str] = []
+
+    with tempfile.TemporaryDirectory(prefix="ebpm-run-") as tmp:
+        record_path = Path(tmp) / "record.jsonl"
+        t = time.perf_counter()
+        setup = kernel.run_code(
+            f"import ebpm.report.kernel as _ebpm_kernel\n_ebpm_kernel.begin_run({str(record_path)!r})\n"
+            "del _ebpm_kernel\n"
+        )
+        timings["kernel_ready"] = time.perf_counter() - t
+        if setup.get("status") != "ok":
+            raise RuntimeError(
+                f"カーネルの準備に失敗しました: {setup.get('ename')}: {setup.get('evalue')}"
+            )
+        t = time.perf_counter()
+        nb, error = execute(prepare_notebook(schema, values), kernel)
+        if error is None or kernel.alive():
+            try:
+                kernel.run_code("import ebpm.report.kernel as _k\n_k.end_run()\ndel _k\n")
+            except Exception:
+                pass
+        timings["execute"] = time.perf_counter() - t
+        rec = read_records(record_path)
+
+    t = time.perf_counter()
+    secret_names = schema.secret_names
+    nb = scrub.scrub_notebook(nb, values, secret_names)
+    secrets = scrub.secret_strings(values, secret_names)
+    if error:
+        error = {k: scrub.strip_ansi(scrub.mask_text(v, secrets)) for k, v in error.items()}
+    problems = _disclosure_problems(nb)
+    withheld = False
+    if problems:
+        withheld = True
+        error = error or {
+            "step": "秘匿処理の確認",
+            "message": "秘匿処理の規則に反する出力があるため、結果を表示しません: "
+            + "；".join(scrub.mask_text(str(p), secrets) for p in problems[:5]),
+        }
+        for cell in nb.cells:
+            if cell.get("cell_type") == "code":
+                cell["outputs"] = []
+        rec["results"] = {}
+        rec.pop("answer", None)
+
+    manifest = None
+    from ebpm.report.provenance import read_manifest
+
+    manifest = read_manifest()
+    srcs = sources(rec.get("tables") or [], manifest)
+    results = rec["results"]
+    headline = rec.get("headline")
+    head = results.get(headline) if headline else None
+    grade = rec.get("grade") or (head.get("grade") if isinstance(head, dict) else None)
+    reasons = (
+        rec.get("grade_reasons") or (head.get("reasons") if isinstance(head, dict) else None) or []
+    )
+    synthetic = any(s["synthetic"] for s in srcs) or any(
+        isinstance(r, dict) and r.get("synthetic") for r in results.values()
+    )
+    status = "failed" if error else "ok"
+    title = str(rec.get("title") or schema.title_ja)
+    answer = rec.get("answer")
+    if answer is None and isinstance(head, dict):
+        answer = head.get("summary_ja")
+    duration = time.perf_counter() - t_start
+    public_params = {k: v for k, v in values.items() if k not in secret_names}
+
+    from ebpm.methods.result import GRADE_LABELS_JA, _json_safe
+
+    context = {
+        "ebpm_version": _version(),
+        "template": schema.name,
+        "template_title": schema.title_ja,
+        "title": title,
+        "answer": answer,
+        "grade": grade,
+        "grade_label": GRADE_LABELS_JA.get(str(grade), ""),
+        "grade_reasons": reasons,
+        "failed": status == "failed",
+        "error": error,
+        "parameters": [
+            {"label": schema.params[k].label, "value": render.format_value(v)}
+            for k, v in public_params.items()
+        ],
+        "hidden_count": len(secret_names),
+        "blocks": [] if withheld else render.notebook_blocks(nb),
+        "synthetic": synthetic,
+        "synthetic_tables": sorted({s["title"] for s in srcs if s["synthetic"]}) or ["一部の表"],
+        "build": build_info(manifest),
+        "vintage": vintage(srcs),
+        "code_version": code_version(),
+        "created_at": created.strftime("%Y年%m月%d日 %H:%M（日本時間）"),
+        "duration_s": duration,
+        "run_id": job.run_id,
+        "sources": srcs,
+    }
+    html_text = scrub.mask_text(render.render_html(context), secrets)
+    html_path = out / "index.html"
+    html_path.write_text(html_text, encoding="utf-8")
+    import nbformat
+
+    nbformat.write(nb, out / "notebook.ipynb")
+    timings["html"] = time.perf_counter() - t
+
+    files = {"html": "index.html", "notebook": "notebook.ipynb", "pdf": None}
+    if pdf and printer is not None:
+        t = time.perf_counter()
+        try:
+            printer.print_pdf(html_path, out / "report.pdf")
+            files["pdf"] = "report.pdf"
+        except Exception as exc:
+            warnings.append(scrub.mask_text(f"PDF を作成できませんでした: {exc}", secrets))
+        timings["pdf"] = time.perf_counter() - t
+
+    duration = time.perf_counter() - t_start
+    result = {
+        "template": schema.name,
+        "title": title,
+        "run_id": job.run_id,
+        "created_at": created.isoformat(timespec="seconds"),
+        "status": status,
+        "answer": answer,
+        "grade": grade,
+        "grade_reasons": reasons,
+        "parameters": _json_safe(public_params),
+        "results": results,
+        "headline": headline,
+        "build": build_info(manifest),
+        "vintage": vintage(srcs),
+        "sources": [
+            {
+                k: s[k]
+                for k in (
+                    "table",
+                    "title",
+                    "publisher",
+                    "licence",
+                    "licence_url",
+                    "attribution",
+                    "vintage",
+                    "synthetic",
+                )
+            }
+            for s in srcs
+        ],
+        "synthetic": synthetic,
+        "code_version": code_version(),
+        "duration_s": round(duration, 3),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "error": error,
+        "files": files,
+    }
+    text = json.dumps(_json_safe(result), ensure_ascii=False, indent=2)
+    result_path = out / "result.json"
+    result_path.write_text(scrub.mask_text(text, secrets), encoding="utf-8")
+    warnings.extend(_register(result_path))
+    return RunOutcome(
+        template=schema.name,
+        run_id=job.run_id,
+        out_dir=str(out),
+        status=status,
+        error=error,
+        duration_s=duration,
+        timings=timings,
+        warnings=warnings,
+        parameters=_json_safe(public_params),
+    )
+
+
+def _version() -> str:
+    from ebpm import __version__
+
+    return __version__
+
+
+def _disclosure_problems(nb) -> list[Any]:
+    try:
+        from ebpm.disclosure import check_outputs
+    except ImportError:
+        return []
+    try:
+        return list(check_outputs(nb) or [])
+    except NotImplementedError:
+        return []
+
+
+def _register(result_path: Path) -> list[str]:
+    """Add the run to the evidence register; return Japanese warnings (never fail the report)."""
+    try:
+        from ebpm.register import add_run
+    except ImportError:
+        return []
+    try:
+        add_run(result_path)
+    except NotImplementedError:
+        return []
+    except Exception as exc:
+        return [f"エビデンス台帳に登録できませんでした: {type(exc).__name__}: {exc}"]
+    return []
+
+
+def default_out_dir(template: str, run_id: str) -> Path:
+    return paths().reports / template / run_id
+
+
+def make_job(template: str, given: dict[str, Any], out: str | Path | None = None) -> ReportJob:
+    """Validate parameters (before any kernel starts) and fix the run id and output folder."""
+    from ebpm.report.params import validate
+
+    schema = load_schema(template_path(template))
+    values = validate(schema, given)
+    run_id = new_run_id()
+    out_dir = Path(out) if out else default_out_dir(schema.name, run_id)
+    return ReportJob(schema, values, out_dir, run_id)
+
+
+def run(
+    template: str,
+    params: dict[str, Any] | None = None,
+    *,
+    out: str | Path | None = None,
+    pdf: bool = True,
+) -> RunOutcome:
+    """Render one report: validate, start the kernel and Chromium at once, execute, render.
+
+    Parameters
+    ----------
+    template : str
+        Template name (``notebooks/templates/<name>.ipynb``) or a notebook path.
+    params : dict, optional
+        Parameter values (strings are coerced by the schema's types).
+    out : path, optional
+        Output folder (default ``reports/<template>/<run-id>/``).
+    pdf : bool, default True
+        Also print ``report.pdf`` (A4) with headless Chromium.
+
+    Returns
+    -------
+    RunOutcome
+    """
+    import nbformat
+
+    job = make_job(template, params or {}, out)
+    warm = warmup_source(nbformat.read(job.schema.notebook, as_version=4))
+    kernel = Kernel(cwd=paths().root, warmup=warm)  # boots while Chromium and papermill load
+    printer = None
+    if pdf:
+        from ebpm.report.render import PdfPrinter
+
+        printer = PdfPrinter()
+    try:
+        return run_job(job, kernel, printer, pdf=pdf)
+    finally:
+        kernel.shutdown()
+        if printer is not None:
+            printer.close()
