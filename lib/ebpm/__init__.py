@@ -21,12 +21,13 @@ _LAZY: dict[str, str] = {
     "regress": "ebpm.methods",
     "did": "ebpm.methods",
     "event_study": "ebpm.methods",
-    "its": "ebpm.methods",
-    "rdd": "ebpm.methods",
-    "synth": "ebpm.methods",
+    "its": "ebpm.methods.its",  # the module, not the package: submodule import shadows the name
+    "rdd": "ebpm.methods.rdd",
+    "synth": "ebpm.methods.synth",
     "power": "ebpm.methods",
     # reports
-    "record": "ebpm.reports",
+    "record": "ebpm.report",
+    "figure": "ebpm.report",
     "show": "ebpm.disclosure",
     "suppress": "ebpm.disclosure",
     # synthetic city
