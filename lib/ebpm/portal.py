@@ -2,9 +2,272 @@
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from ebpm.config import paths
+from ebpm.methods.result import GRADE_LABELS_JA
+from ebpm.register import JST
+
+GRADES = ("A", "B", "C", "D")
+# colours pass WCAG AA with white text; the letter and the word are always shown as well
+GRADE_COLOURS = {"A": "#1b6e3a", "B": "#1f5a96", "C": "#9a4a00", "D": "#555555"}
+
+
+@dataclass
+class ReportEntry:
+    """One report as listed in the portal (built from its result.json)."""
+
+    template: str
+    run_id: str
+    title: str
+    answer: str = ""
+    grade: str | None = None
+    grade_reasons: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+    vintage: str = ""
+    synthetic: bool = False
+    status: str = "ok"
+    error_step: str = ""
+    error_message: str = ""
+    html_link: str | None = None
+    pdf_link: str | None = None
+    headline: str = ""
+    estimate_text: str = ""
+    build_id: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status != "ok"
+
+    @property
+    def grade_label(self) -> str:
+        return GRADE_LABELS_JA.get(self.grade or "", "")
+
+    @property
+    def date_iso(self) -> str:
+        return self.created_at.isoformat() if self.created_at else ""
+
+    @property
+    def date_ja(self) -> str:
+        if not self.created_at:
+            return "—"
+        c = self.created_at
+        return f"{c.year}年{c.month}月{c.day}日 {c.hour:02d}:{c.minute:02d}"
+
+    @property
+    def search_text(self) -> str:
+        parts = [
+            self.title,
+            self.answer,
+            self.template,
+            self.run_id,
+            self.vintage,
+            self.error_message,
+        ]
+        parts += [
+            self.grade or "",
+            self.grade_label,
+            "模擬データ" if self.synthetic else "実データ",
+        ]
+        parts += ["失敗" if self.failed else "成功", *self.grade_reasons]
+        return " ".join(p for p in parts if p)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(JST).replace(tzinfo=None)
+    return moment
+
+
+def _format_number(value: float) -> str:
+    if abs(value) >= 1000 or float(value).is_integer():
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return f"{value:,.3g}"
+
+
+def _estimate_text(result: dict[str, Any]) -> str:
+    headline = result.get("headline")
+    head = (result.get("results") or {}).get(headline) if headline else None
+    if isinstance(head, dict) and head.get("estimate") is not None:
+        unit = head.get("unit") or ""
+        text = f"{_format_number(float(head['estimate']))}{unit}"
+        ci = head.get("ci")
+        if isinstance(ci, list) and len(ci) == 2 and None not in ci:
+            text += f"（95%信頼区間 {_format_number(float(ci[0]))}〜{_format_number(float(ci[1]))}{unit}）"
+        return text
+    if isinstance(head, (int, float)) and not isinstance(head, bool):
+        return _format_number(float(head))
+    return ""
+
+
+def _link(report_dir: Path, root: Path, name: str | None) -> str | None:
+    if not name:
+        return None
+    target = report_dir / name
+    if not target.is_file():
+        return None
+    return target.relative_to(root).as_posix()
+
+
+def load_entries(reports_dir: str | Path | None = None) -> list[ReportEntry]:
+    """Read every ``reports_dir/*/*/result.json`` (newest first); unreadable ones are listed as failed."""
+    root = Path(reports_dir) if reports_dir is not None else paths().reports
+    entries = []
+    for result_path in sorted(root.glob("*/*/result.json")):
+        report_dir = result_path.parent
+        template, run_id = report_dir.parent.name, report_dir.name
+        try:
+            result = json.loads(result_path.read_text(encoding="utf-8"))
+            if not isinstance(result, dict):
+                raise ValueError("JSON の最上位がオブジェクトではありません")
+        except (OSError, ValueError) as err:
+            entries.append(
+                ReportEntry(
+                    template=template,
+                    run_id=run_id,
+                    title=f"{template} / {run_id}",
+                    status="failed",
+                    error_step="result.json",
+                    error_message=f"result.json を読めません（{err}）",
+                )
+            )
+            continue
+        files = result.get("files") or {}
+        error = result.get("error") or {}
+        status = result.get("status") or ("failed" if error else "ok")
+        entries.append(
+            ReportEntry(
+                template=str(result.get("template") or template),
+                run_id=str(result.get("run_id") or run_id),
+                title=str(result.get("title") or template),
+                answer=str(result.get("answer") or ""),
+                grade=result.get("grade") if result.get("grade") in GRADES else None,
+                grade_reasons=[str(r) for r in result.get("grade_reasons") or []],
+                created_at=_parse_time(result.get("created_at")),
+                vintage=str(result.get("vintage") or ""),
+                synthetic=bool(result.get("synthetic", False)),
+                status="ok" if status == "ok" else "failed",
+                error_step=str(error.get("step") or "") if isinstance(error, dict) else "",
+                error_message=str(error.get("message") or "") if isinstance(error, dict) else "",
+                html_link=_link(report_dir, root, files.get("html", "index.html")),
+                pdf_link=_link(report_dir, root, files.get("pdf", "report.pdf")),
+                headline=str(result.get("headline") or ""),
+                estimate_text=_estimate_text(result),
+                build_id=str((result.get("build") or {}).get("build_id") or ""),
+            )
+        )
+    entries.sort(key=lambda e: (e.created_at or datetime.min, e.run_id), reverse=True)
+    return entries
+
+
+def grade_chart_svg(entries: list[ReportEntry]) -> str:
+    """An inline SVG bar chart of reports by エビデンスの強さ (house theme, rendered offline)."""
+    import altair as alt
+
+    from ebpm.charts import to_svg
+
+    counts = Counter(e.grade for e in entries if not e.failed and e.grade)
+    data = [
+        {"grade": f"{g}（{GRADE_LABELS_JA[g]}）", "n": counts.get(g, 0), "colour": GRADE_COLOURS[g]}
+        for g in GRADES
+    ]
+    bars = (
+        alt.Chart(alt.Data(values=data))
+        .mark_bar()
+        .encode(
+            x=alt.X("grade:N", title="エビデンスの強さ", sort=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("n:Q", title="レポート数", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color("colour:N", scale=None, legend=None),
+        )
+        .properties(width=360, height=160, title="エビデンスの強さ別のレポート数")
+    )
+    labels = bars.mark_text(dy=-6, fontSize=12).encode(text="n:Q", color=alt.value("#222"))
+    svg = to_svg(bars + labels)
+    return svg.split("?>", 1)[-1] if svg.startswith("<?xml") else svg
+
+
+def summary(entries: list[ReportEntry]) -> dict[str, Any]:
+    """Counts for the CLI and the page header."""
+    ok = [e for e in entries if not e.failed]
+    return {
+        "reports": len(entries),
+        "ok": len(ok),
+        "failed": len(entries) - len(ok),
+        "synthetic": sum(e.synthetic for e in entries),
+        "by_grade": {g: sum(e.grade == g for e in ok) for g in GRADES},
+        "templates": sorted({e.template for e in entries}),
+    }
+
+
+def render_portal(
+    entries: list[ReportEntry], *, dictionary_link: str, dictionary_exists: bool
+) -> str:
+    """Render the portal HTML (Jinja template ``templates/portal.html``)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from ebpm import __version__
+
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    now = datetime.now(JST)
+    chart = grade_chart_svg(entries) if any(not e.failed and e.grade for e in entries) else ""
+    return env.get_template("portal.html").render(
+        entries=entries,
+        summary=summary(entries),
+        grades=[(g, GRADE_LABELS_JA[g], GRADE_COLOURS[g]) for g in GRADES],
+        grade_colours=GRADE_COLOURS,
+        chart_svg=chart,
+        dictionary_link=dictionary_link,
+        dictionary_exists=dictionary_exists,
+        generated_ja=f"{now.year}年{now.month}月{now.day}日 {now.hour:02d}:{now.minute:02d}",
+        version=__version__,
+    )
 
 
 def write_portal(reports_dir: str | Path | None = None) -> Path:
-    """Write ``reports/index.html`` atomically and return its path."""
-    raise NotImplementedError
+    """Write ``reports/index.html`` atomically and return its path.
+
+    Parameters
+    ----------
+    reports_dir : path, optional
+        Folder holding ``<template>/<run_id>/result.json``; default ``config.paths().reports``.
+
+    Returns
+    -------
+    pathlib.Path
+        The portal file. It works offline: inline CSS, JS and SVG only, no external request.
+    """
+    root = Path(reports_dir) if reports_dir is not None else paths().reports
+    root.mkdir(parents=True, exist_ok=True)
+    entries = load_entries(root)
+    dictionary = paths().dictionary
+    link = Path(os.path.relpath(dictionary, root.resolve())).as_posix()
+    page = render_portal(entries, dictionary_link=link, dictionary_exists=dictionary.is_file())
+    target = root / "index.html"
+    fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html", dir=root)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(page)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
