@@ -215,7 +215,7 @@ def regress(
     se: str = "classical",
     focus: str | None = None,
     *,
-    unit: str = "",
+    effect_unit: str = "",
     outcome_label: str = "",
     design: str = "regression",
     synthetic: bool | None = None,
@@ -234,7 +234,7 @@ def regress(
     focus : str, optional
         The term whose coefficient is the headline ``estimate``; default the first right-hand-side term
         as written that is not the intercept.
-    unit, outcome_label : str
+    effect_unit, outcome_label : str
         Natural unit and Japanese name of the outcome, used in the summary.
     design : str, default "regression"
         Grade ceiling key (``"experiment"`` when the focus term was randomly assigned).
@@ -294,7 +294,7 @@ def regress(
         pvalue=float(row["pvalue"]),
         n=n,
         se_type=fitted["se_type"],
-        unit=unit,
+        unit=effect_unit,
         outcome_label=outcome_label or outcome,
         diagnostics={
             "r_squared": float(fit.rsquared),

@@ -182,7 +182,7 @@ def _agg(
     n = inf.shape[0]
     idx = np.flatnonzero(keep)
     if len(idx) == 0:
-        return np.nan, np.nan
+        return np.nan, np.nan, np.zeros(n)
     w = pg[idx] / pg[idx].sum()
     estimate = float(w @ att[idx])
     # influence of estimating P(G=g): numerator and denominator terms (Callaway & Sant'Anna 2021, §4)
@@ -192,11 +192,11 @@ def _agg(
     wif = if1 - if2
     psi = inf[:, idx] @ w + wif @ att[idx]
     se = float(np.sqrt(np.mean(psi**2) / n))
-    return estimate, se
+    return estimate, se, psi
 
 
 def callaway_santanna(
-    panel: Panel, control: str = "never", anticipation: int = 0
+    panel: Panel, control: str = "never", anticipation: int = 0, pre_window: int | None = None
 ) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame]:
     """Unconditional Callaway–Sant'Anna group-time ATTs with analytic (influence-function) SEs.
 
@@ -209,8 +209,9 @@ def callaway_santanna(
     -------
     (cells, overall, dynamic)
         ``cells``: group, time, rel_time, estimate, se, post; ``overall``: the simple average of
-        post-treatment cells weighted by group size (``estimate``, ``se``); ``dynamic``: event-time
-        averages (rel_time, estimate, se).
+        post-treatment cells weighted by group size (``estimate``, ``se``) and ``pre_trend``, a joint
+        chi-square test of the pre-period event-time averages back to ``-pre_window``; ``dynamic``:
+        event-time averages (rel_time, estimate, se).
     """
     times = panel.times.astype(float)
     first = panel.first
@@ -263,12 +264,29 @@ def callaway_santanna(
     cell_g = table["group"].to_numpy()
     pg_of = {g: float(np.mean(g_unit == g)) for g in groups}
     pg = np.array([pg_of[g] for g in cell_g])
-    est, se = _agg(att, inf_m, table["post"].to_numpy(), pg, g_unit, cell_g)
-    overall = {"estimate": est, "se": se}
-    dyn = []
+    est, se, _ = _agg(att, inf_m, table["post"].to_numpy(), pg, g_unit, cell_g)
+    overall = {"estimate": est, "se": se, "n_units": n}
+    dyn, pre_psi, pre_est = [], [], []
     for e in sorted(table["rel_time"].unique()):
         keep = (table["rel_time"] == e).to_numpy()
-        e_est, e_se = _agg(att, inf_m, keep, pg, g_unit, cell_g)
+        e_est, e_se, psi = _agg(att, inf_m, keep, pg, g_unit, cell_g)
         dyn.append((e, e_est, e_se))
+        if e < -anticipation and e_se > 0 and (pre_window is None or e >= -pre_window):
+            pre_psi.append(psi)
+            pre_est.append(e_est)
     dynamic = pd.DataFrame(dyn, columns=["rel_time", "estimate", "se"])
+    overall["pre_trend"] = _pre_test(np.array(pre_est), pre_psi, n)
     return table, overall, dynamic
+
+
+def _pre_test(est: np.ndarray, psis: list[np.ndarray], n: int) -> dict[str, float | int | None]:
+    """Joint chi-square test that all pre-period event-time ATTs are zero (covariance from influence functions)."""
+    from scipy import stats
+
+    if len(psis) == 0:
+        return {"q": 0, "wald": None, "chi2_p": None}
+    m = np.column_stack(psis)
+    v = m.T @ m / n**2
+    wald = float(est @ np.linalg.pinv(v) @ est)
+    q = len(est)
+    return {"q": q, "wald": wald, "chi2_p": float(stats.chi2.sf(wald, q))}

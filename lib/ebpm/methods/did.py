@@ -1,0 +1,630 @@
+"""Difference-in-differences: 2×2 in regression form, two-way fixed effects, and staggered adoption."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ebpm.errors import EstimationError, ParameterError
+from ebpm.methods import _common as c
+from ebpm.methods._panel import fit_twfe, t_interval
+from ebpm.methods.grading import Check, decide
+from ebpm.methods.result import EstimationResult
+
+__all__ = ["did", "bacon_chart", "FORBIDDEN_SHARE_LIMIT"]
+
+Method = Literal["twfe", "staggered"]
+Control = Literal["never", "notyet"]
+FORBIDDEN_SHARE_LIMIT = (
+    0.10  # TWFE weight on later-vs-earlier comparisons above this lowers the grade
+)
+SMALL_CELL = 30  # fewer observations than this in a 2×2 cell lowers the grade
+METHOD_JA = "差の差分析（DiD）"
+
+
+# --- 2×2 --------------------------------------------------------------------------------------------
+
+
+def _two_by_two(
+    data, y, treat, post, se, warnings, effect_unit, outcome_label, synthetic
+) -> EstimationResult:
+    from ebpm.methods.regress import fit_ols
+
+    se = se or "HC2"
+    kind, cluster_col = c.parse_se(se, data)
+    cols = [y, treat, post] + ([cluster_col] if cluster_col else [])
+    frame = c.drop_missing(data, cols, warnings)
+    work = pd.DataFrame(
+        {
+            "y": frame[y].astype(float),
+            "treat": c.require_binary(frame, treat, "介入群の指標"),
+            "post": c.require_binary(frame, post, "介入後の指標"),
+        }
+    )
+    if cluster_col:
+        work["cl"] = frame[cluster_col].to_numpy()
+    cells = work.groupby(["treat", "post"])["y"].agg(["count", "mean", "std"])
+    for t in (0.0, 1.0):
+        for p in (0.0, 1.0):
+            if (t, p) not in cells.index or cells.loc[(t, p), "count"] < 2:
+                who = "介入群" if t else "比較群"
+                when = "介入後" if p else "介入前"
+                missing = {
+                    (0.0, 0.0): "比較群の介入前",
+                    (1.0, 0.0): "介入群の介入前（介入前の期間がありません）",
+                }.get((t, p), f"{who}の{when}")
+                raise EstimationError(
+                    f"{missing}の観測が2件未満で、差の差を計算できません。",
+                    column=treat if p else post,
+                )
+    fitted = fit_ols(work, "y ~ treat + post + treat:post", "cluster:cl" if cluster_col else kind)
+    coefs = fitted["coefficients"].set_index("term")
+    row = coefs.loc["treat:post"]
+    cells = cells.reset_index()
+    cells["se"] = cells["std"] / np.sqrt(cells["count"])
+    cells["group"] = np.where(cells["treat"] == 1, "介入群", "比較群")
+    cells["period"] = np.where(cells["post"] == 1, "介入後", "介入前")
+    se_type = c.se_type_ja(se, fitted["n_clusters"])
+    checks = [
+        Check(
+            "pre_trend",
+            None,
+            "介入前が1期だけで、平行トレンドの仮定を確かめられない（複数期のデータなら unit と time を指定）。",
+        )
+    ]
+    smallest = int(cells["count"].min())
+    if smallest < SMALL_CELL:
+        checks.append(
+            Check(
+                "sample_size",
+                False,
+                f"最も小さい群・期間の観測数が{smallest}で、{SMALL_CELL}未満と少ない。",
+            )
+        )
+    else:
+        checks.append(Check("sample_size", True, f"各群・期間の観測数は{smallest:,}以上ある。"))
+    if fitted["cluster_warning"]:
+        checks.append(
+            Check("clusters", False, fitted["cluster_warning"], fitted["cluster_severity"])
+        )
+    grade, reasons = decide("did", checks)
+    return EstimationResult(
+        method="did",
+        method_ja=METHOD_JA,
+        estimate=float(row["estimate"]),
+        se=float(row["se"]),
+        ci=(float(row["ci_low"]), float(row["ci_high"])),
+        pvalue=float(row["pvalue"]),
+        n=int(fitted["fit"].nobs),
+        se_type=se_type.replace("cl", cluster_col) if cluster_col else se_type,
+        unit=effect_unit,
+        outcome_label=outcome_label or y,
+        diagnostics={
+            "design": "2x2",
+            "smallest_cell": smallest,
+            "n_clusters": fitted["n_clusters"],
+        },
+        grade=grade,
+        reasons=reasons,
+        warnings=warnings + fitted["warnings"],
+        synthetic=synthetic,
+        details={
+            "design": "2x2",
+            "coefficients": fitted["coefficients"].assign(
+                term=lambda f: f["term"].str.replace("treat", treat).str.replace("post", post)
+            ),
+            "cells": cells[["group", "period", "treat", "post", "count", "mean", "se"]],
+        },
+        _chart_builder=_means_chart,
+        _summary_builder=_summary,
+    )
+
+
+def _means_chart(result: EstimationResult):
+    """Group means before and after, with the parallel-trend counterfactual for the treated group."""
+    import altair as alt
+
+    from ebpm.charts import PALETTE, enable_theme, with_footer
+
+    enable_theme()
+    cells = result.details["cells"].copy()
+    m = cells.set_index(["treat", "post"])["mean"]
+    counterfactual = pd.DataFrame(
+        {
+            "period": ["介入前", "介入後"],
+            "mean": [m[(1.0, 0.0)], m[(1.0, 0.0)] + m[(0.0, 1.0)] - m[(0.0, 0.0)]],
+            "group": "介入群（介入がなかった場合の想定）",
+        }
+    )
+    order = ["介入前", "介入後"]
+    y_title = f"{result.outcome_label}の平均{f'（{result.unit}）' if result.unit else ''}"
+    scale = alt.Scale(
+        domain=["介入群", "比較群", "介入群（介入がなかった場合の想定）"],
+        range=[PALETTE[3], PALETTE[0], "#999999"],
+    )
+    lines = (
+        alt.Chart(cells)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:N", sort=order, title=None),
+            y=alt.Y("mean:Q", title=y_title, scale=alt.Scale(zero=False)),
+            color=alt.Color("group:N", title=None, scale=scale),
+            tooltip=[
+                alt.Tooltip("group:N", title="群"),
+                alt.Tooltip("period:N", title="期間"),
+                alt.Tooltip("mean:Q", title="平均", format=",.4g"),
+                alt.Tooltip("count:Q", title="観測数"),
+            ],
+        )
+    )
+    dashed = (
+        alt.Chart(counterfactual)
+        .mark_line(strokeDash=[5, 4])
+        .encode(
+            x=alt.X("period:N", sort=order), y="mean:Q", color=alt.Color("group:N", scale=scale)
+        )
+    )
+    chart = (dashed + lines).properties(
+        title={
+            "text": f"差の差分析: {result.outcome_label}",
+            "subtitle": f"推定値 {c.fmt_num(result.estimate)}{result.unit}（標準誤差: {result.se_type}）",
+        }
+    )
+    return with_footer(chart, synthetic=result.synthetic)
+
+
+# --- panel: TWFE and staggered ----------------------------------------------------------------------
+
+
+def _panel_inputs(data, y, treat, post, unit, time, first_treated, warnings):
+    c.require_columns(data, [y, treat, post, unit, time, first_treated])
+    c.require_numeric(data, y, "結果変数")
+    c.require_numeric(data, time, "時点")
+    frame = c.drop_missing(
+        data, [y, post, unit, time] + ([treat] if treat else []), warnings
+    ).copy()
+    d = c.require_binary(frame, post, "介入後の指標")
+    if treat is not None:
+        d = d * c.require_binary(frame, treat, "介入群の指標")
+    frame["_d"] = d
+    if frame["_d"].sum() == 0:
+        raise EstimationError("介入を受けた観測（介入群かつ介入後）がありません。", column=post)
+    if (frame.groupby(unit)["_d"].max() == 0).sum() == 0 and frame.groupby(unit)[
+        "_d"
+    ].min().min() == 1:
+        raise EstimationError(
+            "比較群（その時点で介入を受けていない単位）がありません。", column=treat or post
+        )
+    if first_treated is None:
+        firsts = frame.loc[frame["_d"] == 1].groupby(unit)[time].min()
+        frame["_first"] = frame[unit].map(firsts).astype(float)
+        first_col = "_first"
+    else:
+        first_col = first_treated
+    return frame, first_col
+
+
+def _window(frame: pd.DataFrame, time: str, first_col: str, window) -> tuple[int, int]:
+    if window is not None:
+        return int(window[0]), int(window[1])
+    rel = frame[time].astype(float) - frame[first_col].astype(float)
+    rel = rel.dropna()
+    lo = int(max(rel.min(), -5)) if len(rel) else -1
+    hi = int(min(rel.max(), 5)) if len(rel) else 0
+    if lo >= 0:
+        raise EstimationError(
+            "介入を受けた単位に介入前の期間がありません。介入前の時点を含むデータが必要です。",
+            column=time,
+        )
+    return min(lo, -1), max(hi, 0)
+
+
+def _bacon(frame, y, unit, time, first_col, notes):
+    from ebpm.methods.staggered import bacon_decomposition, make_panel, twfe_coefficient
+
+    try:
+        panel = make_panel(frame, y, unit, time, "_d")
+        table = bacon_decomposition(panel)
+        return table, twfe_coefficient(panel)
+    except EstimationError as err:
+        notes.append(f"Goodman-Bacon 分解は行わなかった（{err}）。")
+        return None, None
+
+
+def _forbidden_share(table: pd.DataFrame | None) -> float | None:
+    if table is None or len(table) == 0:
+        return None
+    bad = table["type"].isin(["later_vs_earlier", "treated_vs_always"])
+    return float(table.loc[bad, "weight"].sum())
+
+
+def _forbidden_check(share: float | None, method: str) -> Check | None:
+    if share is None:
+        return None
+    pct = f"{share * 100:.1f}%"
+    if method == "staggered":
+        return Check(
+            "forbidden_comparisons",
+            True,
+            f"通常の二方向固定効果（TWFE）推定では、既に介入を受けた群を比較群とする問題のある比較の重みが{pct}あるが、"
+            "この推定（Callaway–Sant'Anna）はそれを使わない。",
+        )
+    if share > FORBIDDEN_SHARE_LIMIT:
+        return Check(
+            "forbidden_comparisons",
+            False,
+            f"二方向固定効果（TWFE）推定の{pct}が、既に介入を受けた群を比較群とする問題のある比較から来ている"
+            f"（Goodman-Bacon 分解、基準{FORBIDDEN_SHARE_LIMIT * 100:.0f}%）。効果が時期で変わると推定値が歪む。method='staggered' で確かめること。",
+        )
+    return Check(
+        "forbidden_comparisons",
+        True,
+        f"既に介入を受けた群を比較群とする問題のある比較の重みは{pct}と小さい（Goodman-Bacon 分解）。",
+    )
+
+
+def _units_check(n_treated: int, n_control: int) -> Check:
+    if n_treated < 5 or n_control < 5:
+        return Check(
+            "sample_size",
+            False,
+            f"介入単位が{n_treated}、比較単位が{n_control}と少なく、推定値が個別の単位の事情に左右されやすい。",
+        )
+    return Check("sample_size", True, f"介入単位が{n_treated}、比較単位が{n_control}ある。")
+
+
+def _panel_did(
+    data,
+    y,
+    treat,
+    post,
+    unit,
+    time,
+    se,
+    method,
+    first_treated,
+    control,
+    window,
+    warnings,
+    effect_unit,
+    outcome_label,
+    synthetic,
+):
+    from ebpm.methods.event_study import event_study, pre_trend_check
+    from ebpm.methods.staggered import callaway_santanna, make_panel
+
+    if unit is None or time is None:
+        raise ParameterError(
+            "パネルデータの差の差分析には unit と time の両方を指定してください。",
+            parameter="unit" if unit is None else "time",
+        )
+    cluster = unit
+    if se is not None:
+        kind, col = c.parse_se(se, data)
+        if kind != "cluster":
+            raise ParameterError(
+                "パネルの差の差分析の標準誤差は「cluster:列名」だけが使えます（既定は単位でのクラスター）。",
+                parameter="se",
+            )
+        cluster = col
+    frame, first_col = _panel_inputs(data, y, treat, post, unit, time, first_treated, warnings)
+    lo, hi = _window(frame, time, first_col, window)
+    notes: list[str] = []
+    bacon, twfe_b = _bacon(frame, y, unit, time, first_col, notes)
+    share = _forbidden_share(bacon)
+    fit = fit_twfe(frame, y, ["_d"], unit, time, cluster)
+    twfe_est = float(fit["params"]["_d"])
+    twfe_se = float(math.sqrt(fit["cov"].loc["_d", "_d"]))
+    treated_units = frame.loc[frame[first_col].notna(), unit].nunique()
+    control_units = frame[unit].nunique() - treated_units
+    es = None
+    try:
+        es = event_study(
+            frame,
+            y,
+            unit,
+            time,
+            first_col,
+            window=(lo, hi),
+            cluster=cluster if cluster != unit else None,
+        )
+    except (EstimationError, ParameterError) as err:
+        notes.append(f"イベントスタディによる介入前の確認はできなかった（{err}）。")
+    details: dict[str, Any] = {
+        "design": method,
+        "bacon": bacon,
+        "twfe": {"estimate": twfe_est, "se": twfe_se},
+    }
+    if es is not None:
+        details["event_study"] = es.details["coefficients"]
+    if method == "twfe":
+        estimate, se_value = twfe_est, twfe_se
+        ci, p = t_interval(estimate, se_value, fit["df"])
+        pre = es.diagnostics["pre_trend"] if es is not None else {"q": 0}
+        checks = [pre_trend_check(pre)]
+        se_type = c.se_type_ja(f"cluster:{cluster}", fit["n_clusters"])
+        method_ja = f"{METHOD_JA}・二方向固定効果（TWFE）"
+    else:
+        panel = make_panel(frame, y, unit, time, "_d", first_col)
+        cells, overall, dynamic = callaway_santanna(panel, control, pre_window=-lo)
+        estimate, se_value = overall["estimate"], overall["se"]
+        if not (se_value > 0):
+            raise EstimationError(
+                "標準誤差が計算できませんでした（介入群か比較群の単位が少なすぎます）。"
+            )
+        ci = (estimate - c.Z95 * se_value, estimate + c.Z95 * se_value)
+        from scipy import stats
+
+        p = float(2 * stats.norm.sf(abs(estimate / se_value)))
+        pre = overall["pre_trend"]
+        pre_check = {"q": pre["q"], "f_p": pre["chi2_p"], "test_ja": "カイ二乗検定"}
+        checks = [pre_trend_check(pre_check)]
+        details.update(
+            {
+                "group_time": cells,
+                "dynamic": dynamic,
+                "event_study": dynamic.assign(
+                    ci_low=lambda f: f["estimate"] - c.Z95 * f["se"],
+                    ci_high=lambda f: f["estimate"] + c.Z95 * f["se"],
+                    reference=False,
+                ),
+            }
+        )
+        se_type = f"クラスター頑健（{unit}、G={overall['n_units']:,}、影響関数による）"
+        control_ja = "未介入の単位" if control == "never" else "未介入とまだ介入前の単位"
+        method_ja = f"{METHOD_JA}・介入時期のずれに対応（Callaway–Sant'Anna、比較群: {control_ja}）"
+        pre = {**pre, "f_p": pre["chi2_p"]}
+    if fit["cluster_warning"]:
+        warnings.append(fit["cluster_warning"])
+        checks.append(Check("clusters", False, fit["cluster_warning"], fit["cluster_severity"]))
+    else:
+        checks.append(
+            Check(
+                "clusters",
+                True,
+                f"クラスターは{fit['n_clusters']}個あり、クラスター頑健標準誤差を使える。",
+            )
+        )
+    forbidden = _forbidden_check(share, method)
+    if forbidden is not None:
+        checks.append(forbidden)
+    checks.append(_units_check(int(treated_units), int(control_units)))
+    grade, reasons = decide("did", checks)
+    reasons.extend(notes)
+    return EstimationResult(
+        method="did",
+        method_ja=method_ja,
+        estimate=float(estimate),
+        se=float(se_value),
+        ci=(float(ci[0]), float(ci[1])),
+        pvalue=float(p),
+        n=int(fit["n"]),
+        se_type=se_type,
+        unit=effect_unit,
+        outcome_label=outcome_label or y,
+        diagnostics={
+            "design": method,
+            "pre_trend": pre,
+            "n_clusters": fit["n_clusters"],
+            "n_treated_units": int(treated_units),
+            "n_control_units": int(control_units),
+            "forbidden_share": share,
+            "twfe_estimate": twfe_est,
+            "bacon_twfe_check": twfe_b,
+            "n_timing_groups": int(frame.loc[frame[first_col].notna(), first_col].nunique()),
+            "window": [lo, hi],
+        },
+        grade=grade,
+        reasons=reasons,
+        warnings=warnings,
+        synthetic=synthetic,
+        details=details,
+        _chart_builder=_panel_chart,
+        _summary_builder=_summary,
+    )
+
+
+def _panel_chart(result: EstimationResult):
+    """Event-time effects (TWFE event study, or Callaway–Sant'Anna dynamic aggregation)."""
+    from ebpm.methods.event_study import event_study_chart
+
+    frame = result.details.get("event_study")
+    if frame is None:
+        return bacon_chart(result)
+    proxy = EstimationResult(
+        method="event_study",
+        method_ja=result.method_ja,
+        estimate=result.estimate,
+        se=result.se,
+        ci=result.ci,
+        pvalue=result.pvalue,
+        n=result.n,
+        se_type=result.se_type,
+        unit=result.unit,
+        outcome_label=result.outcome_label,
+        diagnostics={"pre_trend": result.diagnostics.get("pre_trend")},
+        synthetic=result.synthetic,
+        details={"coefficients": frame},
+    )
+    return event_study_chart(proxy)
+
+
+def bacon_chart(result: EstimationResult):
+    """Goodman-Bacon decomposition: each 2×2 estimate against its weight, by comparison type."""
+    import altair as alt
+
+    from ebpm.charts import enable_theme, with_footer
+
+    enable_theme()
+    table = result.details.get("bacon")
+    if table is None:
+        raise EstimationError(
+            "Goodman-Bacon 分解がありません（バランスパネルで吸収的な介入のときだけ計算します）。"
+        )
+    twfe = result.diagnostics.get("twfe_estimate")
+    points = (
+        alt.Chart(table)
+        .mark_point(filled=True, size=70)
+        .encode(
+            x=alt.X("weight:Q", title="重み"),
+            y=alt.Y(
+                "estimate:Q", title=f"2×2 の推定値{f'（{result.unit}）' if result.unit else ''}"
+            ),
+            color=alt.Color("type_ja:N", title=None),
+            shape=alt.Shape("type_ja:N", title=None),
+            tooltip=[
+                alt.Tooltip("type_ja:N", title="比較"),
+                alt.Tooltip("treated:Q", title="介入群（開始時点）"),
+                alt.Tooltip("control:Q", title="比較群（開始時点）"),
+                alt.Tooltip("estimate:Q", format=",.4g", title="推定値"),
+                alt.Tooltip("weight:Q", format=".3f", title="重み"),
+            ],
+        )
+    )
+    line = (
+        alt.Chart(pd.DataFrame({"y": [twfe]}))
+        .mark_rule(color="#D55E00", strokeDash=[5, 4])
+        .encode(y="y:Q")
+    )
+    chart = (line + points).properties(
+        title={
+            "text": "Goodman-Bacon 分解",
+            "subtitle": f"破線は二方向固定効果（TWFE）推定値 {c.fmt_num(twfe)}（各2×2推定値の重み付き平均）",
+        }
+    )
+    return with_footer(chart, synthetic=result.synthetic)
+
+
+# --- summary ----------------------------------------------------------------------------------------
+
+
+def _summary(result: EstimationResult) -> str:
+    d = result.diagnostics
+    outcome = result.outcome_label or "結果変数"
+    text = (
+        c.effect_phrase(result.estimate, result.ci, result.unit, outcome)
+        + f"（{result.method_ja}、介入群の変化から比較群の変化を差し引いた値、標準誤差は{result.se_type}）。"
+        + c.ci_sentence(result.ci)
+    )
+    if d.get("design") == "2x2":
+        text += "介入前が1期だけなので、介入がなくても両群が同じように変化したはず（平行トレンドの仮定）かは確かめられていない。"
+    else:
+        pre = d.get("pre_trend") or {}
+        p = pre.get("f_p")
+        if p is None:
+            text += "介入前の期間が足りず、平行トレンドの仮定を確かめられていない。"
+        elif p < 0.05:
+            text += f"介入前から両群の差が動いており（合同検定 {c.fmt_p(p)}）、平行トレンドの仮定が疑わしい。"
+        else:
+            text += f"介入前の両群の差に目立った動きはない（合同検定 {c.fmt_p(p)}）が、仮定が正しいことの証明ではない。"
+        share = d.get("forbidden_share")
+        if d.get("design") == "twfe" and share is not None and share > FORBIDDEN_SHARE_LIMIT:
+            text += f"推定値の{share * 100:.0f}%は既に介入を受けた群を比較群とする比較から来ており、効果が時期で変わると歪む。"
+        if d.get("design") == "staggered" and d.get("twfe_estimate") is not None:
+            text += f"参考: 通常の二方向固定効果（TWFE）推定値は{c.fmt_num(d['twfe_estimate'])}{result.unit}。"
+    text += "同じ時期に介入群だけに起きた別の変化があると、それも効果に含まれてしまう。"
+    text += f"エビデンスの強さは{result.grade_label}。"
+    return text
+
+
+# --- public -----------------------------------------------------------------------------------------
+
+
+def did(
+    data: pd.DataFrame,
+    y: str,
+    treat: str | None,
+    post: str,
+    unit: str | None = None,
+    time: str | None = None,
+    se: str | None = None,
+    method: Method = "twfe",
+    first_treated: str | None = None,
+    control: Control = "never",
+    *,
+    window: tuple[int, int] | None = None,
+    effect_unit: str = "",
+    outcome_label: str = "",
+    synthetic: bool | None = None,
+) -> EstimationResult:
+    """Difference-in-differences estimate of a policy effect.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Without ``unit``/``time``: one row per observation with 0/1 ``treat`` and ``post``.
+        With them: a long panel, one row per unit and period.
+    y : str
+        Numeric outcome column.
+    treat : str or None
+        0/1 treated-group indicator. In a panel it may be None when ``post`` already is the unit's
+        own treatment indicator (1 from its adoption on).
+    post : str
+        0/1 after-treatment indicator (in a panel: the treated-and-after indicator is ``treat × post``).
+    unit, time : str, optional
+        Panel unit and (numeric) period columns. Given both, the model has unit and period fixed effects.
+    se : str, optional
+        2×2: ``classical``, ``HC0``–``HC3`` (default ``HC2``, which for this saturated model equals the
+        unequal-variance SE of the difference of means) or ``cluster:<column>``. Panel: ``cluster:<column>``
+        (default: cluster by ``unit``).
+    method : {"twfe", "staggered"}
+        ``twfe``: one coefficient on treat × post with unit and period FE. ``staggered``: Callaway &
+        Sant'Anna (2021) group-time ATTs averaged over post-treatment cells, robust to effects that
+        vary with adoption time; the Goodman-Bacon decomposition of TWFE is reported in both cases.
+    first_treated : str, optional
+        Column with each unit's first treated period (missing/0 = never); default read off treat × post.
+    control : {"never", "notyet"}
+        Staggered only: compare with never-treated units, or with never- and not-yet-treated units.
+    window : (int, int), optional
+        Event-time window for the pre-trend test (default up to 5 periods each side).
+    effect_unit, outcome_label : str
+        Natural unit and Japanese name of the outcome for the summary.
+    synthetic : bool, optional
+        Mark as 模擬データ; default ``data.attrs.get("synthetic")``.
+
+    Returns
+    -------
+    EstimationResult
+        Panel results carry ``details["bacon"]`` (Goodman-Bacon table), ``details["event_study"]`` and,
+        for ``staggered``, ``details["group_time"]`` and ``details["dynamic"]``.
+    """
+    c.require_frame(data)
+    c.check_option(method, Method, "method")
+    c.check_option(control, Control, "control")
+    c.require_columns(data, [y, treat, post, unit, time, first_treated])
+    c.require_numeric(data, y, "結果変数")
+    synthetic_flag = c.is_synthetic(data, synthetic)
+    warnings: list[str] = []
+    if unit is None and time is None:
+        if method == "staggered":
+            raise ParameterError(
+                "method='staggered' には unit と time の指定が必要です。", parameter="method"
+            )
+        if treat is None:
+            raise ParameterError(
+                "単位・時点なしの差の差分析には treat（介入群の指標）が必要です。",
+                parameter="treat",
+            )
+        return _two_by_two(
+            data, y, treat, post, se, warnings, effect_unit, outcome_label, synthetic_flag
+        )
+    return _panel_did(
+        data,
+        y,
+        treat,
+        post,
+        unit,
+        time,
+        se,
+        method,
+        first_treated,
+        control,
+        window,
+        warnings,
+        effect_unit,
+        outcome_label,
+        synthetic_flag,
+    )

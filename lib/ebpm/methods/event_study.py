@@ -1,0 +1,344 @@
+"""Event study: leads and lags of adoption with unit and period fixed effects and a joint pre-trend test."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ebpm.errors import EstimationError, ParameterError
+from ebpm.methods import _common as c
+from ebpm.methods._panel import fit_twfe, t_interval
+from ebpm.methods.grading import Check, decide
+from ebpm.methods.result import EstimationResult
+
+__all__ = ["event_study", "event_study_chart", "prepare_event_time", "joint_wald"]
+
+
+def _name(e: int) -> str:
+    return f"rel_m{-e}" if e < 0 else f"rel_p{e}"
+
+
+def prepare_event_time(
+    data: pd.DataFrame, unit: str, time: str, first_treated: str
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Validate the panel columns; return the frame and event time (NaN for never-treated units).
+
+    ``first_treated`` holds each unit's first treated period; missing, 0 or infinite means never
+    treated. It must be constant within a unit.
+    """
+    c.require_columns(data, [unit, time, first_treated])
+    c.require_numeric(data, time, "時点")
+    first = c.require_numeric(data, first_treated, "介入開始時点")
+    first = first.where(first.notna() & (first != 0) & np.isfinite(first.fillna(0)))
+    varies = first.groupby(data[unit]).nunique(dropna=False)
+    if (varies > 1).any():
+        bad = varies[varies > 1].index[0]
+        raise EstimationError(
+            f"介入開始時点が単位の中で一定ではありません（{unit}={bad}）。単位ごとに一つの値にしてください。",
+            column=first_treated,
+        )
+    rel = data[time].astype(float) - first
+    return data, rel
+
+
+def joint_wald(
+    params: pd.Series, cov: pd.DataFrame, names: list[str], df_denom: int
+) -> dict[str, Any]:
+    """Joint Wald test that ``params[names]`` are all zero, using their full covariance block.
+
+    Returns chi2 (statistic, df, p) and the F version (W/q with (q, df_denom) degrees of freedom).
+    """
+    from scipy import stats
+
+    if not names:
+        return {"q": 0, "wald": None, "chi2_p": None, "f": None, "f_p": None}
+    b = params[names].to_numpy(dtype=float)
+    v = cov.loc[names, names].to_numpy(dtype=float)
+    wald = float(b @ np.linalg.pinv(v) @ b)
+    q = len(names)
+    f = wald / q
+    return {
+        "q": q,
+        "wald": wald,
+        "chi2_p": float(stats.chi2.sf(wald, q)),
+        "f": f,
+        "f_p": float(stats.f.sf(f, q, max(df_denom, 1))),
+    }
+
+
+def event_study_chart(result: EstimationResult):
+    """Coefficients by event time with 95% CIs; reference period marked; vertical line at 0."""
+    import altair as alt
+
+    from ebpm.charts import PALETTE, enable_theme, with_footer
+
+    enable_theme()
+    frame = result.details["coefficients"].copy()
+    frame["kind"] = np.where(
+        frame["reference"],
+        "基準期間（0に固定）",
+        np.where(frame["rel_time"] < 0, "介入前", "介入後"),
+    )
+    y_title = f"効果{f'（{result.unit}）' if result.unit else ''}"
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "rel_time:Q", title="介入開始からの期間（0 = 介入開始）", axis=alt.Axis(tickMinStep=1)
+        )
+    )
+    color = alt.Color(
+        "kind:N",
+        title=None,
+        scale=alt.Scale(
+            domain=["介入前", "基準期間（0に固定）", "介入後"],
+            range=[PALETTE[0], "#888888", PALETTE[3]],
+        ),
+    )
+    rules = base.mark_rule(strokeWidth=2).encode(
+        y=alt.Y("ci_low:Q", title=y_title), y2="ci_high:Q", color=color
+    )
+    points = base.mark_point(filled=True, size=60).encode(
+        y="estimate:Q",
+        color=color,
+        shape=alt.condition("datum.reference", alt.value("diamond"), alt.value("circle")),
+        tooltip=[
+            alt.Tooltip("rel_time:Q", title="介入からの期間"),
+            alt.Tooltip("estimate:Q", title="推定値", format=",.4g"),
+            alt.Tooltip("ci_low:Q", title="95%信頼区間（下限）", format=",.4g"),
+            alt.Tooltip("ci_high:Q", title="95%信頼区間（上限）", format=",.4g"),
+        ],
+    )
+    zero_y = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q")
+    start = (
+        alt.Chart(pd.DataFrame({"x": [0.0]}))
+        .mark_rule(color="#555", strokeDash=[5, 4])
+        .encode(x="x:Q")
+    )
+    pt = result.diagnostics.get("pre_trend") or {}
+    sub = f"標準誤差: {result.se_type}。縦線は95%信頼区間。"
+    if pt.get("f_p") is not None:
+        sub += f"介入前の係数の合同検定: {c.fmt_p(pt['f_p'])}"
+    chart = (zero_y + start + rules + points).properties(
+        title={"text": f"イベントスタディ: {result.outcome_label or '結果変数'}", "subtitle": sub}
+    )
+    return with_footer(chart, synthetic=result.synthetic)
+
+
+def _summary(result: EstimationResult) -> str:
+    outcome = result.outcome_label or "結果変数"
+    d = result.diagnostics
+    text = (
+        c.effect_phrase(result.estimate, result.ci, result.unit, f"介入後の{outcome}")
+        + f"（イベントスタディ、介入後{d['n_post']}期の係数の平均、標準誤差は{result.se_type}）。"
+        + c.ci_sentence(result.ci)
+    )
+    pt = d.get("pre_trend") or {}
+    if pt.get("f_p") is None:
+        text += "介入前の期間が足りず、平行トレンドの仮定を確かめられていない。"
+    elif pt["f_p"] < 0.05:
+        text += f"介入前にすでに差の動きがあり（合同検定 {c.fmt_p(pt['f_p'])}）、平行トレンドの仮定が疑わしい。"
+    else:
+        text += f"介入前の係数は全体として0と区別できない（合同検定 {c.fmt_p(pt['f_p'])}）が、これは平行トレンドの仮定の証明ではない。"
+    if d.get("staggered") and not d.get("has_never_treated"):
+        text += "介入時期がずれていて未介入の単位がないため、効果が時期で異なると係数が混ざりうる（did の method='staggered' も確認すること）。"
+    text += f"エビデンスの強さは{result.grade_label}。"
+    return text
+
+
+def event_study(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    time: str,
+    first_treated: str,
+    window: tuple[int, int] = (-4, 4),
+    reference: int = -1,
+    *,
+    cluster: str | None = None,
+    effect_unit: str = "",
+    outcome_label: str = "",
+    synthetic: bool | None = None,
+) -> EstimationResult:
+    """Event-study regression with binned endpoints, unit and period FE and unit-clustered SEs.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per unit and period.
+    y, unit, time : str
+        Outcome, unit id and (numeric) period columns.
+    first_treated : str
+        Column with the unit's first treated period (missing, 0 or inf = never treated).
+    window : (int, int), default (-4, 4)
+        Event times kept as separate dummies; earlier periods are binned into the first, later ones
+        into the last.
+    reference : int, default -1
+        Omitted event time (coefficients are relative to it).
+    cluster : str, optional
+        Cluster column for SEs (default ``unit``).
+    effect_unit, outcome_label : str
+        Natural unit and Japanese name of the outcome for the summary.
+    synthetic : bool, optional
+        Mark as 模擬データ; default ``data.attrs.get("synthetic")``.
+
+    Returns
+    -------
+    EstimationResult
+        ``estimate`` is the average of the post-period coefficients (0 … m), its SE from their full
+        covariance; ``details["coefficients"]`` is tidy (rel_time, estimate, se, ci_low, ci_high,
+        pvalue, reference); ``diagnostics["pre_trend"]`` the joint Wald test of all leads (full covariance).
+    """
+    c.require_frame(data)
+    try:
+        lo, hi = int(window[0]), int(window[1])
+    except (TypeError, ValueError, IndexError) as err:
+        raise ParameterError(
+            "window は (-k, m) の形の整数の組で指定してください。", parameter="window"
+        ) from err
+    if not (lo < 0 <= hi):
+        raise ParameterError(
+            "window は (-k, m) で k ≥ 1、m ≥ 0 としてください（例: (-4, 4)）。", parameter="window"
+        )
+    if not (lo <= reference < 0):
+        raise ParameterError(
+            f"基準期間 reference は {lo}〜-1 の整数にしてください。", parameter="reference"
+        )
+    c.require_numeric(data, y, "結果変数")
+    warnings: list[str] = []
+    frame = c.drop_missing(data, [unit, time, y], warnings)
+    frame, rel = prepare_event_time(frame, unit, time, first_treated)
+    treated = rel.notna()
+    if not treated.any():
+        raise EstimationError(
+            "介入を受けた単位がありません（介入開始時点がすべて空です）。", column=first_treated
+        )
+    if (rel[treated] >= 0).all():
+        raise EstimationError(
+            "介入を受けた単位に介入前の期間がありません。介入前の時点を含むデータが必要です。",
+            column=time,
+        )
+    if not (rel[treated] >= 0).any():
+        raise EstimationError("介入後の時点がありません。", column=time)
+    has_never = bool((~treated).any())
+    if not has_never and frame.loc[treated, first_treated].nunique() < 2:
+        raise EstimationError(
+            "比較群がありません（全単位が同じ時期に介入を受けています）。", column=first_treated
+        )
+    binned = rel.clip(lower=lo, upper=hi)
+    events = [e for e in range(lo, hi + 1) if e != reference]
+    work = frame[
+        [unit, time, y] + ([cluster] if cluster and cluster not in (unit, time, y) else [])
+    ].copy()
+    observed = set(binned.dropna().astype(int).unique())
+    names = []
+    for e in events:
+        if e not in observed:
+            continue
+        work[_name(e)] = (binned == e).astype(float)
+        names.append(_name(e))
+    fit = fit_twfe(work, y, names, unit, time, cluster)
+    params, cov = fit["params"], fit["cov"]
+    rows = []
+    for e in range(lo, hi + 1):
+        if e == reference:
+            rows.append((e, 0.0, 0.0, 0.0, 0.0, float("nan"), True))
+            continue
+        name = _name(e)
+        if name not in params.index:
+            continue
+        est, se = float(params[name]), float(math.sqrt(cov.loc[name, name]))
+        (l_, h_), p = t_interval(est, se, fit["df"])
+        rows.append((e, est, se, l_, h_, p, False))
+    coefs = pd.DataFrame(
+        rows, columns=["rel_time", "estimate", "se", "ci_low", "ci_high", "pvalue", "reference"]
+    )
+    leads = [_name(e) for e in range(lo, 0) if e != reference and _name(e) in params.index]
+    lags = [_name(e) for e in range(0, hi + 1) if _name(e) in params.index]
+    pre = joint_wald(params, cov, leads, fit["df"])
+    a = np.ones(len(lags)) / len(lags)
+    estimate = float(a @ params[lags].to_numpy())
+    se = float(math.sqrt(a @ cov.loc[lags, lags].to_numpy() @ a))
+    ci, p = t_interval(estimate, se, fit["df"])
+    staggered = frame.loc[treated, first_treated].nunique() > 1
+    checks = _checks(pre, fit, staggered, has_never)
+    if fit["cluster_warning"]:
+        warnings.append(fit["cluster_warning"])
+    grade, reasons = decide("did", checks)
+    return EstimationResult(
+        method="event_study",
+        method_ja="イベントスタディ",
+        estimate=estimate,
+        se=se,
+        ci=ci,
+        pvalue=p,
+        n=fit["n"],
+        se_type=c.se_type_ja(f"cluster:{cluster or unit}", fit["n_clusters"]),
+        unit=effect_unit,
+        outcome_label=outcome_label or y,
+        diagnostics={
+            "pre_trend": pre,
+            "n_clusters": fit["n_clusters"],
+            "n_units": fit["n_units"],
+            "n_treated_units": int(frame.loc[treated, unit].nunique()),
+            "n_post": len(lags),
+            "window": [lo, hi],
+            "reference": reference,
+            "staggered": bool(staggered),
+            "has_never_treated": has_never,
+        },
+        grade=grade,
+        reasons=reasons,
+        warnings=warnings,
+        synthetic=c.is_synthetic(data, synthetic),
+        details={"coefficients": coefs},
+        _chart_builder=event_study_chart,
+        _summary_builder=_summary,
+    )
+
+
+def pre_trend_check(pre: dict[str, Any]) -> Check:
+    """Grade check from the joint pre-trend test (fails at p < 0.05, costs two steps)."""
+    if not pre.get("q"):
+        return Check(
+            "pre_trend", None, "介入前の期間が足りず、平行トレンドの仮定を検定できなかった。"
+        )
+    test = pre.get("test_ja", "F検定")
+    if pre["f_p"] < 0.05:
+        return Check(
+            "pre_trend",
+            False,
+            f"介入前の係数（{pre['q']}個）の合同検定で、介入前から差の動きがあった（{test} {c.fmt_p(pre['f_p'])}）。平行トレンドの仮定が疑わしい。",
+            severity=2,
+        )
+    return Check(
+        "pre_trend",
+        True,
+        f"介入前の係数（{pre['q']}個）は全体として0と区別できない（共分散全体を使った{test} {c.fmt_p(pre['f_p'])}）。",
+    )
+
+
+def _checks(
+    pre: dict[str, Any], fit: dict[str, Any], staggered: bool, has_never: bool
+) -> list[Check]:
+    checks = [pre_trend_check(pre)]
+    if fit["cluster_warning"]:
+        checks.append(Check("clusters", False, fit["cluster_warning"], fit["cluster_severity"]))
+    else:
+        checks.append(
+            Check(
+                "clusters",
+                True,
+                f"クラスター（単位）は{fit['n_clusters']}個あり、クラスター頑健標準誤差を使える。",
+            )
+        )
+    if staggered and not has_never:
+        checks.append(
+            Check(
+                "staggered_no_never",
+                False,
+                "介入時期がずれていて未介入の単位がなく、時期による効果の違いがあると係数が混ざりうる。",
+            )
+        )
+    return checks
