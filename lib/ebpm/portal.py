@@ -92,10 +92,15 @@ def _parse_time(value: Any) -> datetime | None:
     return moment
 
 
-def _format_number(value: float) -> str:
-    if abs(value) >= 1000 or float(value).is_integer():
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    return f"{value:,.3g}"
+def _decimals(value: float) -> int:
+    a = abs(value)
+    return 0 if a >= 100 else 1 if a >= 10 else 2
+
+
+def _format_number(value: float, decimals: int | None = None) -> str:
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() else _decimals(value)
+    return f"{value:,.{decimals}f}"
 
 
 def _estimate_text(result: dict[str, Any]) -> str:
@@ -103,10 +108,13 @@ def _estimate_text(result: dict[str, Any]) -> str:
     head = (result.get("results") or {}).get(headline) if headline else None
     if isinstance(head, dict) and head.get("estimate") is not None:
         unit = head.get("unit") or ""
-        text = f"{_format_number(float(head['estimate']))}{unit}"
+        estimate = float(head["estimate"])
+        places = _decimals(estimate)
+        text = f"{_format_number(estimate, places)}{unit}"
         ci = head.get("ci")
         if isinstance(ci, list) and len(ci) == 2 and None not in ci:
-            text += f"（95%信頼区間 {_format_number(float(ci[0]))}〜{_format_number(float(ci[1]))}{unit}）"
+            low, high = (_format_number(float(v), places) for v in ci)
+            text += f"（95%信頼区間 {low}〜{high}{unit}）"
         return text
     if isinstance(head, (int, float)) and not isinstance(head, bool):
         return _format_number(float(head))
@@ -184,12 +192,18 @@ def grade_chart_svg(entries: list[ReportEntry]) -> str:
         {"grade": f"{g}（{GRADE_LABELS_JA[g]}）", "n": counts.get(g, 0), "colour": GRADE_COLOURS[g]}
         for g in GRADES
     ]
+    top = max(max(d["n"] for d in data), 1)
     bars = (
         alt.Chart(alt.Data(values=data))
         .mark_bar()
         .encode(
             x=alt.X("grade:N", title="エビデンスの強さ", sort=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("n:Q", title="レポート数", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y(
+                "n:Q",
+                title="レポート数",
+                scale=alt.Scale(domain=[0, top]),
+                axis=alt.Axis(values=list(range(top + 1)), format="d"),
+            ),
             color=alt.Color("colour:N", scale=None, legend=None),
         )
         .properties(width=360, height=160, title="エビデンスの強さ別のレポート数")
