@@ -31,7 +31,7 @@ _LAZY: dict[str, str] = {
     "show": "ebpm.disclosure",
     "suppress": "ebpm.disclosure",
     # synthetic city
-    "synthesize": "ebpm.synthesize",
+    "synthesize": "ebpm.synth_city",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

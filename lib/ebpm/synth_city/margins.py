@@ -1,0 +1,160 @@
+"""Real margins the 模擬データ is calibrated to: 住基 totals, 2022 age bands, the 町字 list."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ebpm import config
+from ebpm.errors import IngestError
+from ebpm.synth_city.common import sha256
+
+MORIOKA_CODE5 = "03201"
+MORIOKA_CODE6 = "032018"
+POPULATION_FILE = ("iwate_estat_municipal", "population_2013_2026.csv")
+AGE_BANDS_FILE = ("soumu_juki_population", "2204ssnen.xlsx")
+TOWN_FILE = ("abr_address_master", "030007/032018/town.csv")
+AGE_BAND_YEAR = 2022
+AGE_FROM = tuple(range(0, 105, 5))  # 0-4 … 95-99, 100+
+AGE_LABELS = tuple(f"{a}-{a + 4}" for a in AGE_FROM[:-1]) + ("100+",)
+SEXES = ("男", "女")
+
+
+@dataclass(frozen=True)
+class Town:
+    """One 町字 of the real ABR town master that people live in (町 or 丁目)."""
+
+    town_id: str
+    name: str
+    oaza: str
+    kind: str  # ABR 町字区分コード: 1 = 大字・町, 2 = 丁目
+    residential_addressing: bool  # 住居表示フラグ
+
+
+@dataclass
+class Margins:
+    """The real figures used, with where each came from."""
+
+    totals: dict[int, int]  # year (1 January) -> 住基 total of 盛岡市
+    age_sex_2022: np.ndarray  # shape (2 sexes, 21 bands)
+    towns: list[Town]
+    used: list[dict] = field(default_factory=list)  # for SOURCE.yml
+
+
+def _locate(source: str, rel: str) -> tuple[Path, str]:
+    """Find a raw file in data/raw, else in ../shared/data/public; return (path, where)."""
+    paths = config.paths()
+    for base, where in ((paths.raw, "data/raw"), (paths.shared / "data" / "public", "shared")):
+        p = base / source / rel
+        if p.is_file():
+            return p, where
+    raise IngestError(
+        "模擬データの較正に必要な実データが見つかりません（data/raw にも ../shared/data/public にもありません）",
+        file=f"{source}/{rel}",
+    )
+
+
+def _used(source: str, rel: str, path: Path, what: str) -> dict:
+    return {"source": source, "path": rel, "sha256": sha256(path), "used_for": what}
+
+
+def read_totals(path: Path) -> dict[int, int]:
+    """住基 totals of 盛岡市 (03201) by year from the e-Stat-derived municipal CSV."""
+    totals: dict[int, int] = {}
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        for col in ("year", "code", "total"):
+            if col not in (reader.fieldnames or []):
+                raise IngestError("必要な列がありません", file=path.name, column=col)
+        for lineno, row in enumerate(reader, start=2):
+            if row["code"].strip() != MORIOKA_CODE5:
+                continue
+            try:
+                totals[int(row["year"])] = int(row["total"])
+            except ValueError:
+                raise IngestError(
+                    "年または人口が整数ではありません", file=path.name, row=lineno, column="total"
+                ) from None
+    if not totals:
+        raise IngestError(f"盛岡市（{MORIOKA_CODE5}）の行がありません", file=path.name)
+    return dict(sorted(totals.items()))
+
+
+def read_age_bands(path: Path) -> np.ndarray:
+    """2022 (1 January) 5-year age bands of 盛岡市 (032018) by sex from the 総務省 xlsx."""
+    import openpyxl  # ruby (rPh) runs are not part of cell values in openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        found: dict[str, list[int]] = {}
+        for rowno, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            if row and str(row[0]).strip() == MORIOKA_CODE6 and str(row[3]).strip() in SEXES:
+                values = row[5 : 5 + len(AGE_FROM)]
+                try:
+                    found[str(row[3]).strip()] = [int(v) for v in values]
+                except (TypeError, ValueError):
+                    raise IngestError(
+                        "年齢階級の人口が整数ではありません", file=path.name, row=rowno
+                    ) from None
+                total = int(row[4])
+                if sum(found[str(row[3]).strip()]) != total:
+                    raise IngestError(
+                        "年齢階級の合計が総数と一致しません", file=path.name, row=rowno
+                    )
+    finally:
+        wb.close()
+    missing = [s for s in SEXES if s not in found]
+    if missing:
+        raise IngestError(
+            f"盛岡市（{MORIOKA_CODE6}）の{'・'.join(missing)}の行がありません", file=path.name
+        )
+    return np.array([found[s] for s in SEXES], dtype=np.int64)
+
+
+def read_towns(path: Path) -> list[Town]:
+    """Inhabited-level 町字 of 盛岡市: ABR 町字区分 1 (大字・町) and 2 (丁目), not abolished."""
+    towns = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            kind = row["町字区分コード"].strip()
+            if kind not in ("1", "2") or row["廃止日"].strip():
+                continue
+            oaza = row["大字・町名"].strip()
+            towns.append(
+                Town(
+                    town_id=row["町字id"].strip(),
+                    name=oaza + row["丁目名"].strip(),
+                    oaza=oaza,
+                    kind=kind,
+                    residential_addressing=row["住居表示フラグ"].strip() == "1",
+                )
+            )
+    if not towns:
+        raise IngestError("町字（町字区分 1・2）が1件もありません", file=path.name)
+    return sorted(towns, key=lambda t: t.town_id)
+
+
+def load() -> Margins:
+    """Read every real margin; fail with a Japanese message naming the missing file."""
+    p_tot, _ = _locate(*POPULATION_FILE)
+    p_age, _ = _locate(*AGE_BANDS_FILE)
+    p_town, _ = _locate(*TOWN_FILE)
+    totals = read_totals(p_tot)
+    ages = read_age_bands(p_age)
+    if AGE_BAND_YEAR in totals and int(ages.sum()) != totals[AGE_BAND_YEAR]:
+        raise IngestError(
+            f"{AGE_BAND_YEAR}年の年齢階級別人口の合計 {int(ages.sum()):,} が住基総数 "
+            f"{totals[AGE_BAND_YEAR]:,} と一致しません",
+            file=p_age.name,
+        )
+    towns = read_towns(p_town)
+    used = [
+        _used(*POPULATION_FILE, p_tot, "住民基本台帳 盛岡市（03201）の各年1月1日の総人口"),
+        _used(*AGE_BANDS_FILE, p_age, "2022年1月1日 盛岡市（032018）の男女別5歳階級人口"),
+        _used(*TOWN_FILE, p_town, "盛岡市の町字一覧（町字区分1・2、廃止なし）"),
+    ]
+    return Margins(totals=totals, age_sex_2022=ages, towns=towns, used=used)
