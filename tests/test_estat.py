@@ -220,6 +220,8 @@ def test_read_estat_json_reader(tmp_path):
     assert ing.symbols == {"value": {"-": 3}}
     assert any("「-」" in n for n in ing.notes)
     assert ing.types["value"] == "integer"
+    if hasattr(ing, "table"):  # Ingested keeps a pyarrow table for the build
+        assert ing.table.num_rows == 15 and str(ing.table.schema.field("value").type) == "int64"
     with pytest.raises(EstatError, match="encoding"):
         estat.read_estat_json(CENSUS_EXCERPT, encoding="cp932")
 

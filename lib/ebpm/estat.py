@@ -32,6 +32,7 @@ written into an error message or returned: URLs are scrubbed before they appear 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import http.client
 import json
@@ -297,7 +298,7 @@ def _call(
 
 def _decode(body: bytes, endpoint: str, what: str, app_id: str) -> dict[str, Any]:
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise EstatError(
             f"{what}: e-Stat の応答が JSON として読めません（壊れているか途中で切れています:"
@@ -370,7 +371,7 @@ def _write_cache(
     key: str,
     endpoint: str,
     query: dict[str, str],
-    pages: list[tuple[int, bytes]],
+    pages: list[tuple[int, int, bytes]],
     first: dict[str, Any],
     file_stem: str,
 ) -> Path:
@@ -391,7 +392,7 @@ def _write_cache(
                     if not stale.match(old.name):
                         shutil.copy2(old, staging / old.name)
         files = []
-        for number, body in pages:
+        for number, start, body in pages:
             name = (
                 f"{file_stem}_p{number}.json"
                 if file_stem == "getStatsData"
@@ -401,15 +402,12 @@ def _write_cache(
             files.append(
                 {
                     "path": name,
-                    "sha256": hashlib.sha256(body).hexdigest(),
+                    "page": number,
+                    "start_position": start,
                     "bytes": len(body),
-                    "start_position": int(query.get("startPosition", 1)) if number == 1 else None,
+                    "sha256": hashlib.sha256(body).hexdigest(),
                 }
             )
-        for item, (number, _) in zip(files, pages, strict=True):
-            item["page"] = number
-            if item["start_position"] is None:
-                item.pop("start_position")
         retrieved = datetime.now(UTC).isoformat(timespec="seconds")
         requests: dict[str, Any] = {}
         old_request = target / "request.yml"
@@ -500,7 +498,7 @@ def get_stats_list(
     Parameters
     ----------
     search_word : str, optional
-        Words to search for (``searchWord``); several words separated by spaces mean AND.
+        Words to search for (``searchWord``); combine words with ``AND``, ``OR``, ``NOT``.
     cache : bool, default True
         Save the response under ``<raw>/estat/_stats_list/<key>/``.
     **params
@@ -522,7 +520,7 @@ def get_stats_list(
                 json.dumps(query, sort_keys=True, ensure_ascii=False).encode()
             ).hexdigest()[:12]
         )
-        _write_cache(key, "getStatsList", query, [(1, body)], data, "getStatsList")
+        _write_cache(key, "getStatsList", query, [(1, 1, body)], data, "getStatsList")
     return data
 
 
@@ -550,7 +548,7 @@ def get_meta_info(stats_data_id: str, *, cache: bool = True, **params: Any) -> d
         "getMetaInfo", query, what=f"統計表ID {stats_data_id} のメタ情報", **_defaults(opts)
     )
     if cache:
-        _write_cache(stats_data_id, "getMetaInfo", query, [(1, body)], data, "getMetaInfo")
+        _write_cache(stats_data_id, "getMetaInfo", query, [(1, 1, body)], data, "getMetaInfo")
     return data
 
 
@@ -589,7 +587,7 @@ def get_stats_data(
     opts = _defaults(_options(params))
     query = _clean_params({"lang": "J", "metaGetFlg": "Y", **params, "statsDataId": stats_data_id})
     what = f"統計表ID {stats_data_id} の統計データ"
-    pages: list[tuple[int, bytes]] = []
+    pages: list[tuple[int, int, bytes]] = []
     values: list[Any] = []
     first: dict[str, Any] | None = None
     start = int(query.get("startPosition", 1))
@@ -599,7 +597,7 @@ def get_stats_data(
         if number > 1:
             page_query["startPosition"] = str(start)
         body, data = _call("getStatsData", page_query, what=f"{what}（{number} ページ目）", **opts)
-        pages.append((number, body))
+        pages.append((number, start, body))
         stat = data["GET_STATS_DATA"].get("STATISTICAL_DATA") or {}
         info = stat.get("RESULT_INF") or {}
         page_values = _as_list((stat.get("DATA_INF") or {}).get("VALUE"))
@@ -1070,14 +1068,29 @@ def read_estat_json(path: str | Path, **options: Any) -> Ingested:
     units = frame["unit"].dropna().unique().tolist()
     types = {c: ("integer" if str(t) == "Int64" else "number" if str(t) == "Float64" else "string")
              for c, t in frame.dtypes.items()}  # fmt: skip
-    return Ingested(
-        frame=frame,
-        notes=list(frame.attrs.get("normalised", [])),
-        encoding="utf-8",
-        units={"value": units[0]} if len(units) == 1 else {},
-        symbols={"value": dict(frame.attrs.get("symbols", {}))}
-        if frame.attrs.get("symbols")
-        else {},
-        types=types,
-        path=str(path),
+    info = {
+        "notes": list(frame.attrs.get("normalised", [])),
+        "encoding": "utf-8",
+        "units": {"value": units[0]} if len(units) == 1 else {},
+        "symbols": {"value": dict(frame.attrs["symbols"])} if frame.attrs.get("symbols") else {},
+        "types": types,
+        "path": str(path),
+    }
+    fields = {f.name for f in dataclasses.fields(Ingested)}
+    if "table" in fields:  # Ingested holds a pyarrow table; the frame (with attrs) is kept as well
+        return Ingested(table=_arrow_table(frame), _frame=frame, **info)
+    return Ingested(frame=frame, **info)
+
+
+def _arrow_table(frame: pd.DataFrame):
+    """The frame as a pyarrow table with plain ``string``/``int64``/``double`` columns."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    schema = pa.schema(
+        [
+            pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type)
+            for f in table.schema
+        ]
     )
+    return table.cast(schema).replace_schema_metadata(None)

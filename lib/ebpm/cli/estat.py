@@ -44,7 +44,9 @@ def _print_frame(frame, title: str, limit: int = 50) -> None:
 
 @estat_app.command("search")
 def search(
-    word: Annotated[str, typer.Argument(help="検索語（空白区切りで AND 検索）")],
+    word: Annotated[
+        str, typer.Argument(help='検索語（AND・OR・NOT で組み合わせ可、例: "盛岡 AND 人口"）')
+    ],
     limit: Annotated[int, typer.Option("--limit", min=1, help="表示する統計表の最大数")] = 20,
 ) -> None:
     """統計表を検索し、統計表ID・表題・統計名・調査年月を表示します。"""
