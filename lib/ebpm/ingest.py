@@ -27,26 +27,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ebpm.errors import IngestError
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+    import pyarrow as pa
 
 Encoding = Literal["auto", "utf-8", "utf-8-sig", "cp932", "shift_jis", "utf-16", "euc-jp"]
+Reader = Literal["auto", "csv", "excel"]
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
 @dataclass
 class Ingested:
-    """What a reader returns: the tidy frame plus an account of how it was read.
+    """What a reader returns: the tidy table plus an account of how it was read.
 
     Attributes
     ----------
-    frame : pandas.DataFrame
-        The data; numeric columns are nullable ``Int64``/``Float64``, others ``string``.
+    table : pyarrow.Table
+        The data, typed (``int64``, ``double``, ``date32``, ``string``). The build registers it in
+        DuckDB directly; :attr:`frame` is the same data as pandas.
     notes : list of str
         Japanese sentences saying what was normalised.
     encoding : str or None
         Encoding used to decode the file (``None`` for Excel).
     header_row : int or None
-        1-based row of the (last) header row; ``None`` when the file has no header.
+        1-based line (CSV) or sheet row (Excel) of the (last) header row; ``None`` without header.
     problems : list of str
         Japanese sentences about things that look wrong but did not stop reading.
     units : dict
@@ -54,20 +60,20 @@ class Ingested:
     delimiter : str or None
         Field delimiter (CSV only).
     symbols : dict
-        Column name → {symbol: count} of e-Stat special symbols turned into NULL.
+        Column name → {symbol: count} of special symbols turned into NULL (reason in ``<col>_note``).
     types : dict
-        Column name → inferred type (``"integer"``, ``"number"``, ``"string"``).
+        Column name → ``"integer"``, ``"number"``, ``"date"`` or ``"string"``.
     sheets : list of str
         Sheet names (Excel only).
     sheet : str or None
         The sheet that was read (Excel only).
     header_rows : list of int
-        All 1-based header rows (more than one for flattened multi-row Excel headers).
+        All 1-based header rows (several for flattened multi-row Excel headers).
     path : str
         The file that was read.
     """
 
-    frame: pd.DataFrame
+    table: pa.Table
     notes: list[str] = field(default_factory=list)
     encoding: str | None = None
     header_row: int | None = None
@@ -80,6 +86,38 @@ class Ingested:
     sheet: str | None = None
     header_rows: list[int] = field(default_factory=list)
     path: str = ""
+    _frame: Any = field(default=None, repr=False)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The data as pandas (nullable ``Int64``/``Float64``, ``string``, dates as ``datetime64``)."""
+        if self._frame is None:
+            import pandas as pd
+            import pyarrow as pa
+
+            mapping = {
+                pa.int64(): pd.Int64Dtype(),
+                pa.float64(): pd.Float64Dtype(),
+                pa.string(): pd.StringDtype(),
+            }
+            frame = self.table.to_pandas(types_mapper=mapping.get)
+            for name, kind in self.types.items():
+                if kind == "date" and name in frame.columns:
+                    frame[name] = pd.to_datetime(frame[name])
+            self._frame = frame
+        return self._frame
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.table.column_names)
+
+
+def _check_literal(value: object, allowed: tuple, parameter: str) -> None:
+    if value not in allowed:
+        raise IngestError(
+            f"{parameter} は {'・'.join(map(repr, allowed))} のいずれかです（{value!r}）",
+            parameter=parameter,
+        )
 
 
 def read_csv(
@@ -89,7 +127,7 @@ def read_csv(
     header_row: Literal["auto"] | int | None = "auto",
     columns: list[str] | None = None,
     dtype: dict[str, str] | None = None,
-    symbols: bool = True,
+    symbols: bool | dict[str, str] = True,
     normalize: bool | Literal["nfkc"] = True,
     delimiter: Literal["auto"] | str = "auto",
 ) -> Ingested:
@@ -99,25 +137,61 @@ def read_csv(
     ----------
     path : str or Path
     encoding : str, default "auto"
-        ``"auto"`` detects BOM (UTF-8, UTF-16), then strict UTF-8, then CP932.
+        ``"auto"`` detects a BOM (UTF-8, UTF-16), then tries strict UTF-8, then CP932. ``"shift_jis"``
+        is read as CP932 (the Windows superset real files use).
     header_row : "auto", int or None
-        1-based record of the header row; ``"auto"`` skips title rows; ``None`` means no header.
+        1-based line where the header starts; ``"auto"`` skips title rows; ``None`` = no header.
     columns : list of str, optional
-        Required columns (after header normalisation); missing ones raise :class:`IngestError`.
+        Required columns (after header normalisation); a missing one raises :class:`IngestError`.
     dtype : dict, optional
-        Column → ``"string"``, ``"integer"`` or ``"number"`` to override inference.
-    symbols : bool, default True
-        Turn e-Stat special symbols in numeric columns into NULL plus a ``<col>_note`` column.
+        Column → ``"string"``, ``"integer"``, ``"number"`` or ``"date"`` to override inference.
+    symbols : bool or dict, default True
+        Turn special symbols in numeric columns into NULL plus a ``<col>_note`` reason column. A dict
+        adds or overrides symbol → reason (``{"x": "秘匿（市の基準）"}``).
     normalize : bool or "nfkc", default True
-        Full-width digits/latin → half-width in cells; ``"nfkc"`` applies NFKC to every cell
-        (also half-width kana → full-width); ``False`` keeps cells as written.
+        ``True``: full-width digits/latin → half-width in text cells (kana kept as written);
+        ``"nfkc"``: NFKC on every text cell (half-width kana → full-width too); ``False``: as written.
     delimiter : str, default "auto"
 
     Returns
     -------
     Ingested
+
+    Raises
+    ------
+    IngestError
+        Naming file, row (as a person counts lines) and column: wrong encoding, truncated file,
+        unterminated quote, ragged rows, duplicate headers, missing required columns.
     """
-    raise NotImplementedError("read_csv は実装中です")
+    from ebpm.ingest_columns import finish
+    from ebpm.ingest_csv import load_csv
+
+    _check_literal(normalize, (True, False, "nfkc"), "normalize")
+    raw = load_csv(path, encoding=encoding, header_row=header_row, delimiter=delimiter)
+    done = finish(
+        raw.names,
+        raw.columns,
+        file=Path(path).name,
+        row_of=raw.row_of,
+        header_row=raw.header_row,
+        columns_required=columns,
+        dtype=dtype,
+        symbols=symbols,
+        normalize=normalize,
+    )
+    return Ingested(
+        table=done.table,
+        notes=raw.notes + done.notes,
+        encoding=raw.encoding,
+        header_row=raw.header_row,
+        problems=done.problems,
+        units=done.units,
+        delimiter=raw.delimiter,
+        symbols=done.symbols,
+        types=done.types,
+        header_rows=[raw.header_row] if raw.header_row else [],
+        path=str(path),
+    )
 
 
 def read_excel(
@@ -128,7 +202,7 @@ def read_excel(
     skip_title_rows: Literal["auto"] | int = "auto",
     columns: list[str] | None = None,
     dtype: dict[str, str] | None = None,
-    symbols: bool = True,
+    symbols: bool | dict[str, str] = True,
     normalize: bool | Literal["nfkc"] = True,
 ) -> Ingested:
     """Read one sheet of a ``.xlsx`` or ``.xls`` workbook.
@@ -139,21 +213,62 @@ def read_excel(
     sheet : int or str, default 0
         Sheet index (0-based) or name.
     header_rows : "auto", int or list of int
-        Number of header rows after the title rows, or the explicit 1-based sheet rows.
+        Number of header rows after the title rows, or the explicit 1-based sheet rows. ``"auto"``
+        takes every row above the first mostly-numeric row (at most 6).
     skip_title_rows : "auto" or int
-        Title rows above the header.
+        Title rows above the header; ``"auto"`` skips leading rows with at most two filled cells.
     columns, dtype, symbols, normalize
         As in :func:`read_csv`.
 
     Returns
     -------
     Ingested
+        Multi-row headers are joined with ``_`` (``2022年_人口_男``); a row of units under the header
+        (``人``, ``世帯``) goes to :attr:`Ingested.units`; when a 和暦 row and a 西暦 row name the same
+        year only the 西暦 one is kept; merged cells are filled; ruby (phonetic) text is never read.
     """
-    raise NotImplementedError("read_excel は実装中です")
+    from ebpm.ingest_columns import finish
+    from ebpm.ingest_excel import load_excel
+
+    _check_literal(normalize, (True, False, "nfkc"), "normalize")
+    raw = load_excel(path, sheet=sheet, header_rows=header_rows, skip_title_rows=skip_title_rows)
+    first = raw.first_data_row
+    done = finish(
+        raw.names,
+        raw.columns,
+        file=f"{Path(path).name}（シート「{raw.sheet}」）",
+        row_of=lambda i: first + i,
+        header_row=raw.header_rows[-1] if raw.header_rows else None,
+        columns_required=columns,
+        dtype=dtype,
+        symbols=symbols,
+        normalize=normalize,
+        units=raw.units,
+    )
+    return Ingested(
+        table=done.table,
+        notes=raw.notes + done.notes,
+        encoding=None,
+        header_row=raw.header_rows[-1] if raw.header_rows else None,
+        problems=done.problems,
+        units=done.units,
+        symbols=done.symbols,
+        types=done.types,
+        sheets=raw.sheets,
+        sheet=raw.sheet,
+        header_rows=raw.header_rows,
+        path=str(path),
+    )
 
 
-def read(
-    path: str | Path, reader: Literal["auto", "csv", "excel"] = "auto", **options: Any
-) -> Ingested:
-    """Dispatch to :func:`read_csv` or :func:`read_excel` (``"auto"`` picks by file suffix)."""
-    raise NotImplementedError("read は実装中です")
+def read(path: str | Path, reader: Reader = "auto", **options: Any) -> Ingested:
+    """Dispatch to :func:`read_csv` or :func:`read_excel` (``"auto"`` picks by file suffix).
+
+    This is what the build calls with a catalog source's ``reader:`` and ``options:``.
+    """
+    _check_literal(reader, ("auto", "csv", "excel"), "reader")
+    if reader == "auto":
+        reader = "excel" if Path(path).suffix.lower() in _EXCEL_SUFFIXES else "csv"
+    if reader == "excel":
+        return read_excel(path, **options)
+    return read_csv(path, **options)

@@ -1,0 +1,440 @@
+"""Turn raw text columns (from CSV or Excel) into typed, normalised Arrow columns with notes."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ebpm import jp
+from ebpm.errors import IngestError
+
+ColumnType = Literal["string", "integer", "number", "date"]
+_TYPES = ("string", "integer", "number", "date")
+_TYPE_JA = {"string": "文字列", "integer": "整数", "number": "数値", "date": "日付"}
+_MAX_LISTED = 8
+
+
+@dataclass
+class Finished:
+    """Result of :func:`finish`: the typed table and the account of what was done."""
+
+    table: pa.Table
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    units: dict[str, str] = field(default_factory=dict)
+    symbols: dict[str, dict[str, int]] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+
+
+def _listing(items: list[str]) -> str:
+    shown = "、".join(items[:_MAX_LISTED])
+    return shown + (f" ほか{len(items) - _MAX_LISTED}件" if len(items) > _MAX_LISTED else "")
+
+
+def _count(mask: pa.Array) -> int:
+    return int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
+
+
+def _first(mask: pa.Array) -> int:
+    return int(pc.index(mask, True).as_py())
+
+
+def _translate(arr: pa.Array, pattern: str, fn: Callable[[str], str]) -> tuple[pa.Array, int]:
+    """Apply a Python function to the values that match ``pattern`` (usually few) only."""
+    mask = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
+    n = _count(mask)
+    if n == 0:
+        return arr, 0
+    changed = [fn(v) for v in pc.filter(arr, mask).to_pylist()]
+    return pc.replace_with_mask(arr, mask, pa.array(changed, pa.string())), n
+
+
+def _nfkc(arr: pa.Array) -> pa.Array:
+    return pc.utf8_normalize(arr, form="NFKC")
+
+
+class _Column:
+    """One column being finished; keeps the file context for error messages."""
+
+    def __init__(self, name: str, arr: pa.Array, row_of: Callable[[int], int], file: str):
+        self.name = name
+        self.arr = arr
+        self.row_of = row_of
+        self.file = file
+
+    def error(self, index: int, message: str) -> IngestError:
+        return IngestError(message, file=self.file, row=self.row_of(index), column=self.name)
+
+
+def _clean_headers(
+    names: list[str | None], columns: list[pa.Array], file: str, header_row: int | None
+) -> tuple[list[str], list[pa.Array], list[str], list[str], dict[str, str]]:
+    notes: list[str] = []
+    problems: list[str] = []
+    units: dict[str, str] = {}
+    changed: list[str] = []
+    out_names: list[str] = []
+    out_cols: list[pa.Array] = []
+    dropped: list[str] = []
+    for i, (raw, arr) in enumerate(zip(names, columns, strict=True)):
+        raw_text = "" if raw is None else str(raw)
+        norm = jp.normalize_header(raw_text)
+        name, unit = jp.split_unit(norm)
+        if unit:
+            units[name] = unit
+        if not name:
+            if (
+                arr.null_count == len(arr)
+                or _count(pc.not_equal(pc.utf8_trim_whitespace(arr), "")) == 0
+            ):
+                dropped.append(f"{i + 1}列目")
+                continue
+            name = f"column_{i + 1}"
+            problems.append(f"{i + 1}列目に見出しがないため、列名を「{name}」としました")
+        elif name != raw_text.strip():
+            changed.append(
+                f"「{raw_text.strip()}」→「{name}」".replace("\n", "⏎").replace("\r", "")
+            )
+        out_names.append(name)
+        out_cols.append(arr)
+    if changed:
+        notes.append(f"見出しを正規化しました: {_listing(changed)}")
+    if units:
+        notes.append(
+            "見出しの単位を記録しました: " + _listing([f"{k}（{v}）" for k, v in units.items()])
+        )
+    if dropped:
+        notes.append(f"見出しも値もない列を除きました: {_listing(dropped)}")
+    seen: dict[str, int] = {}
+    for i, name in enumerate(out_names):
+        if name in seen:
+            raise IngestError(
+                f"見出し「{name}」が2回あります（{seen[name] + 1}番目と{i + 1}番目の列）。"
+                "列名を区別できるよう原データを確認するか、header_row を指定してください",
+                file=file,
+                row=header_row,
+                column=name,
+            )
+        seen[name] = i
+    return out_names, out_cols, notes, problems, units
+
+
+def _infer(col: _Column, work: pa.Array, sym: pa.Array, nonnull: int) -> str:
+    n_sym = _count(sym)
+    is_num = pc.fill_null(pc.match_substring_regex(work, jp.NUMBER_PATTERN), False)
+    n_num = _count(is_num)
+    if jp.is_code_name(col.name):
+        return "string"
+    if n_num == 0:  # a numeric column where every cell is a symbol ("-" for a line not yet open)
+        return "integer" if n_sym and n_sym == nonnull else "string"
+    if n_num + n_sym < nonnull:
+        return "string"
+    lead0 = pc.and_(
+        is_num, pc.fill_null(pc.match_substring_regex(work, jp.LEADING_ZERO_PATTERN), False)
+    )
+    if _count(lead0):
+        return "string"  # zero-padded identifiers ("0001", "03201") keep their zeros
+    is_int = pc.fill_null(pc.match_substring_regex(work, jp.INTEGER_PATTERN), False)
+    return "integer" if _count(is_int) == n_num else "number"
+
+
+def _to_number(col: _Column, work: pa.Array, sym: pa.Array, kind: str) -> pa.Array:
+    valid = pc.and_(pc.invert(sym), pc.is_valid(work))
+    is_num = pc.fill_null(pc.match_substring_regex(work, jp.NUMBER_PATTERN), False)
+    bad = pc.and_(valid, pc.invert(is_num))
+    if _count(bad):
+        i = _first(bad)
+        raise col.error(i, f"「{work[i].as_py()}」は{_TYPE_JA[kind]}として読めません")
+    cleaned = pc.replace_substring(work, ",", "")
+    cleaned = pc.replace_substring_regex(cleaned, "^[△▲]", "-")
+    cleaned = pc.if_else(valid, cleaned, pa.scalar(None, pa.string()))
+    target = pa.int64() if kind == "integer" else pa.float64()
+    if kind == "integer":
+        frac = pc.and_(valid, pc.fill_null(pc.match_substring_regex(cleaned, r"[.eE]"), False))
+        if _count(frac):
+            i = _first(frac)
+            raise col.error(i, f"「{work[i].as_py()}」は整数ではありません")
+    try:
+        return pc.cast(cleaned, target)
+    except pa.ArrowInvalid as err:
+        raise IngestError(
+            f"数値に変換できません（{err}）", file=col.file, column=col.name
+        ) from None
+
+
+def _to_date(col: _Column, arr: pa.Array, strict: bool) -> tuple[pa.Array | None, bool]:
+    from ebpm.wareki import parse_date
+
+    uniq = pc.unique(pc.drop_null(arr)).to_pylist()
+    mapping = {}
+    wareki = False
+    for v in uniq:
+        try:
+            mapping[v] = parse_date(v)
+        except IngestError as err:
+            if strict:
+                i = _first(pc.fill_null(pc.equal(arr, v), False))
+                raise col.error(i, err.message) from None
+            return None, False
+        if not v[:4].isdigit():
+            wareki = True
+    keys = pa.array(list(mapping), pa.string())
+    values = pa.array(list(mapping.values()), pa.date32())
+    idx = pc.index_in(arr, value_set=keys)
+    return pc.take(values, idx), wareki
+
+
+def finish(
+    names: list[str | None],
+    columns: list[pa.Array],
+    *,
+    file: str,
+    row_of: Callable[[int], int],
+    header_row: int | None,
+    columns_required: list[str] | None = None,
+    dtype: dict[str, str] | None = None,
+    symbols: bool | dict[str, str] = True,
+    normalize: bool | str = True,
+    units: dict[str, str] | None = None,
+) -> Finished:
+    """Normalise headers, type every column, turn special symbols into NULL + ``<col>_note``.
+
+    Parameters
+    ----------
+    names : list of str or None
+        Raw header cells (``None`` or empty for a missing header).
+    columns : list of pyarrow.Array
+        Raw text of each column (``string``), one entry per data record.
+    file : str
+        File name used in messages.
+    row_of : callable
+        Maps a record index (0-based) to the row a person sees in the file (1-based).
+    header_row : int or None
+        Row of the header, for messages about headers.
+    columns_required, dtype, symbols, normalize
+        As in :func:`ebpm.ingest.read_csv`.
+    units : dict, optional
+        Units already known (from an Excel unit row), by raw header position name.
+    """
+    if normalize not in (True, False, "nfkc"):
+        raise IngestError(
+            f'normalize は True・False・"nfkc" のいずれかです（{normalize!r}）',
+            parameter="normalize",
+        )
+    out_names, cols, notes, problems, header_units = _clean_headers(
+        names, columns, file, header_row
+    )
+    all_units = {**(units or {}), **header_units}
+    if columns_required:
+        missing = [c for c in columns_required if c not in out_names]
+        if missing:
+            raise IngestError(
+                f"必要な列がありません: {'、'.join(missing)}（ある列: {_listing(out_names)}）",
+                file=file,
+                row=header_row,
+                column=missing[0],
+            )
+    cols, cut_note = _cut_repeated_header(out_names, cols, row_of)
+    if cut_note:
+        problems.append(cut_note)
+    dtype = dict(dtype or {})
+    for key, kind in dtype.items():
+        if key not in out_names:
+            raise IngestError(
+                f"dtype に指定した列「{key}」がありません", file=file, parameter="dtype"
+            )
+        if kind not in _TYPES:
+            raise IngestError(
+                f"列「{key}」の型「{kind}」は使えません（{'・'.join(_TYPES)} のいずれか）",
+                parameter="dtype",
+            )
+    symbol_reasons = dict(jp.SYMBOL_REASONS)
+    if isinstance(symbols, dict):
+        symbol_reasons.update(symbols)
+    symbol_set = pa.array(list(symbol_reasons), pa.string())
+
+    result_names: list[str] = []
+    result_cols: list[pa.Array] = []
+    types: dict[str, str] = {}
+    found: dict[str, dict[str, int]] = {}
+    stripped_total = 0
+    fw_cols: list[str] = []
+    date_cols: list[str] = []
+    n_rows = len(cols[0]) if cols else 0
+    empty_row = None
+    for name, raw in zip(out_names, cols, strict=True):
+        col = _Column(name, raw, row_of, file)
+        trimmed = pc.utf8_trim_whitespace(raw)
+        stripped_total += _count(pc.fill_null(pc.not_equal(trimmed, raw), False))
+        arr = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+        col_empty = pc.is_null(arr)
+        empty_row = col_empty if empty_row is None else pc.and_(empty_row, col_empty)
+        nonnull = len(arr) - arr.null_count
+        has_fw = _count(
+            pc.fill_null(pc.match_substring_regex(arr, jp.FULLWIDTH_NUMERIC_PATTERN), False)
+        )
+        work = _nfkc(arr) if has_fw else arr
+        sym = (
+            pc.fill_null(pc.is_in(arr, value_set=symbol_set), False)
+            if symbols
+            else pa.array([False] * len(arr))
+        )
+        kind = dtype.get(name) or (_infer(col, work, sym, nonnull) if nonnull else "string")
+        note_arr = None
+        if kind in ("integer", "number"):
+            typed = _to_number(col, work, sym, kind)
+            n_sym = _count(sym)
+            if n_sym:
+                present = pc.value_counts(pc.filter(arr, sym)).to_pylist()
+                found[name] = {d["values"]: d["counts"] for d in present}
+                reasons = pa.array([symbol_reasons[d["values"]] for d in present], pa.string())
+                keys = pa.array([d["values"] for d in present], pa.string())
+                note_arr = pc.take(reasons, pc.index_in(arr, value_set=keys))
+        elif kind == "date" or (
+            not jp.is_code_name(name)
+            and nonnull
+            and _count(pc.fill_null(pc.match_substring_regex(work, jp.DATE_PATTERN), False))
+            == nonnull
+        ):
+            typed, wareki = _to_date(col, work, strict=kind == "date")
+            if typed is None:
+                kind, typed = "string", None
+            else:
+                kind = "date"
+                date_cols.append(name + ("（和暦→西暦）" if wareki else ""))
+        else:
+            typed = None
+        if typed is None:
+            kind = "string"
+            if jp.is_code_name(name) and has_fw:
+                typed = work
+                fw_cols.append(name)
+            elif normalize == "nfkc":
+                typed = _nfkc(arr)
+            elif normalize:
+                typed, n_fw = _translate(arr, jp.FULLWIDTH_ALNUM_PATTERN, jp.to_halfwidth)
+                if n_fw:
+                    fw_cols.append(name)
+            else:
+                typed = arr
+            _warn_mostly_numeric(col, work, sym, nonnull, problems)
+        types[name] = kind
+        result_names.append(name)
+        result_cols.append(typed)
+        if note_arr is not None:
+            result_names.append(f"{name}_note")
+            result_cols.append(note_arr)
+            types[f"{name}_note"] = "string"
+    if stripped_total:
+        notes.append(f"セル前後の空白・改行を取り除きました（{stripped_total:,}件）")
+    if fw_cols:
+        notes.append(f"全角の英数字を半角にしました: {_listing(fw_cols)}")
+    if normalize == "nfkc":
+        notes.append("すべての文字列セルに NFKC 正規化を適用しました（半角カナは全角になります）")
+    if date_cols:
+        notes.append(f"日付の列を日付型にしました: {_listing(date_cols)}")
+    for name, counts in found.items():
+        listed = "、".join(f"「{s}」{c:,}件" for s, c in counts.items())
+        notes.append(
+            f"列「{name}」の特殊記号 {listed} を NULL にし、理由を「{name}_note」に記録しました"
+        )
+    _units_in_cells(result_names, result_cols, types, all_units, notes)
+    table = (
+        pa.table(dict(zip(result_names, result_cols, strict=True)))
+        if result_names
+        else pa.table({})
+    )
+    if empty_row is not None and n_rows:
+        n_empty = _count(empty_row)
+        if n_empty:
+            table = table.filter(pc.invert(empty_row))
+            notes.append(f"値が一つもない行を除きました（{n_empty:,}行）")
+    return Finished(table, notes, problems, all_units, found, types)
+
+
+def _warn_mostly_numeric(
+    col: _Column, work: pa.Array, sym: pa.Array, nonnull: int, problems: list[str]
+) -> None:
+    """A column that is almost all numbers but has a stray text value is worth a problem line."""
+    if nonnull < 5 or jp.is_code_name(col.name):
+        return
+    is_num = pc.fill_null(pc.match_substring_regex(work, jp.NUMBER_PATTERN), False)
+    n_num = _count(is_num)
+    if n_num < 0.9 * nonnull:
+        return
+    other = pc.and_(pc.and_(pc.invert(is_num), pc.invert(sym)), pc.is_valid(work))
+    if _count(other) == 0:
+        return
+    i = _first(other)
+    value = unicodedata.normalize("NFC", str(work[i].as_py()))
+    problems.append(
+        f"列「{col.name}」はほとんど数値ですが、{col.row_of(i)}行目の「{value}」が数値ではないため"
+        "文字列として読みました（dtype で型を指定できます）"
+    )
+
+
+def _cut_repeated_header(
+    names: list[str], cols: list[pa.Array], row_of: Callable[[int], int]
+) -> tuple[list[pa.Array], str | None]:
+    """Stop at a second table stacked under the first (its header row repeats ours)."""
+    if not cols or len(cols[0]) == 0:
+        return cols, None
+    named = [i for i, n in enumerate(names) if not n.startswith("column_")]
+    if not named:
+        return cols, None
+    key = named[0]
+    cell = _nfkc(pc.utf8_trim_whitespace(cols[key]))
+    hits = pc.fill_null(pc.equal(cell, names[key]), False)
+    if _count(hits) == 0:
+        return cols, None
+    for idx in pc.indices_nonzero(hits).to_pylist():
+        same = sum(1 for i in named if jp.normalize_header(cols[i][idx].as_py()) == names[i])
+        if same < 0.8 * len(named):
+            continue
+        stop = idx
+        if stop > 0:  # the title row of the second table, if any
+            prev = [c[stop - 1].as_py() for c in cols]
+            if sum(1 for v in prev if v and v.strip()) <= 1:
+                stop -= 1
+        note = (
+            f"{row_of(idx)}行目で見出しが繰り返されています（下に別の表が続いています）。"
+            f"最初の表だけを読みました。続きの表は header_row={row_of(idx)} で読めます"
+        )
+        return [c.slice(0, stop) for c in cols], note
+    return cols, None
+
+
+def _units_in_cells(
+    names: list[str],
+    cols: list[pa.Array],
+    types: dict[str, str],
+    units: dict[str, str],
+    notes: list[str],
+) -> None:
+    """e-Stat downloads write the unit in a cell (表章項目 = ``人口【千人】``): apply it to numbers."""
+    numeric = [n for n in names if types.get(n) in ("integer", "number") and n not in units]
+    if not numeric:
+        return
+    for name, arr in zip(names, cols, strict=True):
+        if types.get(name) != "string" or len(arr) == arr.null_count:
+            continue
+        has = pc.fill_null(pc.match_substring(arr, "【"), False)
+        if _count(has) != len(arr) - arr.null_count:
+            continue
+        found = pc.unique(
+            pc.drop_null(pc.struct_field(pc.extract_regex(arr, r"【(?P<unit>[^】]+)】"), [0]))
+        ).to_pylist()
+        if len(found) != 1:
+            continue
+        unit = found[0]
+        for n in numeric:
+            units[n] = unit
+        notes.append(
+            f"列「{name}」のセルに書かれた単位「{unit}」を数値の列の単位として記録しました"
+        )
+        return
