@@ -1,5 +1,137 @@
-"""CLI: build, catalog, query, inspect (data layer)."""
+"""CLI: build, catalog, query (data layer)."""
 
 from __future__ import annotations
 
-from ebpm.cli import app  # noqa: F401
+import json
+import sys
+from typing import Literal
+
+import typer
+
+from ebpm.cli import app
+from ebpm.errors import ParameterError
+
+CatalogFormat = Literal["table", "json"]
+QueryFormat = Literal["table", "json", "csv"]
+
+
+def _check_format(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ParameterError(
+            f"--format は {' / '.join(allowed)} のいずれかです（指定: {value}）。",
+            parameter="format",
+        )
+    return value
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@app.command("build")
+def build_cmd(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="進捗を表示しません。"),
+) -> None:
+    """原データとカタログから整備済みデータベースを構築します（データ構築）。
+
+    すべてのチェックに合格したときだけ data/curated/ebpm.duckdb と manifest.json・データ定義書を
+    置き換えます。失敗したときは前回のデータベースがそのまま残ります。
+    """
+    from ebpm.build import build
+    from ebpm.config import paths
+
+    console = None if quiet else _stderr_console()
+    manifest = build(console=console)
+    p = paths()
+    tables = manifest["tables"]
+    rows = sum(t["rows"] for t in tables.values())
+    typer.echo(
+        f"データ構築が完了しました（ビルドID {manifest['build_id']}）: {len(tables)}テーブル・{rows:,}行 → {p.database}"
+    )
+    for name, reason in manifest.get("skipped", {}).items():
+        typer.echo(f"  省略したテーブル {name}: {reason}")
+    typer.echo(f"データ定義書: {p.dictionary}")
+
+
+@app.command("catalog")
+def catalog_cmd(
+    format: str = typer.Option("table", "--format", "-f", help="出力形式: table（表） / json"),
+) -> None:
+    """整備済みデータベースのテーブル一覧（表題・行数・出典・ライセンス・模擬データか）を表示します。"""
+    _check_format(format, ("table", "json"))
+    from ebpm import data
+
+    frame = data.catalog()
+    if format == "json":
+        typer.echo(
+            json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, indent=2, default=str)
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"整備済みデータベース（ビルドID {data.build_info().get('build_id', '')}）")
+    for col, label in [
+        ("name", "テーブル"),
+        ("title", "表題"),
+        ("rows", "行数"),
+        ("vintage", "時点"),
+        ("publisher", "出典"),
+        ("licence", "ライセンス"),
+        ("synthetic", "模擬データ"),
+    ]:
+        table.add_column(label, justify="right" if col == "rows" else "left", overflow="fold")
+    for rec in frame.to_dict(orient="records"):
+        table.add_row(
+            rec["name"],
+            rec["title"],
+            f"{rec['rows']:,}",
+            rec.get("vintage") or "",
+            rec.get("publisher") or "",
+            rec.get("licence") or "",
+            "模擬データ" if rec["synthetic"] else "",
+        )
+    Console().print(table)
+
+
+@app.command("query")
+def query_cmd(
+    sql: str = typer.Argument(..., help="読み取り専用の SQL（SELECT 文）"),
+    format: str = typer.Option(
+        "table", "--format", "-f", help="出力形式: table（表） / json / csv"
+    ),
+    limit: int = typer.Option(1000, "--limit", help="表示する最大行数（table 形式のみ）"),
+) -> None:
+    """整備済みデータベースに読み取り専用の SQL を実行します。"""
+    _check_format(format, ("table", "json", "csv"))
+    from ebpm import data
+
+    frame = data.sql(sql)
+    if format == "csv":
+        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        return
+    if format == "json":
+        typer.echo(frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        caption=f"{len(frame):,}行" + (f"（先頭{limit:,}行を表示）" if len(frame) > limit else "")
+    )
+    for col in frame.columns:
+        table.add_column(str(col), overflow="fold")
+    for rec in frame.head(limit).itertuples(index=False):
+        table.add_row(*["" if _isna(v) else str(v) for v in rec])
+    Console().print(table)
+
+
+def _isna(value: object) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,627 @@
+"""`ebpm build`: raw sources + catalog → a new checked DuckDB snapshot, swapped in atomically with its manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ebpm import config
+from ebpm.catalog import TableSpec, load_catalog, load_source, sha256_file
+from ebpm.checks import CheckResult, run_all
+from ebpm.errors import BuildError, EbpmError
+from ebpm.staging import Staged, duckdb_read_error, quote_ident, stage, unstage
+
+PAUSE_ENV = "EBPM_BUILD_PAUSE_AT"  # test hook: sleep at this stage so a test can SIGKILL the build
+PAUSE_SECONDS_ENV = "EBPM_BUILD_PAUSE_SECONDS"
+STAGES = ("catalog", "table", "metadata", "before_swap", "after_swap", "done")
+TMP_PREFIX = ".ebpm-build-"
+LOCK_NAME = ".ebpm-build.lock"
+
+
+def _pause(stage: str) -> None:
+    if os.environ.get(PAUSE_ENV) == stage:
+        print(f"EBPM_BUILD_PAUSED {stage}", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "120")))
+
+
+def code_version(root: Path) -> str:
+    """``git describe --always --dirty`` of the project, or the package version outside git."""
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    from ebpm import __version__
+
+    return f"ebpm {__version__}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file next to ``path``, fsync it, then ``os.replace``."""
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{secrets.token_hex(4)}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def _build_lock(curated: Path) -> Iterator[None]:
+    """One build at a time per curated folder (released by the OS even after SIGKILL)."""
+    fh = open(curated / LOCK_NAME, "a+")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BuildError(
+                "別のデータ構築（ebpm build）が実行中です。終わってから再実行してください。"
+            ) from exc
+        yield
+    finally:
+        fh.close()
+
+
+def _clean_stale(curated: Path) -> None:
+    """Remove temporary files left by a killed build (only ours: the .ebpm-build- prefix)."""
+    for path in curated.glob(f"{TMP_PREFIX}*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def read_embedded_manifest(database: Path) -> dict[str, Any] | None:
+    """The manifest stored inside a snapshot (table ``_ebpm_build``), or None."""
+    import duckdb
+
+    if not database.exists():
+        return None
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH '{str(database).replace(chr(39), chr(39) * 2)}' AS snap (READ_ONLY)")
+        row = con.execute("SELECT manifest FROM snap._ebpm_build LIMIT 1").fetchone()
+        return json.loads(row[0]) if row else None
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def repair_manifest(paths: config.Paths) -> bool:
+    """Rewrite manifest.json from the snapshot when a build was killed between the two swaps.
+
+    The database is the truth: it embeds its own manifest. Returns True when a repair was made.
+    """
+    embedded = read_embedded_manifest(paths.database)
+    if embedded is None:
+        return False
+    try:
+        current = json.loads(paths.manifest.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        current = None
+    if current and current.get("build_id") == embedded.get("build_id"):
+        return False
+    atomic_write_text(paths.manifest, json.dumps(embedded, ensure_ascii=False, indent=2))
+    return True
+
+
+@dataclass
+class _Provenance:
+    source: str
+    path: str
+    title_ja: str
+    publisher: str
+    licence: str
+    licence_url: str
+    attribution: str
+    retrieved: str
+    synthetic: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class _Builder:
+    def __init__(self, paths: config.Paths, console: Any | None):
+        self.paths = paths
+        self.console = console
+        self.hashes: dict[str, str] = {}  # raw-relative path -> sha256
+        self.sources_yml: dict[str, dict[str, Any]] = {}
+        self.staged: list[Staged] = []
+
+    # --- inputs ---------------------------------------------------------------------------------
+    def source_meta(self, folder: str) -> dict[str, Any]:
+        if folder not in self.sources_yml:
+            self.sources_yml[folder] = load_source(self.paths.raw / folder)
+        return self.sources_yml[folder]
+
+    def verify_input(self, rel: str) -> str:
+        """sha256 of one raw file, checked against its SOURCE.yml entry."""
+        if rel in self.hashes:
+            return self.hashes[rel]
+        folder, _, inner = rel.partition("/")
+        meta = self.source_meta(folder)
+        digest = sha256_file(self.paths.raw / rel)
+        entry = meta["files"].get(inner)
+        if entry is None:
+            raise BuildError(
+                "このファイルが SOURCE.yml の files にありません（出典と sha256 を追記してください）。",
+                file=rel,
+            )
+        expected = entry.get("sha256")
+        if expected and expected != digest:
+            raise BuildError(
+                "ファイルの sha256 が SOURCE.yml と一致しません。原データが変更されたか、途中で切れています。"
+                "原データは変更せず、更新する場合は取得日と sha256 を SOURCE.yml に記録してください。",
+                file=rel,
+            )
+        self.hashes[rel] = digest
+        return digest
+
+    def provenance(self, spec: TableSpec) -> list[_Provenance]:
+        out = []
+        for src in spec.sources:
+            meta = dict(self.source_meta(src.folder))
+            # a file entry may override the folder's title/publisher/licence/attribution
+            entry = meta["files"].get(src.path.partition("/")[2]) or {}
+            meta.update(
+                {
+                    k: entry[k]
+                    for k in ("publisher", "licence", "licence_url", "attribution")
+                    if entry.get(k)
+                }
+            )
+            origin = meta.get("origin") or {}
+            out.append(
+                _Provenance(
+                    source=src.folder,
+                    path=src.path,
+                    title_ja=str(meta.get("title_ja", "")),
+                    publisher=spec.overrides.get("publisher", str(meta.get("publisher", ""))),
+                    licence=spec.overrides.get("licence", str(meta.get("licence", ""))),
+                    licence_url=spec.overrides.get(
+                        "licence_url",
+                        str(
+                            meta.get("licence_url", "")
+                            or (origin.get("url", "") if isinstance(origin, dict) else "")
+                        ),
+                    ),
+                    attribution=spec.overrides.get("attribution", str(meta.get("attribution", ""))),
+                    retrieved=str(meta.get("retrieved", "")),
+                    synthetic=bool(meta.get("synthetic", spec.synthetic)),
+                )
+            )
+        return out
+
+    # --- one table --------------------------------------------------------------------------------
+    def missing_sources(self, spec: TableSpec) -> list[str]:
+        return [s.path for s in spec.sources if not (self.paths.raw / s.path).exists()]
+
+    def locate(self, values: list[Any]) -> tuple[str, int] | None:
+        """Find the first source row containing every value (error path only)."""
+        values = [v for v in values if v is not None]
+        if not values:
+            return None
+        for st in self.staged:
+            try:
+                cols = [
+                    r[0]
+                    for r in self.con.execute(
+                        f"DESCRIBE SELECT * FROM {quote_ident(st.name)}"
+                    ).fetchall()
+                ]
+                if not cols:
+                    continue
+                anyof = [
+                    "("
+                    + " OR ".join(f"CAST({quote_ident(c)} AS VARCHAR) = ${i + 1}" for c in cols)
+                    + ")"
+                    for i in range(len(values))
+                ]
+                row = self.con.execute(
+                    f"SELECT _n FROM (SELECT row_number() OVER () AS _n, * FROM {quote_ident(st.name)}) "
+                    f"WHERE {' AND '.join(anyof)} LIMIT 1",
+                    [str(v) for v in values],
+                ).fetchone()
+            except Exception:  # noqa: BLE001 - best effort, never hide the real error
+                continue
+            if row:
+                return st.file, int(row[0]) + st.row_offset
+        return None
+
+    def create_table(self, spec: TableSpec) -> None:
+        import duckdb
+
+        con = self.con
+        if spec.transform:
+            transform = spec.transform.strip().rstrip(";")
+        elif len(spec.sources) == 1:
+            transform = f"SELECT * FROM {quote_ident(spec.sources[0].name)}"
+        else:
+            raise BuildError(
+                "sources が2つ以上あるときは transform（SQL）が必要です。",
+                table=spec.name,
+                file=spec.file,
+            )
+        files = ", ".join(s.path for s in spec.sources)
+        try:
+            described = con.execute(f"DESCRIBE SELECT * FROM ({transform}) AS _t").fetchall()
+        except duckdb.Error as exc:
+            raise self._sql_error(spec, exc, files) from exc
+        out_types = {r[0]: r[1] for r in described}
+        exprs = []
+        missing = [v for v in spec.missing_values]
+        for f in spec.fields:
+            if f.name not in out_types:
+                raise BuildError(
+                    f"transform の結果に列「{f.name}」がありません（結果の列: {', '.join(out_types)}）。"
+                    "原データの列名が変わっていないか確かめてください。",
+                    table=spec.name,
+                    column=f.name,
+                    file=files,
+                )
+            expr = quote_ident(f.name)
+            if out_types[f.name] == "VARCHAR" and missing:
+                listed = ", ".join("'" + v.replace("'", "''") + "'" for v in missing)
+                expr = f"CASE WHEN trim({expr}) IN ({listed}) THEN NULL ELSE {expr} END"
+            if out_types[f.name] != f.duckdb_type:
+                expr = f"CAST({expr} AS {f.duckdb_type})"
+            exprs.append((f, expr))
+        select = ", ".join(f"{e} AS {quote_ident(f.name)}" for f, e in exprs)
+        try:
+            con.execute(
+                f"CREATE TABLE {quote_ident(spec.name)} AS SELECT {select} FROM ({transform}) AS _t"
+            )
+        except duckdb.Error as exc:
+            read_err = duckdb_read_error(exc, self.staged)
+            if read_err is not None:
+                read_err.table = spec.name
+                raise type(read_err)(
+                    read_err.message, table=spec.name, file=read_err.file, row=read_err.row
+                ) from exc
+            for f, e in exprs:
+                if "CAST(" not in e:
+                    continue
+                inner = e[len("CAST(") : e.rindex(" AS ")]
+                bad = con.execute(
+                    f"SELECT {quote_ident(f.name)} FROM ({transform}) AS _t "
+                    f"WHERE {inner} IS NOT NULL AND TRY_CAST({inner} AS {f.duckdb_type}) IS NULL LIMIT 1"
+                ).fetchone()
+                if bad:
+                    where = self.locate([bad[0]]) or (None, None)
+                    raise BuildError(
+                        f"値「{bad[0]}」を{f.type}型に変換できません。"
+                        "欠損を表す記号なら schema.missingValues に加えてください。",
+                        table=spec.name,
+                        column=f.name,
+                        file=where[0] or files,
+                        row=where[1],
+                    ) from exc
+            raise self._sql_error(spec, exc, files) from exc
+
+    def _sql_error(self, spec: TableSpec, exc: Exception, files: str) -> EbpmError:
+        read_err = duckdb_read_error(exc, self.staged)
+        if read_err is not None:
+            return type(read_err)(
+                read_err.message, table=spec.name, file=read_err.file, row=read_err.row
+            )
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        col = re.search(r'column "([^"]+)" not found', text, re.IGNORECASE) or re.search(
+            r'Referenced column "([^"]+)"', text
+        )
+        if col:
+            return BuildError(
+                f"transform が参照する列「{col.group(1)}」が原データにありません（{text}）。",
+                table=spec.name,
+                column=col.group(1),
+                file=files,
+            )
+        return BuildError(
+            f"transform の SQL を実行できません（{text}）。", table=spec.name, file=spec.file
+        )
+
+    def build_table(self, spec: TableSpec, available: set[str]) -> tuple[int, list[CheckResult]]:
+        for src in spec.sources:
+            self.verify_input(src.path)
+        self.staged = []
+        try:
+            for src in spec.sources:
+                self.staged.append(stage(self.con, src, self.paths.raw, self.workdir))
+            self.create_table(spec)
+            results = run_all(self.con, spec, available, self.locate)
+        finally:
+            for st in self.staged:
+                with contextlib.suppress(Exception):
+                    unstage(self.con, st)
+        rows = int(self.con.execute(f"SELECT count(*) FROM {quote_ident(spec.name)}").fetchone()[0])
+        return rows, results
+
+    # --- metadata -------------------------------------------------------------------------------
+    def write_metadata(self, manifest: dict[str, Any], specs: list[TableSpec]) -> None:
+        con = self.con
+        con.execute(
+            "CREATE TABLE _ebpm_tables (name VARCHAR PRIMARY KEY, title VARCHAR, title_en VARCHAR, "
+            "description VARCHAR, synthetic BOOLEAN, rows BIGINT, vintage VARCHAR, update_frequency VARCHAR, "
+            "publisher VARCHAR, licence VARCHAR, attribution VARCHAR, sources VARCHAR, disclosure VARCHAR, "
+            "primary_key VARCHAR, catalog_file VARCHAR, build_id VARCHAR, built_at VARCHAR)"
+        )
+        con.execute(
+            "CREATE TABLE _ebpm_columns (table_name VARCHAR, position INTEGER, name VARCHAR, type VARCHAR, "
+            "title VARCHAR, title_en VARCHAR, description VARCHAR, unit VARCHAR, constraints VARCHAR, "
+            "is_primary_key BOOLEAN, foreign_key VARCHAR, PRIMARY KEY (table_name, name))"
+        )
+        for spec in specs:
+            info = manifest["tables"].get(spec.name)
+            if info is None:
+                continue
+            srcs = info["sources"]
+            con.execute(
+                "INSERT INTO _ebpm_tables VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
+                [
+                    spec.name,
+                    spec.title,
+                    spec.title_en,
+                    spec.description,
+                    spec.synthetic,
+                    info["rows"],
+                    info.get("vintage"),
+                    info.get("update"),
+                    "／".join(dict.fromkeys(s["publisher"] for s in srcs if s["publisher"])),
+                    "／".join(dict.fromkeys(s["licence"] for s in srcs if s["licence"])),
+                    "／".join(dict.fromkeys(s["attribution"] for s in srcs if s["attribution"])),
+                    json.dumps(srcs, ensure_ascii=False),
+                    json.dumps(spec.disclosure, ensure_ascii=False) if spec.disclosure else None,
+                    json.dumps(spec.primary_key),
+                    Path(spec.file).name,
+                    manifest["build_id"],
+                    manifest["built_at"],
+                ],
+            )
+            fks = {
+                a: f"{fk.resource}.{b}"
+                for fk in spec.foreign_keys
+                for a, b in zip(fk.fields, fk.reference_fields, strict=True)
+            }
+            con.executemany(
+                "INSERT INTO _ebpm_columns VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+                [
+                    [
+                        spec.name,
+                        i + 1,
+                        f.name,
+                        f.type,
+                        f.title,
+                        f.title_en,
+                        f.description,
+                        f.unit,
+                        json.dumps(f.constraints, ensure_ascii=False, default=str)
+                        if f.constraints
+                        else None,
+                        f.name in spec.primary_key,
+                        fks.get(f.name),
+                    ]
+                    for i, f in enumerate(spec.fields)
+                ],
+            )
+        con.execute(
+            "CREATE TABLE _ebpm_build (build_id VARCHAR, built_at VARCHAR, code_version VARCHAR, manifest VARCHAR)"
+        )
+        con.execute(
+            "INSERT INTO _ebpm_build VALUES ($1, $2, $3, $4)",
+            [
+                manifest["build_id"],
+                manifest["built_at"],
+                manifest["code_version"],
+                json.dumps(manifest, ensure_ascii=False),
+            ],
+        )
+
+    # --- the whole build ----------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        import duckdb
+
+        paths = self.paths
+        specs = load_catalog(paths.catalog)
+        _pause("catalog")
+        now = dt.datetime.now(dt.UTC)
+        build_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        tmp_db = paths.curated / f"{TMP_PREFIX}{build_id}.duckdb"
+        self.workdir = paths.curated / f"{TMP_PREFIX}{build_id}.d"
+        self.workdir.mkdir()
+        manifest: dict[str, Any] = {
+            "build_id": build_id,
+            "built_at": now.isoformat(timespec="seconds"),
+            "code_version": code_version(paths.root),
+            "database": paths.database.name,
+            "inputs": {},
+            "tables": {},
+            "skipped": {},
+        }
+        self.con = duckdb.connect(str(tmp_db))
+        try:
+            self.con.execute(
+                f"SET temp_directory='{str(self.workdir).replace(chr(39), chr(39) * 2)}'"
+            )
+            available: set[str] = set()
+            with self._progress(len(specs)) as tick:
+                for spec in specs:
+                    tick(spec, None)
+                    missing = self.missing_sources(spec)
+                    optional = spec.optional or all(
+                        s.optional for s in spec.sources if s.path in missing
+                    )
+                    if missing and optional:
+                        manifest["skipped"][spec.name] = (
+                            f"原データがありません: {', '.join(missing)}"
+                        )
+                        tick(spec, "skip")
+                        continue
+                    if missing:
+                        raise BuildError(
+                            "原データのファイルがありません（catalog の path を確かめるか、optional: true にしてください）。",
+                            table=spec.name,
+                            file=missing[0],
+                        )
+                    try:
+                        rows, results = self.build_table(spec, available)
+                    except duckdb.Error as exc:
+                        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                        raise BuildError(
+                            f"DuckDB がエラーを返しました（{first}）。",
+                            table=spec.name,
+                            file=spec.file,
+                        ) from exc
+                    available.add(spec.name)
+                    sources = [p.to_dict() for p in self.provenance(spec)]
+                    manifest["tables"][spec.name] = {
+                        "rows": rows,
+                        "title": spec.title,
+                        "title_en": spec.title_en,
+                        "synthetic": spec.synthetic,
+                        "vintage": str(spec.freshness.get("vintage", "")) or None,
+                        "update": spec.freshness.get("update"),
+                        "sources": sources,
+                        "disclosure": spec.disclosure,
+                        "checks": [r.to_dict() for r in results],
+                    }
+                    tick(spec, rows)
+                    _pause("table")
+            manifest["inputs"] = dict(sorted(self.hashes.items()))
+            self.write_metadata(manifest, specs)
+            _pause("metadata")
+            self.con.execute("CHECKPOINT")
+            self.con.close()
+            with open(tmp_db, "rb+") as fh:
+                os.fsync(fh.fileno())
+            _pause("before_swap")
+            os.replace(tmp_db, paths.database)
+            _fsync_dir(paths.curated)
+            _pause("after_swap")
+            atomic_write_text(paths.manifest, json.dumps(manifest, ensure_ascii=False, indent=2))
+            try:
+                from ebpm.dictionary import render_dictionary
+
+                atomic_write_text(paths.dictionary, render_dictionary(manifest, specs))
+            except Exception as exc:  # noqa: BLE001 - the snapshot is good; say the dictionary is not
+                self._say(f"[yellow]データ定義書を作成できませんでした: {exc}[/]")
+            _pause("done")
+            return manifest
+        except duckdb.Error as exc:
+            raise BuildError(
+                f"データ構築中に DuckDB がエラーを返しました（{str(exc).splitlines()[0]}）。"
+            ) from exc
+        finally:
+            with contextlib.suppress(Exception):
+                self.con.close()
+            tmp_db.unlink(missing_ok=True)
+            Path(f"{tmp_db}.wal").unlink(missing_ok=True)
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # --- progress -----------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        if self.console is not None:
+            self.console.print(text, highlight=False)
+
+    @contextlib.contextmanager
+    def _progress(self, total: int) -> Iterator[Any]:
+        if self.console is None:
+            yield lambda spec, state: None
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]データ構築[/] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("", total=total)
+
+            def tick(spec: TableSpec, state: Any) -> None:
+                if state is None:
+                    progress.update(task, description=f"{spec.name}（{spec.title}）")
+                    return
+                label = (
+                    "[yellow]省略（原データなし・optional）[/]"
+                    if state == "skip"
+                    else f"{state:,}行"
+                )
+                mark = "–" if state == "skip" else "[green]✓[/]"
+                progress.console.print(
+                    f"{mark} {spec.name}（{spec.title}）: {label}", highlight=False
+                )
+                progress.advance(task)
+
+            yield tick
+
+
+def build(*, console: Any | None = None, paths: config.Paths | None = None) -> dict[str, Any]:
+    """Build the curated database from data/raw and data/catalog; swap it in only if every check passes.
+
+    Parameters
+    ----------
+    console : rich.console.Console, optional
+        Where progress is shown (``None``: silent).
+    paths : config.Paths, optional
+        Defaults to :func:`ebpm.config.paths` (honours EBPM_RAW / EBPM_CATALOG / EBPM_CURATED).
+
+    Returns
+    -------
+    dict
+        The manifest written to ``manifest.json``.
+
+    Raises
+    ------
+    BuildError
+        With a Japanese message naming the table, column, file and row; the previous database,
+        manifest and dictionary are left byte-for-byte unchanged.
+    """
+    paths = paths or config.paths()
+    paths.curated.mkdir(parents=True, exist_ok=True)
+    with _build_lock(paths.curated):
+        _clean_stale(paths.curated)
+        repair_manifest(paths)
+        return _Builder(paths, console).run()

@@ -1,0 +1,313 @@
+"""Read-only access to the curated database: connect, load, sql (bound values only), catalog, table_info."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ebpm import config
+from ebpm.errors import DataAccessError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+    import pandas as pd
+
+_NOT_BUILT = "整備済みデータベースがありません。まず `ebpm build` を実行してください。"
+_lock = threading.Lock()
+_cache: dict[str, Any] = {"key": None, "con": None}
+_accessed: list[str] = []
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect(database: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the curated database read-only (a new connection each call).
+
+    The file is attached READ_ONLY to a private in-memory database with file access switched
+    off, so a build can swap in a new snapshot at any time: this connection keeps reading the
+    snapshot it opened, and the next ``connect()`` sees the new one.
+
+    Raises
+    ------
+    DataAccessError
+        When the database has never been built.
+    """
+    import duckdb
+
+    path = Path(database) if database else config.paths().database
+    if not path.exists():
+        raise DataAccessError(_NOT_BUILT, file=str(path))
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS ebpm (READ_ONLY)")
+        con.execute("USE ebpm")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except duckdb.Error as exc:
+        con.close()
+        raise DataAccessError(
+            f"整備済みデータベースを開けません（{exc}）。", file=str(path)
+        ) from exc
+    return con
+
+
+def _shared() -> duckdb.DuckDBPyConnection:
+    """A per-process connection, reopened when a build has swapped in a new snapshot."""
+    path = config.paths().database
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise DataAccessError(_NOT_BUILT, file=str(path)) from None
+    key = (str(path), st.st_ino, st.st_mtime_ns)
+    with _lock:
+        if _cache["key"] != key:
+            if _cache["con"] is not None:
+                try:
+                    _cache["con"].close()
+                except Exception:  # noqa: BLE001 - a stale handle cannot be closed twice
+                    pass
+            _cache["con"] = connect(path)
+            _cache["key"] = key
+        cur = _cache["con"].cursor()
+    cur.execute("USE ebpm")  # the default database is per cursor
+    return cur
+
+
+def _tables(con: Any) -> dict[str, dict[str, Any]]:
+    rows = con.execute("SELECT * FROM _ebpm_tables ORDER BY name").fetchall()
+    cols = [d[0] for d in con.description]
+    return {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
+
+
+def _columns(con: Any, name: str) -> list[str]:
+    rows = con.execute(
+        "SELECT name FROM _ebpm_columns WHERE table_name = $1 ORDER BY position", [name]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _check_table(con: Any, name: str) -> None:
+    tables = _tables(con)
+    if name not in tables:
+        raise DataAccessError(
+            f"テーブル「{name}」はありません。あるテーブル: {', '.join(tables)}", parameter="name"
+        )
+
+
+def _run(con: Any, query: str, params: Any) -> pd.DataFrame:
+    """Execute with bound parameters; fetch through Arrow (not ``.df()``)."""
+    relation = con.sql(query, params=params or None)
+    if relation is None:  # pragma: no cover - only SELECTs get here
+        raise DataAccessError("結果を返さない SQL です。", parameter="query")
+    return relation.to_arrow_table().to_pandas()
+
+
+def _note(name: str) -> None:
+    if name not in _accessed:
+        _accessed.append(name)
+
+
+def load(name: str, /, **filters: Any) -> pd.DataFrame:
+    """Load one curated table as a pandas DataFrame (through Arrow).
+
+    Parameters
+    ----------
+    name : str
+        Table name as in ``ebpm catalog`` (``"census_population"`` …).
+    **filters
+        ``column=value`` becomes ``WHERE column = $value``; a list or tuple becomes ``IN (…)``;
+        ``None`` becomes ``IS NULL``. Values are always bound, never pasted into SQL.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    DataAccessError
+        Unknown table or column (the message lists what exists).
+
+    Examples
+    --------
+    >>> ebpm.load("census_population", area_code="03201", year=[2015, 2020])  # doctest: +SKIP
+    """
+    con = _shared()
+    _check_table(con, name)
+    columns = _columns(con, name)
+    where, params = [], []
+    for col, value in filters.items():
+        if col not in columns:
+            raise DataAccessError(
+                f"列「{col}」はテーブル「{name}」にありません。ある列: {', '.join(columns)}",
+                parameter=col,
+            )
+        if value is None:
+            where.append(f"{_quote(col)} IS NULL")
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            values = list(value)
+            if not values:
+                where.append("false")
+                continue
+            marks = []
+            for v in values:
+                params.append(v)
+                marks.append(f"${len(params)}")
+            where.append(f"{_quote(col)} IN ({', '.join(marks)})")
+        else:
+            params.append(value)
+            where.append(f"{_quote(col)} = ${len(params)}")
+    query = f"SELECT * FROM {_quote(name)}"
+    if where:
+        query += " WHERE " + " AND ".join(where)
+    _note(name)
+    return _run(con, query, params)
+
+
+def sql(
+    query: str, params: dict[str, Any] | list[Any] | tuple[Any, ...] | None = None
+) -> pd.DataFrame:
+    """Run one read-only SELECT with bound parameters and return a pandas DataFrame.
+
+    Parameters
+    ----------
+    query : str
+        A single ``SELECT`` (or ``WITH … SELECT``) statement. Write values as ``$name`` (with a
+        dict) or ``?`` / ``$1`` (with a list); never paste them into the text.
+    params : dict or list, optional
+
+    Raises
+    ------
+    DataAccessError
+        When the query is not a single read-only statement or fails.
+    """
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise DataAccessError(
+            f"SQL を解釈できません（{str(exc).splitlines()[0]}）。", parameter="query"
+        ) from exc
+    if len(statements) != 1:
+        raise DataAccessError("SQL は1文だけにしてください。", parameter="query")
+    if statements[0].type != duckdb.StatementType.SELECT:
+        raise DataAccessError(
+            f"読み取り（SELECT）以外の SQL は実行できません（{statements[0].type.name}）。",
+            parameter="query",
+        )
+    con = _shared()
+    try:
+        frame = _run(con, query, params)
+    except duckdb.Error as exc:
+        raise DataAccessError(
+            f"SQL を実行できません（{str(exc).splitlines()[0]}）。", parameter="query"
+        ) from exc
+    try:
+        known = set(_tables(con))
+        for table in sorted(con.get_table_names(query)):
+            if table in known:
+                _note(table)
+    except duckdb.Error:
+        pass
+    return frame
+
+
+def catalog() -> pd.DataFrame:
+    """The tables of the curated database: name, Japanese title, rows, vintage, sources, licences, synthetic."""
+    import pandas as pd
+
+    con = _shared()
+    rows = []
+    for t in _tables(con).values():
+        sources = json.loads(t["sources"] or "[]")
+        rows.append(
+            {
+                "name": t["name"],
+                "title": t["title"],
+                "title_en": t["title_en"],
+                "rows": int(t["rows"]),
+                "vintage": t["vintage"],
+                "update": t["update_frequency"],
+                "publisher": t["publisher"],
+                "licence": t["licence"],
+                "attribution": t["attribution"],
+                "sources": [s["path"] for s in sources],
+                "synthetic": bool(t["synthetic"]),
+                "description": t["description"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def build_info() -> dict[str, Any]:
+    """Build id, time and code version of the snapshot (from inside the database)."""
+    con = _shared()
+    row = con.execute("SELECT build_id, built_at, code_version FROM _ebpm_build").fetchone()
+    return {"build_id": row[0], "built_at": row[1], "code_version": row[2]} if row else {}
+
+
+def manifest() -> dict[str, Any]:
+    """The manifest of the snapshot in use (the copy stored inside the database is the truth)."""
+    con = _shared()
+    row = con.execute("SELECT manifest FROM _ebpm_build").fetchone()
+    return json.loads(row[0]) if row else {}
+
+
+def table_info(name: str) -> dict[str, Any]:
+    """Provenance of one table: title, synthetic, vintage, sources (publisher/licence/attribution), build id.
+
+    Returns
+    -------
+    dict
+        ``name, title, title_en, description, synthetic, rows, vintage, update, sources, disclosure,
+        primary_key, columns, build_id, built_at``.
+    """
+    con = _shared()
+    _check_table(con, name)
+    t = _tables(con)[name]
+    cols = con.execute(
+        "SELECT name, type, title, title_en, description, unit, constraints, is_primary_key, foreign_key "
+        "FROM _ebpm_columns WHERE table_name = $1 ORDER BY position",
+        [name],
+    ).fetchall()
+    keys = [
+        "name",
+        "type",
+        "title",
+        "title_en",
+        "description",
+        "unit",
+        "constraints",
+        "primary_key",
+        "foreign_key",
+    ]
+    return {
+        "name": name,
+        "title": t["title"],
+        "title_en": t["title_en"],
+        "description": t["description"],
+        "synthetic": bool(t["synthetic"]),
+        "rows": int(t["rows"]),
+        "vintage": t["vintage"],
+        "update": t["update_frequency"],
+        "sources": json.loads(t["sources"] or "[]"),
+        "disclosure": json.loads(t["disclosure"]) if t["disclosure"] else None,
+        "primary_key": json.loads(t["primary_key"] or "[]"),
+        "columns": [dict(zip(keys, c, strict=True)) for c in cols],
+        "build_id": t["build_id"],
+        "built_at": t["built_at"],
+    }
+
+
+def accessed_tables() -> list[str]:
+    """Tables this process has read through :func:`load` or :func:`sql`, in first-use order."""
+    return list(_accessed)
+
+
+def reset_accessed() -> None:
+    """Forget the tables read so far (a report run starts a fresh provenance list)."""
+    _accessed.clear()

@@ -1,0 +1,306 @@
+"""Stage one raw source as a DuckDB relation for the build (UTF-8 CSVs straight into DuckDB, others via ingest)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ebpm.catalog import Source
+from ebpm.errors import BuildError, IngestError
+
+#: ``options`` keys that only :func:`ebpm.ingest.read_csv` understands; any of them routes a CSV
+#: through ingest (full normalisation) instead of DuckDB's reader.
+INGEST_ONLY_KEYS = {"header_row", "columns", "dtype", "symbols", "normalize"}
+#: ``options`` keys passed to DuckDB's ``read_csv`` on the fast path (name in the catalog → DuckDB).
+DUCKDB_CSV_KEYS = {
+    "delimiter": "delim",
+    "quote": "quote",
+    "escape": "escape",
+    "header": "header",
+    "skip": "skip",
+    "all_varchar": "all_varchar",
+    "null_padding": "null_padding",
+}
+_ENCODING_ALIASES = {
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "cp932": "cp932",
+    "shift_jis": "cp932",  # CP932 is the superset Windows and e-Stat actually write
+    "sjis": "cp932",
+    "ms932": "cp932",
+    "utf-16": "utf-16",
+    "euc-jp": "euc-jp",
+}
+_CHUNK = 1 << 22  # 4 MiB: memory stays flat whatever the file size
+
+
+@dataclass
+class Staged:
+    """A source as the build sees it: relation name, file, and how to count its rows."""
+
+    name: str
+    file: str  # path relative to data/raw (for messages)
+    path: Path  # absolute path of the raw file
+    reader: str
+    row_offset: int = 1  # sheet/file row of the line before the first data row (header row)
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+    registered: bool = False  # a Python object registered on the connection (not a view)
+
+
+def quote_ident(name: str) -> str:
+    """Quote a DuckDB identifier (names come from the catalog, never from user text)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def detect_encoding(path: Path, sample: int = 1 << 16) -> str:
+    """BOM first (UTF-8, UTF-16), then strict UTF-8 on the first 64 KiB, else CP932."""
+    with open(path, "rb") as fh:
+        head = fh.read(sample)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=False)
+    except UnicodeDecodeError:
+        return "cp932"
+    return "utf-8"
+
+
+def transcode_to_utf8(src: Path, dst: Path, encoding: str, *, display: str) -> None:
+    """Stream ``src`` (e.g. CP932) into a UTF-8 file in fixed-size chunks (memory stays flat).
+
+    Raises
+    ------
+    IngestError
+        Naming the file and line of the first byte that cannot be decoded.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    lines = 0
+    with open(src, "rb") as fi, open(dst, "w", encoding="utf-8", newline="") as fo:
+        while True:
+            chunk = fi.read(_CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                line = lines + chunk[: max(exc.start, 0)].count(b"\n") + 1
+                raise IngestError(
+                    f"文字コード {encoding} として読めないバイトがあります。"
+                    "catalog の options.encoding を確かめてください。",
+                    file=display,
+                    row=line,
+                ) from exc
+            if text.startswith("\ufeff") and lines == 0 and fo.tell() == 0:
+                text = text[1:]
+            fo.write(text)
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+
+
+def diagnose_csv(path: Path, encoding: str, *, display: str, skip: int = 0) -> BuildError:
+    """Find the first record whose field count differs from the header (error path only)."""
+    enc = "utf-8-sig" if encoding in ("utf-8", "utf-8-sig") else encoding
+    reader = None
+    try:
+        with open(path, encoding=enc, newline="", errors="strict") as fh:
+            for _ in range(skip):
+                fh.readline()
+            reader = csv.reader(fh, strict=True)
+            header = next(reader, None)
+            if header is None:
+                return IngestError("ファイルが空です。", file=display)
+            for record in reader:
+                if record and len(record) != len(header):
+                    return IngestError(
+                        f"列の数がヘッダーと違います（{len(record)}列、ヘッダーは{len(header)}列）。"
+                        "ファイルが途中で切れているか、区切り文字・引用符が崩れています。",
+                        file=display,
+                        row=reader.line_num + skip,
+                    )
+    except csv.Error as exc:
+        return IngestError(
+            f"CSV として読めません（{exc}）。引用符が閉じていない可能性があります。",
+            file=display,
+            row=(reader.line_num + skip) if reader is not None else None,
+        )
+    except UnicodeDecodeError:
+        return IngestError(
+            f"文字コード {encoding} として読めません。options.encoding を指定してください。",
+            file=display,
+        )
+    return IngestError(
+        "CSV の形式を判定できません（区切り文字・引用符・列数を確かめてください）。", file=display
+    )
+
+
+def read_geojson(path: Path, *, display: str) -> Any:
+    """GeoJSON FeatureCollection → frame: properties, ``lon``/``lat`` of points, ``geometry`` as JSON text."""
+    import pandas as pd
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        row = getattr(exc, "lineno", None)
+        raise IngestError(f"GeoJSON として読めません（{exc}）。", file=display, row=row) from exc
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, list):
+        raise IngestError("GeoJSON の FeatureCollection（features）がありません。", file=display)
+    rows = []
+    for feature in features:
+        props = dict(feature.get("properties") or {})
+        geom = feature.get("geometry") or {}
+        coords = geom.get("coordinates")
+        point = geom.get("type") == "Point" and isinstance(coords, list) and len(coords) >= 2
+        props["lon"] = float(coords[0]) if point else None
+        props["lat"] = float(coords[1]) if point else None
+        props["geometry_type"] = geom.get("type")
+        props["geometry"] = json.dumps(geom, ensure_ascii=False) if geom else None
+        rows.append(props)
+    frame = pd.DataFrame(rows)
+    # keep every property as text: GeoJSON producers mix "1", 1 and "" freely
+    for col in frame.columns:
+        if col not in ("lon", "lat"):
+            frame[col] = frame[col].map(lambda v: None if v is None else str(v)).astype("string")
+    return frame
+
+
+def _register(con: Any, staged: Staged, frame: Any) -> Staged:
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    con.register(staged.name, table)
+    staged.registered = True
+    return staged
+
+
+def _view(con: Any, staged: Staged, sql_from: str) -> Staged:
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {quote_ident(staged.name)} AS SELECT * FROM {sql_from}"
+    )
+    return staged
+
+
+def stage(con: Any, source: Source, raw_dir: Path, workdir: Path) -> Staged:
+    """Make ``source.name`` queryable on ``con``; return how it was read.
+
+    UTF-8 CSVs become a view over DuckDB's ``read_csv`` (all columns text, so codes keep their
+    leading zeros; the build casts to the schema types). CP932/UTF-16 CSVs are streamed into a
+    UTF-8 copy in ``workdir`` first. Files that need normalisation (``ingest: true`` or ingest
+    options), Excel, GeoJSON and e-Stat JSON are read in Python and registered as Arrow tables.
+    """
+    path = raw_dir / source.path
+    staged = Staged(name=source.name, file=source.path, path=path, reader=source.reader)
+    options = dict(source.options)
+    if source.reader == "csv":
+        use_ingest = bool(options.pop("ingest", False)) or bool(INGEST_ONLY_KEYS & set(options))
+        if use_ingest:
+            from ebpm import ingest
+
+            ing = ingest.read_csv(path, **options)
+            staged.row_offset = ing.header_row or 0
+            staged.encoding = ing.encoding
+            staged.notes = list(ing.notes)
+            return _register(con, staged, ing.frame)
+        requested = str(options.pop("encoding", "auto")).lower()
+        if requested == "auto":
+            encoding = detect_encoding(path)
+        elif requested in _ENCODING_ALIASES:
+            encoding = _ENCODING_ALIASES[requested]
+        else:
+            raise BuildError(
+                f"options.encoding「{requested}」は使えません。使える値: auto, {', '.join(sorted(_ENCODING_ALIASES))}",
+                file=source.path,
+                parameter="encoding",
+            )
+        staged.encoding = encoding
+        target = path
+        if encoding not in ("utf-8", "utf-8-sig"):
+            target = workdir / f"{source.name}.utf8.csv"
+            transcode_to_utf8(path, target, encoding, display=source.path)
+            staged.notes.append(f"{encoding} を UTF-8 に変換して読み込みました。")
+        unknown = set(options) - set(DUCKDB_CSV_KEYS)
+        if unknown:
+            raise BuildError(
+                f"csv の options に未知のキー {sorted(unknown)} があります。",
+                file=source.path,
+                parameter="options",
+            )
+        params = {"header": True, "all_varchar": True, "delim": ",", "quote": '"', "escape": '"'}
+        params.update({DUCKDB_CSV_KEYS[k]: v for k, v in options.items()})
+        params["strict_mode"] = True
+        staged.row_offset = int(params.get("skip", 0)) + (1 if params.get("header") else 0)
+        args = ", ".join(f"{k}={_literal(v)}" for k, v in params.items())
+        return _view(con, staged, f"read_csv({_literal(str(target))}, {args})")
+    if source.reader == "parquet":
+        staged.row_offset = 0
+        return _view(con, staged, f"read_parquet({_literal(str(path))})")
+    if source.reader == "excel":
+        from ebpm import ingest
+
+        ing = ingest.read_excel(path, **options)
+        staged.row_offset = (ing.header_rows[-1] if ing.header_rows else ing.header_row) or 0
+        staged.notes = list(ing.notes)
+        return _register(con, staged, ing.frame)
+    if source.reader == "geojson":
+        staged.row_offset = 0
+        return _register(con, staged, read_geojson(path, display=source.path))
+    if source.reader == "estat_json":
+        try:
+            from ebpm.estat import parse_stats_data
+        except ImportError as exc:  # the e-Stat module is another part of the package
+            raise BuildError(
+                "e-Stat の応答を読む ebpm.estat.parse_stats_data がありません。",
+                file=source.path,
+            ) from exc
+        staged.row_offset = 0
+        return _register(con, staged, parse_stats_data(path, **options))
+    raise BuildError(
+        f"reader「{source.reader}」は使えません。", file=source.path
+    )  # pragma: no cover
+
+
+def unstage(con: Any, staged: Staged) -> None:
+    """Drop the relation made by :func:`stage`."""
+    if staged.registered:
+        con.unregister(staged.name)
+    else:
+        con.execute(f"DROP VIEW IF EXISTS {quote_ident(staged.name)}")
+
+
+_LINE_RE = re.compile(r"Line:\s*(\d+)")
+
+
+def duckdb_read_error(exc: Exception, staged: list[Staged]) -> BuildError | None:
+    """Turn a DuckDB reader error into a Japanese :class:`IngestError` naming the file and row."""
+    text = str(exc)
+    if "CSV" not in text and "sniff" not in text and "Invalid unicode" not in text:
+        return None
+    culprit = next((s for s in staged if str(s.path) in text), None)
+    if culprit is None:
+        culprit = next((s for s in staged if s.reader == "csv" and not s.registered), None)
+    if culprit is None:
+        return None
+    if "Invalid unicode" in text:
+        match = _LINE_RE.search(text)
+        return IngestError(
+            "UTF-8 として読めないバイトがあります。catalog の options.encoding（cp932 など）を指定してください。",
+            file=culprit.file,
+            row=int(match.group(1)) if match else None,
+        )
+    return diagnose_csv(culprit.path, culprit.encoding or "utf-8", display=culprit.file)
