@@ -184,7 +184,7 @@ def read_csv(
         notes=raw.notes + done.notes,
         encoding=raw.encoding,
         header_row=raw.header_row,
-        problems=done.problems,
+        problems=raw.problems + done.problems,
         units=done.units,
         delimiter=raw.delimiter,
         symbols=done.symbols,

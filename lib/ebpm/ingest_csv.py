@@ -56,6 +56,7 @@ class RawCsv:
     header_row: int | None
     row_of: Callable[[int], int]
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 def encoding_label(encoding: str | None) -> str:
@@ -78,6 +79,16 @@ def _looks_binary(raw: bytes) -> str | None:
     if b"\x00" in head:
         return "テキストではない（バイナリの）ファイルです"
     return None
+
+
+def _raise_if_cut(raw: bytes, err: UnicodeDecodeError, file: str) -> None:
+    """A multi-byte character cut by the end of the file means the file was truncated."""
+    if err.end >= len(raw) and ("unexpected end" in err.reason or "incomplete" in err.reason):
+        raise IngestError(
+            "ファイルの最後で文字が途中で切れています。ファイルが途中で切れている可能性があります",
+            file=file,
+            row=_line_of(raw, err.start),
+        )
 
 
 def decode(raw: bytes, encoding: str, file: str) -> tuple[str, str, int]:
@@ -110,6 +121,7 @@ def decode(raw: bytes, encoding: str, file: str) -> tuple[str, str, int]:
         try:
             text = raw.decode(enc)
         except UnicodeDecodeError as err:
+            _raise_if_cut(raw, err, file)
             line = _line_of(raw, err.start) if enc != "utf-16" else None
             raise IngestError(
                 f"{encoding_label(enc)} として読めないバイト（{raw[err.start : err.start + 2].hex(' ')}）"
@@ -130,10 +142,13 @@ def decode(raw: bytes, encoding: str, file: str) -> tuple[str, str, int]:
     try:
         return raw.decode("utf-8"), "utf-8", 0
     except UnicodeDecodeError as err_utf8:
+        if not raw[: err_utf8.start].isascii():
+            _raise_if_cut(raw, err_utf8, file)  # valid UTF-8 up to a character cut at the end
         utf8_line = _line_of(raw, err_utf8.start)
     try:
         return raw.decode("cp932"), "cp932", 0
     except UnicodeDecodeError as err_sjis:
+        _raise_if_cut(raw, err_sjis, file)
         sjis_line = _line_of(raw, err_sjis.start)
     raise IngestError(
         f"文字コードを判定できません（UTF-8 としては{utf8_line}行目、CP932（Shift_JIS）としては"
@@ -287,6 +302,11 @@ def load_csv(
         )
     if text.count('"') % 2:
         raise _unterminated_quote(text, delimiter, 1, file)
+    problems: list[str] = []
+    if not text.endswith(("\n", "\r")):
+        problems.append(
+            "ファイルの最後に改行がありません（最後の行が途中で切れていないか確認してください）"
+        )
     if "\r\n" in text and re.search(r"(?<!\r)\n", text):
         notes.append("改行コードが混在しています（CRLF と LF）。どちらも行の区切りとして読みました")
 
@@ -327,7 +347,9 @@ def load_csv(
     body = text[offset:]
     if not body.strip():
         empty = [pa.array([], pa.string()) for _ in names]
-        return RawCsv(names, empty, enc, delimiter, header_line, lambda i: base_line + i, notes)
+        return RawCsv(
+            names, empty, enc, delimiter, header_line, lambda i: base_line + i, notes, problems
+        )
 
     if enc in ("utf-8", "utf-8-sig") and not bom:
         data = raw[len(text[:offset].encode("utf-8")) :]
@@ -358,4 +380,4 @@ def load_csv(
             lines_cache.extend(_record_lines(body, delimiter, base_line))
         return lines_cache[index] if index < len(lines_cache) else base_line + index
 
-    return RawCsv(names, columns, enc, delimiter, header_line, row_of, notes)
+    return RawCsv(names, columns, enc, delimiter, header_line, row_of, notes, problems)

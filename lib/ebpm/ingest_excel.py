@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -14,6 +15,16 @@ from ebpm import jp
 from ebpm.errors import IngestError
 
 _MAX_HEADER_ROWS = 6
+
+
+class _Quiet(io.TextIOBase):
+    """xlrd writes warnings about damaged files to stdout otherwise; the error says it instead."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+_QUIET = _Quiet()
 _FOOTNOTE = re.compile(r"^[\s(（]*(注|※|資料|出典|備考|\*)")
 
 
@@ -112,9 +123,9 @@ def _read_xls(path: Path, sheet: int | str, file: str):
 
     try:
         try:
-            book = xlrd.open_workbook(path, formatting_info=True, on_demand=True)
+            book = xlrd.open_workbook(path, formatting_info=True, on_demand=True, logfile=_QUIET)
         except NotImplementedError:
-            book = xlrd.open_workbook(path, on_demand=True)
+            book = xlrd.open_workbook(path, on_demand=True, logfile=_QUIET)
     except (xlrd.XLRDError, OSError, EOFError, AssertionError, IndexError, ValueError) as err:
         raise IngestError(
             f"Excel（.xls）ファイルとして読めません。壊れているか途中で切れている可能性があります（{err}）",
