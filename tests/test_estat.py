@@ -579,6 +579,10 @@ def test_stats_list_and_meta_info_are_cached(fake):
     ).encode("utf-8")
     lists = list((config.paths().raw / "estat").glob("_stats_list_*/getStatsList.json"))
     assert len(lists) == 1
+    source = yaml.safe_load((lists[0].parent / "SOURCE.yml").read_text(encoding="utf-8"))
+    assert "人口 盛岡" in source["title_ja"] and config.ESTAT_CREDIT in source["attribution"]
+    meta_source = yaml.safe_load((_cache("0003065345") / "SOURCE.yml").read_text(encoding="utf-8"))
+    assert meta_source["attribution"].startswith("「社会生活基本調査」（総務省）を加工して作成")
 
 
 # ----------------------------------------------------------------------------- CLI

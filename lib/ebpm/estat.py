@@ -254,7 +254,6 @@ def _call(
                 }.get(err.code, "リクエストが拒否されました")
                 raise EstatError(
                     f"{what}: e-Stat が HTTP {err.code} を返しました（{hint}）。",
-                    parameter=endpoint,
                 ) from None
             except TimeoutError:
                 raise _Retryable(
@@ -268,25 +267,21 @@ def _call(
                 raise EstatError(
                     f"{what}: e-Stat に接続できませんでした（{_scrub(str(err.reason), app_id)}）。"
                     "ネットワークと EBPM_ESTAT_BASE_URL を確認してください。",
-                    parameter=endpoint,
                 ) from None
             except http.client.IncompleteRead:
                 raise EstatError(
                     f"{what}: e-Stat の応答が途中で切れています（受信が完了しませんでした）。"
                     "時間をおいてやり直してください。",
-                    parameter=endpoint,
                 ) from None
             except (ConnectionError, http.client.HTTPException) as err:
                 raise EstatError(
                     f"{what}: e-Stat との通信が途中で失敗しました（{type(err).__name__}）。",
-                    parameter=endpoint,
                 ) from None
         except _Retryable as err:
             if attempt >= retries:
                 raise EstatError(
                     f"{what}: {err}。{attempt + 1} 回試みましたが失敗しました。"
                     "時間をおいてやり直すか、timeout を長くしてください。",
-                    parameter=endpoint,
                 ) from None
             wait = backoff * (2**attempt)
             attempt += 1
@@ -303,14 +298,12 @@ def _decode(body: bytes, endpoint: str, what: str, app_id: str) -> dict[str, Any
         raise EstatError(
             f"{what}: e-Stat の応答が JSON として読めません（壊れているか途中で切れています:"
             f" {len(body)} バイト目付近まで受信, 位置 {getattr(err, 'pos', '?')}）。",
-            parameter=endpoint,
         ) from None
     root_key = ENDPOINTS[endpoint]
     root = data.get(root_key) if isinstance(data, dict) else None
     if not isinstance(root, dict) or not isinstance(root.get("RESULT"), dict):
         raise EstatError(
             f"{what}: e-Stat の応答に {root_key}.RESULT がありません（想定外の形式です）。",
-            parameter=endpoint,
         )
     _check_status(root["RESULT"], what, endpoint, app_id)
     return data
@@ -322,7 +315,6 @@ def _check_status(result: dict[str, Any], what: str, endpoint: str, app_id: str)
     except (TypeError, ValueError):
         raise EstatError(
             f"{what}: e-Stat の応答の STATUS が読めません（{result.get('STATUS')!r}）。",
-            parameter=endpoint,
         ) from None
     server = _scrub(str(result.get("ERROR_MSG", "")), app_id)
     if status == 0:
@@ -341,7 +333,6 @@ def _check_status(result: dict[str, Any], what: str, endpoint: str, app_id: str)
         )
     raise EstatError(
         f"{what}: e-Stat がエラーを返しました（STATUS {status}: {server}）。{hint}。",
-        parameter=endpoint,
     )
 
 
@@ -429,15 +420,19 @@ def _write_cache(
         title = " ".join(
             t for t in (_text(table.get("STATISTICS_NAME")), _text(table.get("TITLE"))) if t
         )
+        if endpoint == "getStatsList":
+            title = f"e-Stat 統計表の検索結果（検索語: {query.get('searchWord', '')}）"
+            attribution = "政府統計の総合窓口（e-Stat）の統計表情報を加工して作成。"
+        else:
+            attribution = f"「{stat_name}」（{gov_org}）を加工して作成（政府統計の総合窓口 e-Stat の API 経由）。"
         source = {
             "source": f"estat/{key}",
-            "title_ja": title or f"e-Stat 検索結果（{key}）",
+            "title_ja": title or f"e-Stat 統計表 {key}",
             "publisher": PUBLISHER,
             "producer": gov_org,
             "licence": LICENCE,
             "licence_url": LICENCE_URL,
-            "attribution": f"「{stat_name}」（{gov_org}）を加工して作成（政府統計の総合窓口 e-Stat の API 経由）。"
-            + ESTAT_CREDIT,
+            "attribution": attribution + ESTAT_CREDIT,
             "credit": ESTAT_CREDIT,
             "retrieved": retrieved[:10],
             "origin": {"url": _base_url(), "api": "e-Stat API 3.0", "key": key},
@@ -612,20 +607,16 @@ def get_stats_data(
         try:
             next_start = int(next_key)
         except (TypeError, ValueError):
-            raise EstatError(
-                f"{what}: NEXT_KEY「{next_key}」が整数ではありません。", parameter="getStatsData"
-            ) from None
+            raise EstatError(f"{what}: NEXT_KEY「{next_key}」が整数ではありません。") from None
         if next_start <= start:
             raise EstatError(
                 f"{what}: ページ送りが進みません（startPosition={start} の応答の NEXT_KEY が"
                 f" {next_start}）。e-Stat の応答が不正です。",
-                parameter="getStatsData",
             )
         start = next_start
     else:
         raise EstatError(
             f"{what}: {MAX_PAGES} ページを超えました。条件で絞り込んでください。",
-            parameter="getStatsData",
         )
     assert first is not None
     merged = json.loads(json.dumps(first))
@@ -674,7 +665,6 @@ def _check_page_complete(info: dict[str, Any], values: list[Any], what: str, num
         raise EstatError(
             f"{what}（{number} ページ目）: 応答の件数が合いません（FROM_NUMBER〜TO_NUMBER は"
             f" {expected} 件、VALUE は {len(values)} 件）。応答が途中で切れている可能性があります。",
-            parameter="getStatsData",
         )
 
 
