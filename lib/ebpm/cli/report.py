@@ -1,5 +1,175 @@
-"""CLI: templates, run, render (papermill templates)."""
+"""CLI: templates, run, render (papermill templates → reports)."""
 
 from __future__ import annotations
 
-from ebpm.cli import app  # noqa: F401
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ebpm.cli import app
+
+
+@app.command("templates")
+def templates() -> None:
+    """分析テンプレートの一覧と、それぞれの条件（パラメータ）を表示します。"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ebpm.config import paths
+    from ebpm.report.params import TYPE_JA, load_schema
+
+    console = Console()
+    found = sorted(paths().templates.glob("*.ipynb"))
+    if not found:
+        console.print(f"分析テンプレートがありません（{paths().templates}）。")
+        return
+    for nb in found:
+        schema = load_schema(nb)
+        console.print(f"\n[bold]{schema.name}[/] — {schema.title_ja}", highlight=False)
+        if schema.description_ja:
+            console.print(f"  {schema.description_ja}", highlight=False)
+        table = Table(
+            "パラメータ", "意味", "型", "既定値", "範囲・選択肢", box=None, pad_edge=False
+        )
+        for spec in schema.params.values():
+            if spec.choices is not None:
+                allowed = "、".join(map(str, spec.choices))
+            elif spec.choices_from:
+                allowed = f"表 {spec.choices_from['table']} の列 {spec.choices_from['column']} の値"
+            elif spec.min is not None or spec.max is not None:
+                allowed = f"{spec.min if spec.min is not None else ''}〜{spec.max if spec.max is not None else ''}"
+            else:
+                allowed = ""
+            default = "（秘密）" if spec.secret else str(spec.default)
+            label = spec.label + ("（秘密）" if spec.secret else "")
+            if spec.help_ja:
+                label += f"\n[dim]{spec.help_ja}[/]"
+            table.add_row(spec.name, label, TYPE_JA[spec.type], default, allowed)
+        console.print(table)
+
+
+def _read_param_file(path: Path) -> dict:
+    import yaml
+
+    from ebpm.errors import ParameterError
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError:
+        raise ParameterError(
+            f"パラメータのファイル「{path}」を読めません。", file=str(path)
+        ) from None
+    if not isinstance(data, dict):
+        raise ParameterError(
+            "パラメータのファイルは 名前: 値 の形で書いてください。", file=str(path)
+        )
+    return data
+
+
+def _print_outcome(console, outcome) -> None:
+    if outcome.status == "ok":
+        console.print(f"[green]完了[/] {outcome.out_dir}/index.html", highlight=False)
+    else:
+        err = outcome.error or {}
+        console.print(
+            f"[bold red]失敗[/] {outcome.out_dir}/index.html — 止まった箇所: {err.get('step')} — "
+            f"理由: {err.get('message')}",
+            highlight=False,
+        )
+    for w in outcome.warnings:
+        console.print(f"[yellow]注意[/] {w}", highlight=False)
+
+
+@app.command("run")
+def run(
+    template: Annotated[str, typer.Argument(help="分析テンプレート名（ebpm templates で一覧）")],
+    param: Annotated[
+        list[str] | None, typer.Option("-p", "--param", help="条件 名前=値（繰り返し可）")
+    ] = None,
+    param_file: Annotated[
+        Path | None, typer.Option("-f", "--file", help="条件を書いた YAML ファイル")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="出力先フォルダ")] = None,
+    grid: Annotated[
+        Path | None, typer.Option("--grid", help="条件の組を並べた YAML（一括作成）")
+    ] = None,
+    over: Annotated[
+        str | None, typer.Option("--over", help="選択肢のある条件=all（全選択肢で一括作成）")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="一括作成の並列数（既定: CPU コア数）")
+    ] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="A4 の PDF も作る")] = True,
+) -> None:
+    """分析テンプレートを実行して、レポート（HTML・PDF・result.json）を作ります。"""
+    from rich.console import Console
+
+    from ebpm.report.params import parse_assignments
+
+    console = Console(stderr=True, soft_wrap=True)
+    base = _read_param_file(param_file) if param_file else {}
+    base.update(parse_assignments(param or []))
+    if grid is None and over is None:
+        from ebpm.report.runner import run as run_one
+
+        with console.status(f"{template} を実行しています…"):
+            outcome = run_one(template, base, out=out, pdf=pdf)
+        _print_outcome(console, outcome)
+        if outcome.status != "ok":
+            raise typer.Exit(1)
+        return
+    _run_batch(console, template, base, out=out, grid=grid, over=over, workers=workers, pdf=pdf)
+
+
+def _run_batch(console, template, base, *, out, grid, over, workers, pdf) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from ebpm.report import batch
+    from ebpm.report.params import load_schema
+    from ebpm.report.runner import template_path
+
+    sets: list[dict] = []
+    if grid is not None:
+        sets.extend(batch.read_grid(grid))
+    if over is not None:
+        sets.extend(batch.over_all(load_schema(template_path(template)), over))
+    jobs = batch.plan(template, sets, base=base, out_root=out)
+    n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    console.print(f"{len(jobs)} 件のレポートを {n} 並列で作成します。", highlight=False)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("レポート作成", total=len(jobs))
+        outcomes = batch.run_batch(
+            jobs, workers=n, pdf=pdf, on_done=lambda _o: progress.advance(task)
+        )
+    failed = [o for o in outcomes if o.status != "ok"]
+    console.print(f"完了 {len(outcomes) - len(failed)} 件・失敗 {len(failed)} 件", highlight=False)
+    for o in failed:
+        _print_outcome(console, o)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("render")
+def render(
+    notebook: Annotated[Path, typer.Argument(help="実行済みのノートブック（.ipynb）")],
+    out: Annotated[Path | None, typer.Option("--out", help="出力先フォルダ")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="A4 の PDF も作る")] = True,
+) -> None:
+    """実行済みのノートブックからレポート（HTML・PDF・result.json）を作ります（再実行しません）。"""
+    from rich.console import Console
+
+    from ebpm.report.runner import render_notebook
+
+    console = Console(stderr=True, soft_wrap=True)
+    outcome = render_notebook(notebook, out=out, pdf=pdf)
+    _print_outcome(console, outcome)
+    if outcome.status != "ok":
+        raise typer.Exit(1)

@@ -322,16 +322,9 @@ class ReportJob:
 
 def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> RunOutcome:
     """Execute, scrub, check, render and record one report on an already started kernel."""
-    from ebpm.report import render, scrub
-    from ebpm.report.provenance import build_info, code_version, sources, vintage
-
     t_start = time.perf_counter()
     timings: dict[str, float] = {"kernel_start": kernel.started_s if kernel.runs == 0 else 0.0}
     schema, values = job.schema, job.values
-    out = job.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    created = dt.datetime.now(JST)
-    warnings: list[str] = []
 
     with tempfile.TemporaryDirectory(prefix="ebpm-run-") as tmp:
         record_path = Path(tmp) / "record.jsonl"
@@ -354,7 +347,31 @@ def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> Run
                 pass
         timings["execute"] = time.perf_counter() - t
         rec = read_records(record_path)
+    return finish_report(job, nb, error, rec, printer, pdf=pdf, timings=timings, t_start=t_start)
 
+
+def finish_report(
+    job: ReportJob,
+    nb,
+    error: dict[str, str] | None,
+    rec: dict[str, Any],
+    printer,
+    *,
+    pdf: bool = True,
+    timings: dict[str, float] | None = None,
+    t_start: float | None = None,
+) -> RunOutcome:
+    """Scrub, check disclosure, write notebook.ipynb, index.html, report.pdf and result.json."""
+    from ebpm.report import render, scrub
+    from ebpm.report.provenance import build_info, code_version, sources, vintage
+
+    t_start = time.perf_counter() if t_start is None else t_start
+    timings = {} if timings is None else timings
+    schema, values = job.schema, job.values
+    out = job.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    created = dt.datetime.now(JST)
+    warnings: list[str] = []
     t = time.perf_counter()
     secret_names = schema.secret_names
     nb = scrub.scrub_notebook(nb, values, secret_names)
@@ -588,3 +605,77 @@ def run(
         kernel.shutdown()
         if printer is not None:
             printer.close()
+
+
+def render_notebook(
+    notebook: str | Path, *, out: str | Path | None = None, pdf: bool = True
+) -> RunOutcome:
+    """Render an already executed notebook (e.g. run in JupyterLab) to HTML, PDF and result.json.
+
+    Secret parameters are masked when the notebook came from a template whose schema marks them.
+    """
+    import nbformat
+
+    path = Path(notebook)
+    if not path.exists():
+        raise ParameterError(f"ノートブック「{path}」がありません。", file=str(path))
+    nb = nbformat.read(path, as_version=4)
+    pm = nb.metadata.get("papermill", {})
+    schema = None
+    source = pm.get("input_path")
+    if source and Path(source).with_suffix(".params.yml").exists():
+        schema = load_schema(source)
+    elif path.with_suffix(".params.yml").exists():
+        schema = load_schema(path)
+    values: dict[str, Any] = dict(pm.get("parameters") or {})
+    if schema is None:
+        title = next(
+            (
+                line.lstrip("# ").strip()
+                for c in nb.cells
+                if c.get("cell_type") == "markdown"
+                for line in c.source.splitlines()
+                if line.startswith("# ")
+            ),
+            path.stem,
+        )
+        schema = TemplateSchema(name=path.stem, notebook=path, title_ja=title)
+        values = {}
+    else:
+        values = {k: v for k, v in values.items() if k in schema.params}
+        for cell in nb.cells:  # values of secrets are only known from the injected cell
+            if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                values.update(_assigned_literals(cell.source, schema))
+    run_id = new_run_id()
+    out_dir = Path(out) if out else default_out_dir(schema.name, run_id)
+    job = ReportJob(schema, values, out_dir, run_id)
+    printer = None
+    if pdf:
+        from ebpm.report.render import PdfPrinter
+
+        printer = PdfPrinter()
+    try:
+        rec = {"results": {}, "tables": [], "headline": None}
+        return finish_report(job, nb, find_failure(nb), rec, printer, pdf=pdf)
+    finally:
+        if printer is not None:
+            printer.close()
+
+
+def _assigned_literals(source: str, schema: TemplateSchema) -> dict[str, Any]:
+    from ebpm.report.params import _literal
+
+    out: dict[str, Any] = {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return out
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
+            name = stmt.targets[0].id
+            if name in schema.params:
+                try:
+                    out[name] = _literal(stmt.value)
+                except ValueError:
+                    pass
+    return out

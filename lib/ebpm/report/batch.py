@@ -1,0 +1,210 @@
+"""Batch rendering: many parameter sets of one template in parallel workers (own kernel and Chromium each)."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import os
+import queue as queue_mod
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ebpm.errors import ParameterError
+from ebpm.report.params import TemplateSchema, choices_for, load_schema, validate
+from ebpm.report.runner import (
+    ReportJob,
+    RunOutcome,
+    default_out_dir,
+    new_run_id,
+    template_path,
+)
+
+
+def read_grid(path: str | Path) -> list[dict[str, Any]]:
+    """Parameter sets from a grid YAML file.
+
+    The file is either a list of parameter sets, or a mapping with ``product`` (lists of values
+    whose Cartesian product is taken) and optionally ``fixed`` (values common to every set)::
+
+        product: {outcome: [wait_min, visits], window: [4, 6]}
+        fixed: {control: notyet}
+    """
+    import yaml
+
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError:
+        raise ParameterError(f"グリッドのファイル「{p}」を読めません。", file=str(p)) from None
+    if isinstance(raw, list) and all(isinstance(x, dict) for x in raw):
+        return [dict(x) for x in raw]
+    if isinstance(raw, dict) and isinstance(raw.get("product"), dict):
+        fixed = dict(raw.get("fixed") or {})
+        names = list(raw["product"])
+        lists = [v if isinstance(v, list) else [v] for v in raw["product"].values()]
+        return [
+            {**fixed, **dict(zip(names, combo, strict=True))} for combo in itertools.product(*lists)
+        ]
+    raise ParameterError(
+        "グリッドは「パラメータの組のリスト」か「product: {名前: [値, …]}」で書いてください。",
+        file=str(p),
+    )
+
+
+def over_all(schema: TemplateSchema, spec_text: str) -> list[dict[str, Any]]:
+    """``param=all`` → one parameter set per allowed value of an enum (or list) parameter."""
+    name, _, what = spec_text.partition("=")
+    name = name.strip()
+    if name not in schema.params:
+        raise ParameterError(
+            f"--over のパラメータ『{name}』はテンプレート「{schema.name}」にありません。"
+            f"使えるパラメータ: {', '.join(schema.params)}"
+        )
+    spec = schema.params[name]
+    if what.strip() != "all" or spec.type not in ("enum", "list"):
+        raise ParameterError(
+            f"--over は 選択肢のあるパラメータ=all の形で指定してください（『{name}』は {spec.type}）。"
+        )
+    values = choices_for(spec) or []
+    return [{name: (v if spec.type == "enum" else [v])} for v in values]
+
+
+def plan(
+    template: str,
+    param_sets: list[dict[str, Any]],
+    *,
+    base: dict[str, Any] | None = None,
+    out_root: str | Path | None = None,
+) -> list[ReportJob]:
+    """Validate every parameter set before any kernel starts; fix run ids and output folders."""
+    schema = load_schema(template_path(template))
+    jobs: list[ReportJob] = []
+    used: set[str] = set()
+    for i, given in enumerate(param_sets, start=1):
+        try:
+            values = validate(schema, {**(base or {}), **given})
+        except ParameterError as err:
+            raise ParameterError(f"{i}番目の組: {err}") from None
+        run_id = new_run_id()
+        while run_id in used:
+            run_id = new_run_id()
+        used.add(run_id)
+        out = Path(out_root) / run_id if out_root else default_out_dir(schema.name, run_id)
+        jobs.append(ReportJob(schema, values, out, run_id))
+    return jobs
+
+
+def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> None:
+    """One worker process: one papermill import, one kernel pool, one Chromium."""
+    from ebpm.report.render import PdfPrinter
+    from ebpm.report.runner import KernelPool, run_job
+
+    pool = KernelPool(reuse=reuse, cwd=Path(root))
+    pool.prestart(warmup)
+    printer = PdfPrinter() if pdf else None
+    import papermill.clientwrap  # noqa: F401  imported once per worker, while the kernel boots
+
+    try:
+        while True:
+            item = tasks.get()
+            if item is None:
+                break
+            index, job, more = item
+            kernel = pool.acquire(warmup)
+            ok = False
+            try:
+                outcome = run_job(job, kernel, printer, pdf=pdf)
+                ok = outcome.status == "ok"
+            except Exception as exc:  # a broken kernel or renderer: report it, keep the batch going
+                outcome = RunOutcome(
+                    template=job.schema.name,
+                    run_id=job.run_id,
+                    out_dir=str(job.out_dir),
+                    status="failed",
+                    error={"step": "実行環境", "message": f"{type(exc).__name__}: {exc}"},
+                )
+            finally:
+                pool.release(kernel, ok=ok, more=more)
+            results.put((index, outcome))
+    finally:
+        pool.close()
+        if printer is not None:
+            printer.close()
+
+
+def run_batch(
+    jobs: list[ReportJob],
+    *,
+    workers: int | None = None,
+    pdf: bool = True,
+    reuse_kernels: bool = True,
+    on_done: Callable[[RunOutcome], None] | None = None,
+) -> list[RunOutcome]:
+    """Run ``jobs`` in ``workers`` parallel processes; return outcomes in job order.
+
+    Parameters
+    ----------
+    jobs : list of ReportJob
+        From :func:`plan` (already validated).
+    workers : int, optional
+        Parallel workers (default: the number of CPU cores).
+    pdf : bool, default True
+        Print a PDF for each report.
+    reuse_kernels : bool, default True
+        Each worker reuses its kernel between runs (namespace reset; new kernel after a failure).
+    on_done : callable, optional
+        Called with each outcome as it finishes (progress bars).
+    """
+    import nbformat
+
+    from ebpm.config import paths
+    from ebpm.report.runner import warmup_source
+
+    if not jobs:
+        return []
+    n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    warm = warmup_source(nbformat.read(jobs[0].schema.notebook, as_version=4))
+    ctx = mp.get_context("spawn")
+    tasks, results = ctx.Queue(), ctx.Queue()
+    for i, job in enumerate(jobs):
+        tasks.put((i, job, i < len(jobs) - n))  # `more`: whether this worker may get another job
+    for _ in range(n):
+        tasks.put(None)
+    procs = [
+        ctx.Process(
+            target=_worker, args=(tasks, results, pdf, reuse_kernels, warm, str(paths().root))
+        )
+        for _ in range(n)
+    ]
+    for p in procs:
+        p.start()
+    outcomes: dict[int, RunOutcome] = {}
+    try:
+        while len(outcomes) < len(jobs):
+            try:
+                index, outcome = results.get(timeout=5)
+            except queue_mod.Empty:
+                if not any(p.is_alive() for p in procs):
+                    break
+                continue
+            outcomes[index] = outcome
+            if on_done is not None:
+                on_done(outcome)
+    finally:
+        for p in procs:
+            p.join(timeout=60)
+            if p.is_alive():
+                p.terminate()
+    lost = [
+        RunOutcome(
+            template=jobs[i].schema.name,
+            run_id=jobs[i].run_id,
+            out_dir=str(jobs[i].out_dir),
+            status="failed",
+            error={"step": "実行環境", "message": "作業プロセスが異常終了しました。"},
+        )
+        for i in range(len(jobs))
+        if i not in outcomes
+    ]
+    return [outcomes[i] for i in sorted(outcomes)] + lost
