@@ -473,7 +473,7 @@ def bacon_chart(result: EstimationResult):
             y=alt.Y(
                 "estimate:Q", title=f"2×2 の推定値{f'（{result.unit}）' if result.unit else ''}"
             ),
-            color=alt.Color("type_ja:N", title=None),
+            color=alt.Color("type_ja:N", title=None, legend=alt.Legend(labelLimit=0, columns=1)),
             shape=alt.Shape("type_ja:N", title=None),
             tooltip=[
                 alt.Tooltip("type_ja:N", title="比較"),
