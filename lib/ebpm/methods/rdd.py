@@ -1,0 +1,452 @@
+"""Regression discontinuity (回帰不連続デザイン, RDD): rdrobust estimate, density test, sensitivity, plot."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import warnings as pywarnings
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ebpm.errors import EstimationError, ParameterError
+from ebpm.methods._common import (
+    check_option,
+    drop_missing,
+    fmt_num,
+    fmt_p,
+    is_synthetic,
+    require_columns,
+    require_frame,
+    require_numeric,
+)
+from ebpm.methods.grading import Check, decide
+from ebpm.methods.result import EstimationResult
+
+Kernel = Literal["triangular", "uniform", "epanechnikov"]
+
+MIN_SIDE = 10  # fewer observations than this on one side of the cutoff: no local fit is possible
+MIN_EFFECTIVE = 20  # effective observations (inside the bandwidth) wanted on each side
+BANDWIDTH_MULTIPLIERS = (0.5, 0.75, 1.0, 1.5, 2.0)
+ALPHA = 0.05
+PLOT_BINS = 20  # evenly spaced bins on each side for the RD plot
+
+
+def _run_rdrobust(y, x, cutoff, **kw) -> tuple[Any, list[str]]:
+    """Call rdrobust, turning its printed/raised complaints into Japanese errors or notes."""
+    from rdrobust import rdrobust
+
+    out = io.StringIO()
+    with pywarnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out):
+        pywarnings.simplefilter("always")
+        try:
+            fit = rdrobust(y, x, c=cutoff, **kw)
+        except Exception as err:  # rdrobust raises bare Exceptions on degenerate input
+            raise EstimationError(
+                f"局所多項式回帰（rdrobust）を計算できませんでした（原文: {err}）。"
+                "しきい値の両側に十分な観測があるか、帯域幅が狭すぎないかを確かめてください。"
+            ) from err
+    notes = [str(w.message) for w in caught] + [ln for ln in out.getvalue().splitlines() if ln]
+    return fit, notes
+
+
+def _values(fit, row: str, what: str) -> float:
+    table = {"coef": fit.coef, "se": fit.se, "pv": fit.pv}[what]
+    return float(table.loc[row].iloc[0])
+
+
+def rdd(
+    data: pd.DataFrame,
+    y: str,
+    x: str,
+    cutoff: float = 0.0,
+    bandwidth: float | None = None,
+    kernel: Kernel = "triangular",
+    p: int = 1,
+    *,
+    covariates: list[str] | None = None,
+    cluster: str | None = None,
+    density_test: bool = True,
+    unit: str = "",
+    outcome_label: str | None = None,
+    running_label: str | None = None,
+    synthetic: bool | None = None,
+    source: str | None = None,
+) -> EstimationResult:
+    """Sharp regression discontinuity by local polynomial regression (rdrobust).
+
+    Parameters
+    ----------
+    data : DataFrame
+    y : str
+        Outcome column.
+    x : str
+        Running variable; units with ``x >= cutoff`` are treated.
+    cutoff : float
+        The threshold.
+    bandwidth : float, optional
+        Main bandwidth h; default the MSE-optimal common bandwidth (rdrobust ``mserd``).
+    kernel : {"triangular", "uniform", "epanechnikov"}
+    p : int
+        Order of the local polynomial (1 = local linear).
+    covariates : list of str, optional
+        Pre-determined covariates to test for balance at the cutoff (each as an RD outcome).
+    cluster : str, optional
+        Cluster column for the variance (rdrobust ``cluster``).
+    density_test : bool
+        Run the manipulation test of Cattaneo, Jansson & Ma (rddensity).
+    unit, outcome_label, running_label : str
+        Natural unit and Japanese names for the summary and chart.
+    synthetic : bool, optional
+        Mark the result as 模擬データ; defaults to ``data.attrs["synthetic"]``.
+    source : str, optional
+        Source line for the chart footer.
+
+    Returns
+    -------
+    EstimationResult
+        ``estimate`` and ``se`` are rdrobust's conventional ones; ``ci`` and ``pvalue`` are the robust
+        bias-corrected ones (Calonico, Cattaneo & Titiunik 2014), as rdrobust reports them.
+    """
+    require_frame(data)
+    check_option(kernel, Kernel, "kernel")
+    if not isinstance(p, (int, np.integer)) or isinstance(p, bool) or not 0 <= p <= 4:
+        raise ParameterError("p（多項式の次数）は0〜4の整数で指定してください。", parameter="p")
+    if bandwidth is not None and not (isinstance(bandwidth, (int, float)) and bandwidth > 0):
+        raise ParameterError("bandwidth は正の数で指定してください。", parameter="bandwidth")
+    covariates = list(covariates or [])
+    require_columns(data, [y, x, cluster, *covariates])
+    warnings: list[str] = []
+    synthetic = is_synthetic(data, synthetic)
+
+    frame = drop_missing(data, [y, x, cluster], warnings)
+    yv = require_numeric(frame, y).to_numpy()
+    xv = require_numeric(frame, x, "割当変数").to_numpy()
+    lo_x, hi_x = float(xv.min()), float(xv.max())
+    if not lo_x < cutoff <= hi_x:
+        raise EstimationError(
+            f"しきい値 {fmt_num(cutoff)} が割当変数の範囲（{fmt_num(lo_x)}〜{fmt_num(hi_x)}）の外です。",
+            parameter="cutoff",
+            column=x,
+        )
+    n_left, n_right = int((xv < cutoff).sum()), int((xv >= cutoff).sum())
+    if min(n_left, n_right) < MIN_SIDE:
+        raise EstimationError(
+            f"しきい値の片側の観測が少なすぎます（左{n_left}件・右{n_right}件、"
+            f"各{MIN_SIDE}件以上が必要）。",
+            parameter="cutoff",
+        )
+
+    kw: dict[str, Any] = {"kernel": kernel, "p": p}
+    if cluster:
+        kw["cluster"] = frame[cluster].to_numpy()
+    if bandwidth is not None:
+        kw["h"] = float(bandwidth)
+    fit, notes = _run_rdrobust(yv, xv, cutoff, **kw)
+    if notes:
+        warnings.append("rdrobust からの注意: " + " / ".join(dict.fromkeys(notes)))
+
+    h = float(fit.bws.loc["h"].iloc[0])
+    b = float(fit.bws.loc["b"].iloc[0])
+    estimate = _values(fit, "Conventional", "coef")
+    se = _values(fit, "Conventional", "se")
+    ci = tuple(float(v) for v in fit.ci.loc["Robust"])
+    pvalue = _values(fit, "Robust", "pv")
+    eff_left, eff_right = (int(v) for v in fit.N_h)
+
+    diagnostics: dict[str, Any] = {
+        "cutoff": cutoff,
+        "bandwidth_h": h,
+        "bandwidth_b": b,
+        "bandwidth_rule": "指定値" if bandwidth is not None else "MSE最適（mserd）",
+        "kernel": kernel,
+        "p": p,
+        "n_left": n_left,
+        "n_right": n_right,
+        "n_effective_left": eff_left,
+        "n_effective_right": eff_right,
+        "conventional_ci": [float(v) for v in fit.ci.loc["Conventional"]],
+        "bias_corrected_estimate": _values(fit, "Bias-Corrected", "coef"),
+        "robust_se": _values(fit, "Robust", "se"),
+    }
+    checks: list[Check] = []
+
+    # effective sample on each side
+    small = min(eff_left, eff_right)
+    checks.append(
+        Check(
+            "effective_n",
+            small >= MIN_EFFECTIVE,
+            f"帯域幅の内側の観測は左{eff_left:,}件・右{eff_right:,}件"
+            f"（各{MIN_EFFECTIVE}件以上が目安）。",
+            severity=1 if small >= MIN_EFFECTIVE // 2 else 2,
+        )
+    )
+
+    # manipulation (density) test
+    if density_test:
+        diagnostics["density"], check = _density(xv, cutoff)
+        checks.append(check)
+
+    # bandwidth sensitivity
+    sens = _sensitivity(yv, xv, cutoff, h, b, kw)
+    diagnostics["bandwidth_sensitivity"] = sens
+    main_lo, main_hi = ci
+    ests = sens["estimate"]
+    same_sign = bool((np.sign(ests) == np.sign(estimate)).all())  # a NaN row counts as unstable
+    inside = bool(ests.between(main_lo, main_hi).all())
+    checks.append(
+        Check(
+            "bandwidth_sensitivity",
+            same_sign and inside,
+            "帯域幅を0.5倍〜2倍に変えた推定値は"
+            f"{fmt_num(sens['estimate'].min())}〜{fmt_num(sens['estimate'].max())}{unit}で、"
+            + (
+                "符号が変わらず主推定の95%信頼区間に収まる（安定）。"
+                if same_sign and inside
+                else "主推定の95%信頼区間から外れるか符号が変わり、帯域幅の選び方に左右される。"
+            ),
+        )
+    )
+
+    # covariate balance
+    if covariates:
+        balance = _balance(frame, covariates, xv, cutoff, kernel, p)
+        diagnostics["covariate_balance"] = balance
+        threshold = ALPHA / len(covariates)
+        worst = balance.loc[balance["pvalue"].idxmin()]
+        ok = bool(worst["pvalue"] >= threshold)
+        checks.append(
+            Check(
+                "covariate_balance",
+                ok,
+                f"事前に決まっている共変量{len(covariates)}個のしきい値での差は"
+                + (
+                    f"いずれも有意でない（最小 {fmt_p(worst['pvalue'])}、Bonferroni 補正後の水準"
+                    f" {threshold:.3g}）。"
+                    if ok
+                    else f"「{worst['covariate']}」で有意（{fmt_p(worst['pvalue'])}）で、しきい値の"
+                    "前後で比べる集団が違う可能性がある。"
+                ),
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "covariate_balance",
+                None,
+                "共変量（covariates）が指定されておらず、しきい値前後の集団の似かたを確かめていない。",
+            )
+        )
+
+    grade, reasons = decide("rdd", checks)
+    return EstimationResult(
+        method="rdd",
+        method_ja="回帰不連続デザイン（RDD）",
+        estimate=estimate,
+        se=se,
+        ci=ci,
+        pvalue=pvalue,
+        n=eff_left + eff_right,
+        se_type=(
+            "通常（rdrobust、近傍法による分散推定"
+            + (f"・クラスター頑健（{cluster}）" if cluster else "")
+            + "）。信頼区間とp値は頑健バイアス補正"
+        ),
+        unit=unit,
+        outcome_label=outcome_label or y,
+        diagnostics=diagnostics,
+        grade=grade,
+        reasons=reasons,
+        warnings=warnings,
+        synthetic=synthetic,
+        details={
+            "bandwidth_sensitivity": sens,
+            "plot_data": _plot_data(yv, xv, cutoff, h, kernel, p),
+            "running_label": running_label or x,
+            "source": source,
+        },
+        _chart_builder=_chart,
+        _summary_builder=_summary,
+    )
+
+
+def _density(xv: np.ndarray, cutoff: float) -> tuple[dict[str, Any], Check]:
+    """Manipulation test of Cattaneo, Jansson & Ma (2020) via rddensity (jackknife p-value)."""
+    from rddensity import rddensity
+
+    out = io.StringIO()
+    try:
+        with pywarnings.catch_warnings(), contextlib.redirect_stdout(out):
+            pywarnings.simplefilter("ignore")
+            res = rddensity(X=xv, c=cutoff)
+        pv = float(res.test["p_jk"])
+        t = float(res.test["t_jk"])
+    except Exception as err:  # noqa: BLE001 - any failure means the check could not run
+        return {"ran": False, "error": str(err)}, Check(
+            "density", None, "密度検定（操作の検定）を計算できなかった。"
+        )
+    if not math.isfinite(pv):
+        return {"ran": False}, Check(
+            "density", None, "密度検定（操作の検定）の値が得られなかった。"
+        )
+    ok = pv >= ALPHA
+    info = {"ran": True, "t": t, "pvalue": pv, "h_left": float(res.h["left"]),
+            "h_right": float(res.h["right"])}  # fmt: skip
+    return info, Check(
+        "density",
+        ok,
+        "しきい値の前後で観測の密度に"
+        + ("不自然な段差はない" if ok else "段差があり、割当変数が操作されている可能性がある")
+        + f"（密度検定 {fmt_p(pv)}）。",
+        severity=2,
+    )
+
+
+def _sensitivity(yv, xv, cutoff, h, b, kw) -> pd.DataFrame:
+    """Re-estimate at multiples of h, scaling the bias bandwidth b alike (so ×1 is the main fit)."""
+    rows = []
+    base = {k: v for k, v in kw.items() if k != "h"}
+    for m in BANDWIDTH_MULTIPLIERS:
+        try:
+            fit, _ = _run_rdrobust(yv, xv, cutoff, h=h * m, b=b * m, **base)
+        except EstimationError:  # too few points inside a narrow bandwidth: leave the row empty
+            rows.append({"multiplier": m, "bandwidth": h * m, "estimate": np.nan, "se": np.nan,
+                         "ci_low": np.nan, "ci_high": np.nan, "n_effective": 0})  # fmt: skip
+            continue
+        rows.append(
+            {
+                "multiplier": m,
+                "bandwidth": h * m,
+                "estimate": _values(fit, "Conventional", "coef"),
+                "se": _values(fit, "Conventional", "se"),
+                "ci_low": float(fit.ci.loc["Robust"].iloc[0]),
+                "ci_high": float(fit.ci.loc["Robust"].iloc[1]),
+                "n_effective": int(sum(fit.N_h)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _balance(frame, covariates, xv, cutoff, kernel, p) -> pd.DataFrame:
+    rows = []
+    for cov in covariates:
+        values = require_numeric(frame, cov, "共変量")
+        keep = values.notna().to_numpy()
+        fit, _ = _run_rdrobust(values.to_numpy()[keep], xv[keep], cutoff, kernel=kernel, p=p)
+        rows.append(
+            {
+                "covariate": cov,
+                "estimate": _values(fit, "Conventional", "coef"),
+                "ci_low": float(fit.ci.loc["Robust"].iloc[0]),
+                "ci_high": float(fit.ci.loc["Robust"].iloc[1]),
+                "pvalue": _values(fit, "Robust", "pv"),
+                "bandwidth": float(fit.bws.loc["h"].iloc[0]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _kernel_weights(u: np.ndarray, kernel: str) -> np.ndarray:
+    a = np.abs(u)
+    if kernel == "uniform":
+        return (a <= 1).astype(float)
+    if kernel == "epanechnikov":
+        return np.where(a <= 1, 0.75 * (1 - a**2), 0.0)
+    return np.where(a <= 1, 1 - a, 0.0)
+
+
+def _plot_data(yv, xv, cutoff, h, kernel, p) -> dict[str, pd.DataFrame]:
+    """Binned means (evenly spaced bins each side) and the local fits within the bandwidth."""
+    bins = []
+    for side, mask in (("left", xv < cutoff), ("right", xv >= cutoff)):
+        xs, ys = xv[mask], yv[mask]
+        edges = np.linspace(xs.min(), xs.max(), PLOT_BINS + 1)
+        idx = np.clip(np.digitize(xs, edges[1:-1]), 0, PLOT_BINS - 1)
+        frame = pd.DataFrame({"bin": idx, "x": xs, "y": ys}).groupby("bin")
+        binned = frame.agg(x=("x", "mean"), y=("y", "mean"), n=("y", "size")).reset_index()
+        bins.append(binned.assign(side=side))
+    fits = []
+    for side, lo, hi in (("left", cutoff - h, cutoff), ("right", cutoff, cutoff + h)):
+        mask = (xv >= lo) & (xv < hi) if side == "left" else (xv >= lo) & (xv <= hi)
+        if mask.sum() <= p + 1:
+            continue
+        u = (xv[mask] - cutoff) / h
+        w = _kernel_weights(u, kernel)
+        coef = np.polyfit(xv[mask] - cutoff, yv[mask], deg=p, w=np.sqrt(w))
+        grid = np.linspace(lo, hi, 50)
+        fits.append(pd.DataFrame({"x": grid, "y": np.polyval(coef, grid - cutoff), "side": side}))
+    return {"bins": pd.concat(bins, ignore_index=True), "fits": pd.concat(fits, ignore_index=True)}
+
+
+def _summary(res: EstimationResult) -> str:
+    d = res.diagnostics
+    lo, hi = res.ci
+    word = "高い" if res.estimate >= 0 else "低い"
+    head = (
+        f"しきい値（{fmt_num(d['cutoff'])}）をわずかに上回る側では、下回る側に比べて"
+        f"{res.outcome_label}が約{fmt_num(abs(res.estimate))}{res.unit}{word}"
+        f"（95%信頼区間〔頑健バイアス補正〕{fmt_num(lo)}〜{fmt_num(hi)}{res.unit}）。"
+    )
+    sure = (
+        "信頼区間は0を含まず、しきい値での差がないとは考えにくい。"
+        if lo > 0 or hi < 0
+        else "信頼区間は0を含んでおり、差がない可能性も否定できない。"
+    )
+    scope = (
+        f"この推定はしきい値付近（帯域幅 {fmt_num(d['bandwidth_h'])}、左{d['n_effective_left']:,}件・"
+        f"右{d['n_effective_right']:,}件）の比較であり、しきい値から離れた人にも同じ効果があるとは限らない。"
+    )
+    caveat = "しきい値をまたいで割当変数が操作されていたり、同じしきい値で別の制度が変わっていたりすると偏る。"
+    text = f"{head}{sure}エビデンスの強さは{res.grade_label}。{scope}{caveat}"
+    if res.warnings:
+        text += "注意: " + " ".join(res.warnings)
+    if res.synthetic:
+        text += "（模擬データによる結果です。）"
+    return text
+
+
+def _chart(res: EstimationResult):
+    import altair as alt
+
+    from ebpm.charts import enable_theme, with_footer
+
+    enable_theme()
+    data = res.details["plot_data"]
+    cutoff = res.diagnostics["cutoff"]
+    xlab = res.details["running_label"]
+    side = alt.Color(
+        "side:N",
+        title=None,
+        scale=alt.Scale(domain=["left", "right"], range=["#0072B2", "#D55E00"]),
+        legend=None,
+    )
+    points = (
+        alt.Chart(data["bins"])
+        .mark_point(filled=True, size=40)
+        .encode(
+            x=alt.X("x:Q", title=xlab),
+            y=alt.Y("y:Q", title=res.outcome_label, scale=alt.Scale(zero=False)),
+            color=side,
+            tooltip=[alt.Tooltip("x:Q", format=",.3~g"), alt.Tooltip("y:Q", format=",.3~g"), "n:Q"],
+        )
+    )
+    fits = (
+        alt.Chart(data["fits"])
+        .mark_line(strokeWidth=2.5)
+        .encode(x="x:Q", y="y:Q", color=side, detail="side:N")
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"x": [cutoff]}))
+        .mark_rule(strokeDash=[4, 3], color="#555")
+        .encode(x="x:Q")
+    )
+    chart = (points + fits + rule).properties(
+        title=alt.TitleParams(
+            f"{res.outcome_label}のしきい値前後の比較（回帰不連続デザイン）",
+            subtitle=f"点: 区間ごとの平均　線: 帯域幅 {fmt_num(res.diagnostics['bandwidth_h'])} 内の局所回帰",
+        )
+    )
+    return with_footer(chart, source=res.details.get("source"), synthetic=res.synthetic)
