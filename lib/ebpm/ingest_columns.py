@@ -330,6 +330,13 @@ def finish(
             result_names.append(f"{name}_note")
             result_cols.append(note_arr)
             types[f"{name}_note"] = "string"
+    all_empty = [
+        n
+        for n, c in zip(result_names, result_cols, strict=True)
+        if len(c) and c.null_count == len(c)
+    ]
+    if all_empty:
+        problems.append(f"値がすべて空の列があります: {_listing(all_empty)}")
     if stripped_total:
         notes.append(f"セル前後の空白・改行を取り除きました（{stripped_total:,}件）")
     if fw_cols:

@@ -1,5 +1,163 @@
-"""CLI: inspect (how a raw file would be read)."""
+"""CLI: inspect (how a raw file would be read: encoding, header, column types, normalisations, problems)."""
 
 from __future__ import annotations
 
-from ebpm.cli import app  # noqa: F401
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+
+from ebpm.cli import app
+
+_TYPE_JA = {"integer": "整数", "number": "数値", "date": "日付", "string": "文字列"}
+_DELIM_JA = {",": "カンマ（,）", "\t": "タブ", ";": "セミコロン（;）", "|": "縦棒（|）"}
+_KIND_JA = {"csv": "CSV（テキスト）", "excel": "Excel"}
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return None if value != value else value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def describe(path: Path, *, sheet: int | str = 0, encoding: str = "auto", rows: int = 5) -> dict:
+    """Read ``path`` as the build would and describe the result as a JSON-safe dict."""
+    from ebpm.ingest import read
+    from ebpm.ingest_csv import encoding_label
+
+    kind = "excel" if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") else "csv"
+    options: dict[str, Any] = {"sheet": sheet} if kind == "excel" else {"encoding": encoding}
+    ing = read(path, kind, **options)
+    table = ing.table
+    columns = []
+    for name in table.column_names:
+        col = table.column(name)
+        columns.append(
+            {
+                "name": name,
+                "type": ing.types.get(name, "string"),
+                "type_ja": _TYPE_JA.get(ing.types.get(name, "string"), "文字列"),
+                "unit": ing.units.get(name),
+                "nulls": col.null_count,
+                "symbols": ing.symbols.get(name, {}),
+            }
+        )
+    head = [{k: _json_value(v) for k, v in rec.items()} for rec in table.slice(0, rows).to_pylist()]
+    return {
+        "file": str(path),
+        "kind": kind,
+        "kind_ja": _KIND_JA[kind],
+        "encoding": ing.encoding,
+        "encoding_ja": encoding_label(ing.encoding) if ing.encoding else None,
+        "delimiter": ing.delimiter,
+        "header_row": ing.header_row,
+        "header_rows": ing.header_rows,
+        "sheets": ing.sheets,
+        "sheet": ing.sheet,
+        "rows": table.num_rows,
+        "columns": columns,
+        "notes": ing.notes,
+        "problems": ing.problems,
+        "head": head,
+    }
+
+
+def _print_rich(info: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]ファイル「{Path(info['file']).name}」の読み方[/]", highlight=False)
+    overview = Table(show_header=False, box=None, pad_edge=False)
+    overview.add_row("種類", info["kind_ja"])
+    if info["kind"] == "csv":
+        overview.add_row("文字コード", info["encoding_ja"] or "—")
+        overview.add_row("区切り文字", _DELIM_JA.get(info["delimiter"], repr(info["delimiter"])))
+    else:
+        overview.add_row("シート", "、".join(info["sheets"]))
+        overview.add_row("読んだシート", info["sheet"] or "—")
+    if info["header_rows"]:
+        rows = info["header_rows"]
+        label = f"{rows[0]}行目" if len(rows) == 1 else f"{rows[0]}〜{rows[-1]}行目"
+    else:
+        label = "なし（列名は col1, col2 …）"
+    overview.add_row("見出し行", label)
+    overview.add_row("データ", f"{info['rows']:,}行 × {len(info['columns'])}列")
+    console.print(overview)
+
+    cols = Table(title="列", title_justify="left")
+    for head in ("列名", "型", "単位", "空欄", "特殊記号"):
+        cols.add_column(head)
+    for c in info["columns"]:
+        symbols = "、".join(f"{s} {n:,}件" for s, n in c["symbols"].items())
+        cols.add_row(c["name"], c["type_ja"], c["unit"] or "", f"{c['nulls']:,}", symbols)
+    console.print(cols)
+
+    console.print("[bold]正規化したこと[/]")
+    for note in info["notes"] or ["なし"]:
+        console.print(f"・{note}", highlight=False)
+    console.print("[bold]問題[/]")
+    for problem in info["problems"] or ["見つかりませんでした"]:
+        style = "yellow" if info["problems"] else ""
+        console.print(f"・{problem}", style=style, highlight=False)
+
+    if info["head"]:
+        names = [c["name"] for c in info["columns"]]
+        shown = names[:10]
+        first = Table(title=f"先頭の{len(info['head'])}行", title_justify="left")
+        for name in shown:
+            first.add_column(name, overflow="fold")
+        for rec in info["head"]:
+            first.add_row(*["" if rec[n] is None else str(rec[n]) for n in shown])
+        console.print(first)
+        if len(names) > len(shown):
+            console.print(f"（ほか{len(names) - len(shown)}列は --format json で見られます）")
+
+
+@app.command("inspect")
+def inspect(
+    file: Annotated[Path, typer.Argument(help="調べる原データのファイル（CSV・Excel）")],
+    format: Annotated[
+        str, typer.Option("--format", help="出力形式: text（既定）または json")
+    ] = "text",
+    sheet: Annotated[
+        str, typer.Option("--sheet", help="Excel のシート（0から数えた番号か名前）")
+    ] = "0",
+    encoding: Annotated[
+        str, typer.Option("--encoding", help="CSV の文字コード（既定 auto）")
+    ] = "auto",
+    rows: Annotated[int, typer.Option("--rows", min=0, help="表示する先頭の行数")] = 5,
+) -> None:
+    """原データのファイルがどう読まれるかを表示します（文字コード・見出し行・列の型・正規化・問題）。"""
+    from rich.console import Console
+
+    from ebpm.errors import IngestError
+
+    fmt: Literal["text", "json"]
+    if format not in ("text", "json"):
+        Console(stderr=True).print(
+            f"[bold red]エラー:[/] --format は text か json です（{format}）", highlight=False
+        )
+        raise typer.Exit(2)
+    fmt = format  # type: ignore[assignment]
+    sheet_arg: int | str = int(sheet) if sheet.isdigit() else sheet
+    try:
+        info = describe(file, sheet=sheet_arg, encoding=encoding, rows=rows)
+    except IngestError as err:
+        Console(stderr=True).print(f"[bold red]エラー:[/] {err}", highlight=False)
+        raise typer.Exit(1) from None
+    except Exception as err:  # an unexpected failure is still reported in Japanese, not a traceback
+        Console(stderr=True).print(
+            f"[bold red]エラー:[/] ファイル「{file.name}」を読めませんでした（{type(err).__name__}: {err}）",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+    if fmt == "json":
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
+    else:
+        _print_rich(info)
