@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from ebpm import config, estat
+from ebpm import config, estat, estat_parse
 from ebpm.errors import EstatError
 from typer.testing import CliRunner
 
@@ -57,7 +57,7 @@ def _full_census() -> Path:
     ],
 )
 def test_as_list_normalises_single_item_dicts(value, expected):
-    assert estat._as_list(value) == expected
+    assert estat_parse._as_list(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_as_list_normalises_single_item_dicts(value, expected):
     ],
 )
 def test_number(text, expected):
-    assert estat._number(text) == expected
+    assert estat_parse._number(text) == expected
 
 
 @pytest.mark.parametrize(
