@@ -79,7 +79,7 @@ def _load(response_or_path: Any) -> dict[str, Any]:
     if path.is_dir():
         return _load_pages(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise EstatError("ファイルが見つかりません。", file=str(path)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -171,13 +171,24 @@ def _classes(class_inf: Any) -> list[dict[str, Any]]:
     return out
 
 
+_INT_PATTERN = r"[+-]?\d+"
+_NUM_PATTERN = r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?"
+
+
 def _number(text: str) -> int | float | None:
+    """One value as e-Stat writes it (``"1,234"``, ``"12.5"``) → number; a symbol → None."""
     cleaned = text.strip().replace(",", "")
-    if re.fullmatch(r"[+-]?\d+", cleaned):
+    if re.fullmatch(_INT_PATTERN, cleaned):
         return int(cleaned)
-    if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?", cleaned):
+    if re.fullmatch(_NUM_PATTERN, cleaned):
         return float(cleaned)
     return None
+
+
+def _map(keys: pd.Series, mapping: dict[str, Any], dtype: str) -> pd.Series:
+    """Look each key up in ``mapping`` (missing or NA → NA) and cast to ``dtype``."""
+    out = keys.astype(object).map(lambda k: mapping.get(k) if isinstance(k, str) else None)
+    return out if dtype == "object" else out.astype(dtype)
 
 
 def parse_stats_data(response_or_path: Any) -> pd.DataFrame:
@@ -216,72 +227,50 @@ def parse_stats_data(response_or_path: Any) -> pd.DataFrame:
     values = _as_list(data_inf.get("VALUE"))
 
     class_ids = [c["id"] for c in class_objs]
-    extra_ids: list[str] = []
-    for item in values[:1] + values[-1:]:
-        for key in item if isinstance(item, dict) else ():
-            name = key[1:] if key.startswith("@") else None
-            if (
-                name
-                and name not in class_ids
-                and name not in extra_ids
-                and name
-                not in (
-                    "unit",
-                    "annotation",
-                )
-            ):
-                extra_ids.append(name)
-    columns: dict[str, list[Any]] = {}
-    for cid in class_ids + extra_ids:
-        for suffix in ("code", "name", "level", "parent"):
-            columns[f"{cid}_{suffix}"] = []
-    units: list[Any] = []
-    raw_values: list[Any] = []
-    note_col: list[Any] = []
-    note_text: list[Any] = []
-    annotations: list[Any] = []
-    lookup = {c["id"]: c["classes"] for c in class_objs}
-    symbol_counts: dict[str, int] = {}
-    for item in values:
-        if not isinstance(item, dict):
-            item = {"$": item}
-        unit = item.get("@unit")
-        for cid in class_ids + extra_ids:
-            code = item.get(f"@{cid}")
-            info = lookup.get(cid, {}).get(str(code)) if code is not None else None
-            columns[f"{cid}_code"].append(None if code is None else str(code))
-            columns[f"{cid}_name"].append(info["name"] if info else None)
-            columns[f"{cid}_level"].append(info["level"] if info else None)
-            columns[f"{cid}_parent"].append(info["parent"] if info else None)
-            if unit is None and info and info.get("unit"):
-                unit = info["unit"]
-        units.append(unit)
-        annotations.append(item.get("@annotation"))
-        text = item.get("$")
-        number = _number(str(text)) if text is not None else None
-        if number is None:
-            symbol = "" if text is None else str(text).strip()
-            raw_values.append(None)
-            note_col.append(symbol or None)
-            note_text.append(notes.get(symbol, "数値が得られないもの" if not symbol else None))
-            symbol_counts[symbol] = symbol_counts.get(symbol, 0) + 1
-        else:
-            raw_values.append(number)
-            note_col.append(None)
-            note_text.append(None)
+    records = [v if isinstance(v, dict) else {"$": v} for v in values]
+    raw = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    n = len(raw)
+    extra_ids = [
+        c[1:]
+        for c in raw.columns
+        if str(c).startswith("@") and c[1:] not in class_ids and c not in ("@unit", "@annotation")
+    ]
 
-    frame = pd.DataFrame(columns)
+    def column(name: str) -> pd.Series:
+        if name in raw.columns:
+            return raw[name].astype(object)
+        return pd.Series([None] * n, dtype=object)
+
+    frame = pd.DataFrame(index=pd.RangeIndex(n))
+    unit = column("@unit")
+    lookup = {c["id"]: c["classes"] for c in class_objs}
     for cid in class_ids + extra_ids:
-        for suffix in ("code", "name", "parent"):
-            frame[f"{cid}_{suffix}"] = frame[f"{cid}_{suffix}"].astype("string")
-        frame[f"{cid}_level"] = frame[f"{cid}_level"].astype("Int64")
-    frame["unit"] = pd.array(units, dtype="string")
-    whole = all(isinstance(v, int) for v in raw_values if v is not None)
-    frame["value"] = pd.array(raw_values, dtype="Int64" if whole else "Float64")
-    frame["note"] = pd.array(note_col, dtype="string")
-    frame["note_text"] = pd.array(note_text, dtype="string")
-    if any(a is not None for a in annotations):
-        frame["annotation"] = pd.array(annotations, dtype="string")
+        classes = lookup.get(cid, {})
+        codes = column(f"@{cid}").map(lambda v: None if v is None else str(v)).astype("string")
+        frame[f"{cid}_code"] = codes
+        frame[f"{cid}_name"] = _map(codes, {k: v["name"] for k, v in classes.items()}, "string")
+        frame[f"{cid}_level"] = _map(codes, {k: v["level"] for k, v in classes.items()}, "Int64")
+        frame[f"{cid}_parent"] = _map(codes, {k: v["parent"] for k, v in classes.items()}, "string")
+        class_units = {k: v["unit"] for k, v in classes.items() if v["unit"]}
+        if class_units:  # VALUE without @unit takes the unit of its class item
+            unit = unit.where(unit.notna(), _map(codes, class_units, "object"))
+    frame["unit"] = unit.astype("string")
+
+    text = column("$").map(lambda v: None if v is None else str(v)).astype("string").str.strip()
+    cleaned = text.str.replace(",", "", regex=False)
+    is_int = cleaned.str.fullmatch(_INT_PATTERN).fillna(False).astype(bool)
+    is_num = cleaned.str.fullmatch(_NUM_PATTERN).fillna(False).astype(bool)
+    if bool((is_int == is_num).all()):
+        frame["value"] = cleaned.where(is_int).astype("Int64")
+    else:
+        frame["value"] = cleaned.where(is_num).astype("Float64")
+    symbols = text.where(~is_num).fillna("")
+    frame["note"] = symbols.where(~is_num & (symbols != "")).astype("string")
+    meanings = {**notes, "": "数値が得られないもの"}
+    frame["note_text"] = _map(symbols.where(~is_num), meanings, "string")
+    symbol_counts = {str(k): int(v) for k, v in symbols[~is_num].value_counts().items()}
+    if "@annotation" in raw.columns and raw["@annotation"].notna().any():
+        frame["annotation"] = column("@annotation").astype("string")
 
     normalised = []
     for symbol, count in sorted(symbol_counts.items()):
