@@ -17,14 +17,14 @@ _LAZY: dict[str, str] = {
     # build
     "build": "ebpm.build",
     # evaluation methods
-    "describe": "ebpm.methods",
-    "regress": "ebpm.methods",
-    "did": "ebpm.methods",
-    "event_study": "ebpm.methods",
+    "describe": "ebpm.methods.describe",
+    "regress": "ebpm.methods.regress",
+    "did": "ebpm.methods.did",
+    "event_study": "ebpm.methods.event_study",
     "its": "ebpm.methods.its",  # the module, not the package: submodule import shadows the name
     "rdd": "ebpm.methods.rdd",
     "synth": "ebpm.methods.synth",
-    "power": "ebpm.methods",
+    "power": "ebpm.methods.power",
     # reports
     "record": "ebpm.report",
     "figure": "ebpm.report",
