@@ -320,7 +320,7 @@ def get_stats_list(
     search_word : str, optional
         Words to search for (``searchWord``); combine words with ``AND``, ``OR``, ``NOT``.
     cache : bool, default True
-        Save the response under ``<raw>/estat/_stats_list/<key>/``.
+        Save the response under ``<raw>/estat/_stats_list_<key>/`` (key: hash of the parameters).
     **params
         Other getStatsList parameters (``statsCode``, ``surveyYears``, ``limit`` …) and the request
         options ``timeout``, ``retries``, ``backoff``.
