@@ -127,7 +127,11 @@ def begin_run(record_path: str | os.PathLike[str]) -> None:
 
 
 def _forget_data_module() -> None:
-    """Drop ebpm.data so that a reused kernel starts the run with no tables read yet."""
+    """Start the provenance list afresh (a reused kernel has read tables for an earlier run)."""
+    mod = sys.modules.get("ebpm.data")
+    if mod is not None and hasattr(mod, "reset_accessed"):
+        mod.reset_accessed()
+        return
     sys.modules.pop("ebpm.data", None)
     pkg = sys.modules.get("ebpm")
     if pkg is not None:

@@ -111,4 +111,4 @@ def scrub_notebook(nb, values: dict[str, Any], secret_names: list[str]):
     if not secrets:
         return nb
     plain = json.loads(nbformat.writes(nb))
-    return nbformat.from_dict(_walk(plain, secrets))
+    return nbformat.reads(json.dumps(_walk(plain, secrets), ensure_ascii=False), as_version=4)

@@ -1,0 +1,146 @@
+"""Running fixture templates on a real kernel: date injection, SVG charts, secrets, failures, batch."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from ebpm.report.runner import run
+
+FIXTURES = Path(__file__).parent / "fixtures" / "reports"
+SECRET = "SECRET-7f3a9c"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Run each fixture once (no PDF) with reports and the register in a temp folder."""
+    root = tmp_path_factory.mktemp("reports")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EBPM_REPORTS", str(root))
+        out = {
+            "basic": run(
+                str(FIXTURES / "basic.ipynb"),
+                {"n": "4", "start": "2024-05-01", "offices": "都南,渋民"},
+                out=root / "basic",
+                pdf=False,
+            ),
+            "secret": run(
+                str(FIXTURES / "secret.ipynb"), {"api_key": SECRET}, out=root / "secret", pdf=False
+            ),
+            "failing": run(
+                str(FIXTURES / "failing.ipynb"), {"token": SECRET}, out=root / "failing", pdf=False
+            ),
+        }
+    return out
+
+
+def _result(outcome) -> dict:
+    return json.loads((Path(outcome.out_dir) / "result.json").read_text(encoding="utf-8"))
+
+
+def test_dates_arrive_as_dates(runs):
+    res = _result(runs["basic"])
+    assert res["status"] == "ok"
+    assert res["results"]["start_type"] == "date"
+    assert res["results"]["start"] == "2024-05-01"
+    assert res["parameters"]["offices"] == ["都南", "渋民"]
+
+
+def test_result_json_follows_the_contract(runs):
+    res = _result(runs["basic"])
+    for key in (
+        "template", "title", "run_id", "created_at", "status", "answer", "grade", "grade_reasons",
+        "parameters", "results", "headline", "build", "vintage", "sources", "synthetic",
+        "code_version", "duration_s", "error", "files",
+    ):  # fmt: skip
+        assert key in res, key
+    assert res["title"] == "動作確認（本庁）" and res["answer"] == "件数は4件です。"
+    assert res["grade"] == "C" and res["grade_reasons"] == ["動作確認用の固定値です。"]
+    assert res["files"] == {"html": "index.html", "notebook": "notebook.ipynb", "pdf": None}
+
+
+def test_html_has_no_code_no_cdn_and_an_svg_chart(runs):
+    html = (Path(runs["basic"].out_dir) / "index.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "動作確認の図" in html
+    assert "ebpm.record" not in html and "import altair" not in html
+    assert "vegalite" not in html and "<script" not in html
+    import re
+
+    refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html)
+    assert not [r for r in refs if "//" in r], refs
+    assert "盛岡市 EBPM" in html and "来歴と出典" in html and "エビデンスの強さ" in html
+
+
+def test_executed_notebook_keeps_outputs_but_no_vegalite(runs):
+    nb = json.loads((Path(runs["basic"].out_dir) / "notebook.ipynb").read_text(encoding="utf-8"))
+    mimes = {m for c in nb["cells"] for o in c.get("outputs", []) for m in o.get("data", {})}
+    assert "image/svg+xml" in mimes
+    assert not [m for m in mimes if "vegalite" in m or "javascript" in m]
+
+
+def _all_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def test_secret_appears_in_no_output(runs):
+    folder = Path(runs["secret"].out_dir)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "index.html",
+        "notebook.ipynb",
+        "result.json",
+    ]
+    blob = _all_bytes(folder)
+    assert SECRET.encode() not in blob
+    assert b"***" in blob  # the value was there and got masked
+    nb = json.loads((folder / "notebook.ipynb").read_text(encoding="utf-8"))
+    assert nb["metadata"]["papermill"]["parameters"]["api_key"] == "***"
+    res = _result(runs["secret"])
+    assert "api_key" not in res["parameters"] and res["parameters"]["year"] == 2024
+
+
+def test_failure_report_says_which_step_and_why(runs):
+    outcome = runs["failing"]
+    assert outcome.status == "failed"
+    res = _result(outcome)
+    assert res["status"] == "failed"
+    assert res["error"] == {
+        "step": "待ち時間の集計",
+        "message": "ValueError: 集計できません（token=***）",
+    }
+    html = (Path(outcome.out_dir) / "index.html").read_text(encoding="utf-8")
+    assert "分析が途中で止まりました" in html and "待ち時間の集計" in html
+    assert html.index("分析が途中で止まりました") < html.index("条件（パラメータ）")
+    assert "ここは実行されない" not in html
+    assert SECRET.encode() not in _all_bytes(Path(outcome.out_dir))
+
+
+def test_cli_exits_non_zero_on_failure_and_refuses_bad_parameters(tmp_path, monkeypatch):
+    from ebpm.cli import app
+    from typer.testing import CliRunner
+
+    monkeypatch.setenv("EBPM_REPORTS", str(tmp_path))
+    bad = CliRunner().invoke(app, ["run", str(FIXTURES / "basic.ipynb"), "-p", "n=abc"])
+    assert bad.exit_code != 0 and "整数で指定してください" in str(bad.exception)
+    failed = CliRunner().invoke(
+        app, ["run", str(FIXTURES / "failing.ipynb"), "--no-pdf", "--out", str(tmp_path / "f")]
+    )
+    assert failed.exit_code == 1
+    assert json.loads((tmp_path / "f" / "result.json").read_text())["status"] == "failed"
+
+
+@pytest.mark.browser
+def test_pdf_is_a4_and_carries_no_secret(tmp_path, monkeypatch):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext（poppler-utils）がありません")
+    monkeypatch.setenv("EBPM_REPORTS", str(tmp_path))
+    outcome = run(str(FIXTURES / "secret.ipynb"), {"api_key": SECRET}, out=tmp_path / "s")
+    pdf = tmp_path / "s" / "report.pdf"
+    assert outcome.status == "ok" and pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "秘密の確認" in text and "年は2024" in text
+    assert SECRET not in text and SECRET.encode() not in _all_bytes(tmp_path / "s")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "pts (A4)" in info  # pdfinfo names the paper size
