@@ -22,7 +22,7 @@ from ebpm import config
 from ebpm.catalog import TableSpec, load_catalog, load_source, sha256_file
 from ebpm.checks import CheckResult, run_all
 from ebpm.errors import BuildError, EbpmError
-from ebpm.staging import Staged, duckdb_read_error, quote_ident, stage, unstage
+from ebpm.staging import Staged, duckdb_read_error, first_row, quote_ident, stage, unstage
 
 PAUSE_ENV = "EBPM_BUILD_PAUSE_AT"  # test hook: sleep at this stage so a test can SIGKILL the build
 PAUSE_SECONDS_ENV = "EBPM_BUILD_PAUSE_SECONDS"
@@ -112,7 +112,7 @@ def read_embedded_manifest(database: Path) -> dict[str, Any] | None:
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"ATTACH '{str(database).replace(chr(39), chr(39) * 2)}' AS snap (READ_ONLY)")
-        row = con.execute("SELECT manifest FROM snap._ebpm_build LIMIT 1").fetchone()
+        row = first_row(con.execute("SELECT manifest FROM snap._ebpm_build LIMIT 1"))
         return json.loads(row[0]) if row else None
     except duckdb.Error:
         return None
@@ -230,32 +230,35 @@ class _Builder:
     def missing_sources(self, spec: TableSpec) -> list[str]:
         return [s.path for s in spec.sources if not (self.paths.raw / s.path).exists()]
 
-    def locate(self, values: list[Any]) -> tuple[str, int] | None:
-        """Find the first source row containing every value (error path only)."""
-        values = [v for v in values if v is not None]
-        if not values:
-            return None
+    def locate(self, values: dict[str, Any], column: str | None = None) -> tuple[str, int] | None:
+        """Find the source row of an offending record (error path only).
+
+        A source row matches when every column of ``values`` that the source also has (same
+        name) holds the same value; the failing ``column`` itself must be among them. Renamed
+        columns cannot be traced, and then no row is named rather than a wrong one.
+        """
         for st in self.staged:
             try:
-                cols = [
+                cols = {
                     r[0]
                     for r in self.con.execute(
                         f"DESCRIBE SELECT * FROM {quote_ident(st.name)}"
                     ).fetchall()
-                ]
-                if not cols:
+                }
+                shared = {c: v for c, v in values.items() if c in cols}
+                needed = [c for c in (column or "").split(",") if c]
+                if not shared or any(c not in shared for c in needed):
                     continue
-                anyof = [
-                    "("
-                    + " OR ".join(f"CAST({quote_ident(c)} AS VARCHAR) = ${i + 1}" for c in cols)
-                    + ")"
-                    for i in range(len(values))
+                conds = [
+                    f"CAST({quote_ident(c)} AS VARCHAR) = ${i + 1}" for i, c in enumerate(shared)
                 ]
-                row = self.con.execute(
-                    f"SELECT _n FROM (SELECT row_number() OVER () AS _n, * FROM {quote_ident(st.name)}) "
-                    f"WHERE {' AND '.join(anyof)} LIMIT 1",
-                    [str(v) for v in values],
-                ).fetchone()
+                row = first_row(
+                    self.con.execute(
+                        f"SELECT _n FROM (SELECT row_number() OVER () AS _n, * FROM {quote_ident(st.name)}) "
+                        f"WHERE {' AND '.join(conds)} LIMIT 1",
+                        [str(v) for v in shared.values()],
+                    )
+                )
             except Exception:  # noqa: BLE001 - best effort, never hide the real error
                 continue
             if row:
@@ -316,12 +319,14 @@ class _Builder:
                 if "CAST(" not in e:
                     continue
                 inner = e[len("CAST(") : e.rindex(" AS ")]
-                bad = con.execute(
-                    f"SELECT {quote_ident(f.name)} FROM ({transform}) AS _t "
-                    f"WHERE {inner} IS NOT NULL AND TRY_CAST({inner} AS {f.duckdb_type}) IS NULL LIMIT 1"
-                ).fetchone()
+                bad = first_row(
+                    con.execute(
+                        f"SELECT {quote_ident(f.name)} FROM ({transform}) AS _t "
+                        f"WHERE {inner} IS NOT NULL AND TRY_CAST({inner} AS {f.duckdb_type}) IS NULL LIMIT 1"
+                    )
+                )
                 if bad:
-                    where = self.locate([bad[0]]) or (None, None)
+                    where = self.locate({f.name: bad[0]}, f.name) or (None, None)
                     raise BuildError(
                         f"値「{bad[0]}」を{f.type}型に変換できません。"
                         "欠損を表す記号なら schema.missingValues に加えてください。",
@@ -366,7 +371,7 @@ class _Builder:
             for st in self.staged:
                 with contextlib.suppress(Exception):
                     unstage(self.con, st)
-        rows = int(self.con.execute(f"SELECT count(*) FROM {quote_ident(spec.name)}").fetchone()[0])
+        rows = int(first_row(self.con.execute(f"SELECT count(*) FROM {quote_ident(spec.name)}"))[0])
         return rows, results
 
     # --- metadata -------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from typing import Any
 
 from ebpm.catalog import Check, TableSpec
 from ebpm.errors import CheckError
+from ebpm.staging import first_row
 from ebpm.staging import quote_ident as q
 
-#: (values of an offending record) -> (source file, row) or None when it cannot be traced
-Locator = Callable[[list[Any]], "tuple[str, int] | None"]
+#: ({column: value} of an offending record, failing column) -> (source file, row) or None
+Locator = Callable[[dict[str, Any], "str | None"], "tuple[str, int] | None"]
 
 
 @dataclass
@@ -46,6 +47,7 @@ class _Runner:
         self.locate = locate
         self.table = q(table or spec.name)
         self.results: list[CheckResult] = []
+        self._last_cols: list[str] = []
         # columns that identify a record in messages: the primary key, else every column
         self.key = spec.primary_key or spec.field_names[: min(4, len(spec.field_names))]
 
@@ -53,10 +55,13 @@ class _Runner:
         self, where: str, params: list[Any], cols: list[str]
     ) -> tuple[int, list[Any] | None]:
         select = ", ".join(q(c) for c in cols)
-        row = self.con.execute(
-            f"SELECT count(*) OVER () AS _n, {select} FROM {self.table} WHERE {where} LIMIT 1",
-            params,
-        ).fetchone()
+        self._last_cols = cols
+        row = first_row(
+            self.con.execute(
+                f"SELECT count(*) OVER () AS _n, {select} FROM {self.table} WHERE {where} LIMIT 1",
+                params,
+            )
+        )
         if row is None:
             return 0, None
         return int(row[0]), list(row[1:])
@@ -71,7 +76,7 @@ class _Runner:
         column: str | None = None,
         example: list[Any] | None = None,
         severity: str = "error",
-        trace: list[Any] | None = None,
+        cols: list[str] | None = None,
     ) -> None:
         passed = count == 0
         result = CheckResult(
@@ -85,7 +90,9 @@ class _Runner:
         self.results.append(result)
         if passed or severity == "warn":
             return
-        where = self.locate(trace if trace is not None else (example or []))
+        names = cols if cols is not None else self._last_cols
+        trace = {c: v for c, v in zip(names, example or [], strict=False) if v is not None}
+        where = self.locate(trace, column) if trace else None
         file, row = where if where else (None, None)
         if file is None and len(self.spec.sources) == 1:
             file = self.spec.sources[0].path
@@ -115,7 +122,6 @@ class _Runner:
                     f"必須の列が空の行が{n}行あります（例: {_fmt(self.key)} = {_fmt(ex or [])}）。",
                     column=f.name,
                     example=ex,
-                    trace=[v for v in (ex or []) if v is not None],
                 )
             if c.get("unique"):
                 self._duplicates([f.name], f"unique:{f.name}", column=f.name)
@@ -163,10 +169,12 @@ class _Runner:
     ) -> None:
         group = ", ".join(q(c) for c in cols)
         not_null = " AND ".join(f"{q(c)} IS NOT NULL" for c in cols)
-        row = self.con.execute(
-            f"SELECT count(*) OVER () AS _n, {group}, _c FROM "
-            f"(SELECT {group}, count(*) AS _c FROM {self.table} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1) LIMIT 1"
-        ).fetchone()
+        row = first_row(
+            self.con.execute(
+                f"SELECT count(*) OVER () AS _n, {group}, _c FROM "
+                f"(SELECT {group}, count(*) AS _c FROM {self.table} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1) LIMIT 1"
+            )
+        )
         n = int(row[0]) if row else 0
         ex = list(row[1:-1]) if row else None
         self.record(
@@ -177,6 +185,7 @@ class _Runner:
             column=column,
             example=ex,
             severity=severity,
+            cols=cols,
         )
 
     def _accepted(self, column: str, values: list[str], name: str, severity: str = "error") -> None:
@@ -195,7 +204,6 @@ class _Runner:
             column=column,
             example=ex,
             severity=severity,
-            trace=ex[:1] if ex else None,
         )
 
     # --- foreign keys -------------------------------------------------------------------------
@@ -217,10 +225,12 @@ class _Runner:
             )
             not_null = " AND ".join(f"t.{q(a)} IS NOT NULL" for a in fk.fields)
             cols = ", ".join(f"t.{q(a)}" for a in fk.fields)
-            row = self.con.execute(
-                f"SELECT count(*) OVER (), * FROM (SELECT DISTINCT {cols} FROM {self.table} t WHERE {not_null} "
-                f"AND NOT EXISTS (SELECT 1 FROM {q(fk.resource)} r WHERE {cond})) LIMIT 1"
-            ).fetchone()
+            row = first_row(
+                self.con.execute(
+                    f"SELECT count(*) OVER (), * FROM (SELECT DISTINCT {cols} FROM {self.table} t WHERE {not_null} "
+                    f"AND NOT EXISTS (SELECT 1 FROM {q(fk.resource)} r WHERE {cond})) LIMIT 1"
+                )
+            )
             n = int(row[0]) if row else 0
             ex = list(row[1:]) if row else None
             self.record(
@@ -231,6 +241,7 @@ class _Runner:
                 f"ありません（該当する値は{n}種類）。",
                 column=",".join(fk.fields),
                 example=ex,
+                cols=fk.fields,
             )
 
     # --- catalog checks -------------------------------------------------------------------------
@@ -238,7 +249,7 @@ class _Runner:
         p = chk.params
         sev = chk.severity
         if chk.type == "row_count":
-            n = int(self.con.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0])
+            n = int(first_row(self.con.execute(f"SELECT count(*) FROM {self.table}"))[0])
             lo, hi = p.get("min"), p.get("max")
             bad = (lo is not None and n < lo) or (hi is not None and n > hi)
             rng = f"{lo if lo is not None else ''}〜{hi if hi is not None else ''}"
@@ -306,9 +317,12 @@ class _Runner:
 
     def _sql(self, chk: Check) -> None:
         p = chk.params
-        cur = self.con.execute(str(p["query"]))
+        query = str(p["query"]).strip().rstrip(";")
+        if "expect" not in p:  # the query lists offending rows: three are enough for the message
+            query = f"SELECT * FROM ({query}) AS _violations LIMIT 3"
+        cur = self.con.execute(query)
         if "expect" in p:
-            row = cur.fetchone()
+            row = first_row(cur)
             got = row[0] if row else None
             want = p["expect"]
             tol = float(p.get("tolerance", 0))
@@ -322,9 +336,10 @@ class _Runner:
                 f"期待どおり {want} です。",
                 f"期待値 {want} に対して {got} でした。",
                 severity=chk.severity,
+                cols=[],
             )
         else:
-            rows = cur.fetchmany(3)
+            rows = cur.fetchall()[:3]
             self.record(
                 chk.name,
                 len(rows),
@@ -332,6 +347,7 @@ class _Runner:
                 f"あってはならない行があります（例: {_fmt(list(rows[0])) if rows else ''}）。",
                 example=list(rows[0]) if rows else None,
                 severity=chk.severity,
+                cols=[],
             )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ebpm import config
 from ebpm.errors import DataAccessError
+from ebpm.staging import first_row
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -246,14 +247,14 @@ def catalog() -> pd.DataFrame:
 def build_info() -> dict[str, Any]:
     """Build id, time and code version of the snapshot (from inside the database)."""
     con = _shared()
-    row = con.execute("SELECT build_id, built_at, code_version FROM _ebpm_build").fetchone()
+    row = first_row(con.execute("SELECT build_id, built_at, code_version FROM _ebpm_build"))
     return {"build_id": row[0], "built_at": row[1], "code_version": row[2]} if row else {}
 
 
 def manifest() -> dict[str, Any]:
     """The manifest of the snapshot in use (the copy stored inside the database is the truth)."""
     con = _shared()
-    row = con.execute("SELECT manifest FROM _ebpm_build").fetchone()
+    row = first_row(con.execute("SELECT manifest FROM _ebpm_build"))
     return json.loads(row[0]) if row else {}
 
 

@@ -59,6 +59,12 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def first_row(cursor: Any) -> tuple | None:
+    """First row of a result, fetching it completely (DuckDB 2 refuses new work on an unfinished result)."""
+    rows = cursor.fetchall()
+    return rows[0] if rows else None
+
+
 def _literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
