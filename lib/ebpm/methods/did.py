@@ -360,8 +360,11 @@ def _panel_did(
 
         p = float(2 * stats.norm.sf(abs(estimate / se_value)))
         pre = overall["pre_trend"]
-        pre_check = {"q": pre["q"], "f_p": pre["chi2_p"], "test_ja": "カイ二乗検定"}
-        checks = [pre_trend_check(pre_check)]
+        if pre["q"]:
+            # F version W/q with (q, G−1) df: the chi-square test over-rejects with few units
+            pre["f"] = pre["wald"] / pre["q"]
+            pre["f_p"] = float(stats.f.sf(pre["f"], pre["q"], max(fit["n_clusters"] - 1, 1)))
+        checks = [pre_trend_check(pre)]
         details.update(
             {
                 "group_time": cells,
@@ -376,7 +379,6 @@ def _panel_did(
         se_type = f"クラスター頑健（{unit}、G={overall['n_units']:,}、影響関数による）"
         control_ja = "未介入の単位" if control == "never" else "未介入とまだ介入前の単位"
         method_ja = f"{METHOD_JA}・介入時期のずれに対応（Callaway–Sant'Anna、比較群: {control_ja}）"
-        pre = {**pre, "f_p": pre["chi2_p"]}
     if fit["cluster_warning"]:
         warnings.append(fit["cluster_warning"])
         checks.append(Check("clusters", False, fit["cluster_warning"], fit["cluster_severity"]))
