@@ -618,7 +618,10 @@ def _chart(res: EstimationResult):
         ]
     ).dropna(subset=["value"])
     is_dt = pd.api.types.is_datetime64_any_dtype(s["time"])
-    xenc = alt.X("time:T" if is_dt else "time:Q", title="時点")
+    xenc = alt.X(
+        "time:T" if is_dt else "time:Q",
+        axis=alt.Axis(title="時点") if is_dt else alt.Axis(title="時点", format="~g"),
+    )
     color = alt.Color(
         "series:N",
         title=None,

@@ -1,0 +1,662 @@
+"""Synthetic control (合成コントロール法): donor weights, multi-start V search, placebo-in-space inference."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ebpm.errors import EstimationError, ParameterError
+from ebpm.methods._common import (
+    drop_missing,
+    fmt_num,
+    fmt_p,
+    is_synthetic,
+    require_columns,
+    require_frame,
+    require_numeric,
+)
+from ebpm.methods.grading import Check, decide
+from ebpm.methods.result import EstimationResult
+
+MIN_DONORS = 5  # fewer donors than this: the synthetic unit has little to be built from
+MIN_PRE = 5  # pre-period points to judge the fit on
+GOOD_FIT = 0.05  # pre-period RMSPE / mean |outcome|: ≤5% good, ≤10% fair, worse is poor
+FAIR_FIT = 0.10
+MAX_SINGLE_WEIGHT = (
+    0.8  # one donor carrying more than this is a matched comparison, not a synthesis
+)
+PLACEBO_P = (
+    0.10  # ADH (2010) read p≈0.026 as significant; we ask for ≤ 0.10 (few donors give coarse p)
+)
+PLACEBO_EFFORT = 80  # Nelder–Mead iterations per predictor for each placebo (main fit: 400)
+SIMPLEX_PENALTY = 1e4  # weight of the sum-to-one row in the NNLS formulation
+
+
+# --- predictors ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """One row of the predictor matrix: a column averaged over some years."""
+
+    column: str
+    years: tuple[Any, ...]
+    label: str
+
+
+def _years(value: Any) -> tuple[Any, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        return (value,)
+    return tuple(value)
+
+
+def parse_predictors(
+    spec: Sequence[Any] | None, y: str, pre_times: Sequence[Any]
+) -> list[Predictor]:
+    """Turn the ``predictors`` argument into :class:`Predictor` rows.
+
+    Accepted items: ``"col"`` (mean over the whole pre-period), ``("col", years)`` or
+    ``("col", years, "mean")`` where ``years`` is one time value or an iterable of them. ``None``
+    uses every pre-period value of the outcome (one row per pre-period time).
+    """
+    pre = tuple(pre_times)
+    if spec is None:
+        return [Predictor(y, (t,), f"{y}（{t}）") for t in pre]
+    if isinstance(spec, str):
+        spec = [spec]
+    out = []
+    for item in spec:
+        if isinstance(item, str):
+            out.append(Predictor(item, pre, f"{item}（介入前平均）"))
+            continue
+        if not isinstance(item, (tuple, list)) or not 2 <= len(item) <= 3:
+            raise ParameterError(
+                f'予測変数の指定 {item!r} を解釈できません。列名、または (列名, 年, "mean") の形で'
+                "指定してください。",
+                parameter="predictors",
+            )
+        if len(item) == 3 and item[2] != "mean":
+            raise ParameterError(
+                f'予測変数の集計方法「{item[2]}」は指定できません（"mean" のみ）。',
+                parameter="predictors",
+            )
+        years = _years(item[1])
+        span = f"{years[0]}" if len(years) == 1 else f"{years[0]}〜{years[-1]}平均"
+        out.append(Predictor(str(item[0]), years, f"{item[0]}（{span}）"))
+    if not out:
+        raise ParameterError("予測変数が空です。", parameter="predictors")
+    return out
+
+
+def _predictor_matrix(
+    frame: pd.DataFrame, unit: str, time: str, units: list[Any], preds: list[Predictor]
+) -> pd.DataFrame:
+    """Rows = predictors, columns = units: the mean of the column over the given years."""
+    rows = {}
+    for pr in preds:
+        sub = frame[frame[time].isin(pr.years)]
+        values = require_numeric(sub, pr.column, "予測変数")
+        rows[pr.label] = values.groupby(sub[unit], observed=True).mean().reindex(units)
+    return pd.DataFrame(rows).T
+
+
+# --- the two optimisation problems -----------------------------------------------------------------
+
+
+def simplex_weights(x1: np.ndarray, x0: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Donor weights W ≥ 0, ΣW = 1 minimising (x1 − x0 W)' diag(v) (x1 − x0 W).
+
+    Solved as a non-negative least-squares problem with the sum-to-one constraint added as a heavily
+    weighted extra row (Lawson–Hanson NNLS, exact up to 1/penalty²), then renormalised.
+    """
+    from scipy.optimize import nnls
+
+    s = np.sqrt(v)
+    a = s[:, None] * x0
+    b = s * x1
+    scale = SIMPLEX_PENALTY * max(1.0, float(np.abs(a).max()))
+    a_aug = np.vstack([a, np.full((1, x0.shape[1]), scale)])
+    b_aug = np.append(b, scale)
+    w, _ = nnls(a_aug, b_aug, maxiter=50 * x0.shape[1])
+    total = w.sum()
+    return w / total if total > 0 else np.full(x0.shape[1], 1.0 / x0.shape[1])
+
+
+def _softmax(theta: np.ndarray) -> np.ndarray:
+    e = np.exp(theta - theta.max())
+    return e / e.sum()
+
+
+def _regression_v(xs: np.ndarray, z: np.ndarray) -> np.ndarray | None:
+    """Starting V from a regression of pre-period outcomes on the standardised predictors (as Synth)."""
+    n_units, k = xs.shape[1], xs.shape[0]
+    if n_units <= k + 1:
+        return None
+    design = np.column_stack([np.ones(n_units), xs.T])
+    beta, *_ = np.linalg.lstsq(design, z.T, rcond=None)
+    v = (beta[1:] ** 2).sum(axis=1)
+    if not np.isfinite(v).all() or v.sum() <= 0:
+        return None
+    return v / v.sum()
+
+
+@dataclass
+class _Fit:
+    w: np.ndarray
+    v: np.ndarray
+    loss: float
+    starts: int
+
+
+def fit_weights(
+    x1: np.ndarray,
+    x0: np.ndarray,
+    z1: np.ndarray,
+    z0: np.ndarray,
+    *,
+    starts: int = 8,
+    rng: np.random.Generator,
+    v_start_regression: np.ndarray | None = None,
+    effort: int = 400,
+) -> _Fit:
+    """Outer search over diagonal V (softmax-parametrised) minimising the pre-period MSPE.
+
+    Starts: equal V, the regression-based V and ``starts − 2`` random Dirichlet draws; each is run
+    with Nelder–Mead (at most ``effort × k`` iterations); the best is kept.
+    """
+    from scipy.optimize import minimize
+
+    k = x1.shape[0]
+
+    def loss_of(v):
+        w = simplex_weights(x1, x0, v)
+        return float(np.mean((z1 - z0 @ w) ** 2)), w
+
+    if k == 1:
+        v = np.ones(1)
+        loss, w = loss_of(v)
+        return _Fit(w, v, loss, 1)
+
+    inits = [np.zeros(k)]
+    if v_start_regression is not None:
+        inits.append(np.log(np.clip(v_start_regression, 1e-8, None)))
+    while len(inits) < max(starts, 1):
+        inits.append(np.log(np.clip(rng.dirichlet(np.ones(k)), 1e-8, None)))
+
+    best: _Fit | None = None
+    for theta0 in inits:
+        res = minimize(
+            lambda th: loss_of(_softmax(th))[0],
+            theta0,
+            method="Nelder-Mead",
+            options={"maxiter": effort * k, "xatol": 1e-6, "fatol": 1e-10, "adaptive": True},
+        )
+        v = _softmax(res.x)
+        loss, w = loss_of(v)
+        if best is None or loss < best.loss:
+            best = _Fit(w, v, loss, len(inits))
+    assert best is not None
+    return best
+
+
+# --- the estimator ---------------------------------------------------------------------------------
+
+
+def synth(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    time: str,
+    treated_unit: Any,
+    treatment_time: Any,
+    predictors: Sequence[Any] | None = None,
+    *,
+    donors: Sequence[Any] | None = None,
+    starts: int = 8,
+    placebo: bool = True,
+    placebo_starts: int = 2,
+    placebo_filter: float | None = 5.0,
+    seed: int = 0,
+    unit_label: str = "",
+    outcome_label: str | None = None,
+    synthetic: bool | None = None,
+    source: str | None = None,
+) -> EstimationResult:
+    """Synthetic control method of Abadie, Diamond & Hainmueller (2010).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel: one row per unit and time.
+    y, unit, time : str
+        Outcome, unit and time columns.
+    treated_unit : Any
+        The value of ``unit`` that received the intervention.
+    treatment_time : Any
+        First time under the intervention; earlier times form the pre-period.
+    predictors : list, optional
+        Items ``"col"`` (mean over the pre-period) or ``("col", years, "mean")`` (mean over
+        ``years``, one value or an iterable; use this for lagged outcomes such as
+        ``("cigsale", 1975)``). Default: every pre-period value of the outcome.
+    donors : list, optional
+        Donor pool; default every other unit.
+    starts : int
+        Starting points of the V search for the treated unit (equal V, regression V, random).
+    placebo : bool
+        Run placebo-in-space: re-estimate with each donor as if treated.
+    placebo_starts : int
+        Starting points for each placebo (fewer, for speed).
+    placebo_filter : float or None
+        Leave out of the interval and the plot the placebos whose pre-period RMSPE exceeds this
+        multiple of the treated unit's (ADH 2010 used 20, 5 and 2). The p-value uses the RMSPE
+        ratio of every placebo, as in ADH (2010).
+    seed : int
+        Seed of the random starts (results are deterministic).
+    unit_label, outcome_label : str
+        Natural unit and Japanese name of the outcome.
+    synthetic : bool, optional
+        Mark the result as 模擬データ; defaults to ``data.attrs["synthetic"]``.
+    source : str, optional
+        Source line for the chart footer.
+
+    Returns
+    -------
+    EstimationResult
+        ``estimate`` is the mean post-period gap (treated − synthetic). ``se`` and ``ci`` come from the
+        placebo distribution of that mean (an approximate, permutation-based interval; there is no
+        sampling-based SE for one treated unit); ``pvalue`` is the placebo rank p-value of the
+        post/pre RMSPE ratio. Extra attributes: ``weights`` (Series by donor), ``gap`` (Series by
+        time); ``details["v_weights"]`` holds the predictor weights.
+    """
+    require_frame(data)
+    require_columns(data, [y, unit, time])
+    if starts < 1 or placebo_starts < 1:
+        raise ParameterError("starts と placebo_starts は1以上にしてください。", parameter="starts")
+    warnings: list[str] = []
+    synthetic = is_synthetic(data, synthetic)
+    frame = drop_missing(data, [unit, time], warnings)
+    require_numeric(frame, y)
+
+    units_all = list(pd.unique(frame[unit]))
+    if treated_unit not in units_all:
+        raise EstimationError(
+            f"介入を受けた単位「{treated_unit}」がデータにありません。", column=unit
+        )
+    times = sorted(pd.unique(frame[time]))
+    pre_times = [t for t in times if t < treatment_time]
+    post_times = [t for t in times if t >= treatment_time]
+    if not pre_times:
+        raise EstimationError(
+            f"介入時点 {treatment_time} より前の期間がありません（介入前の期間がない）。",
+            parameter="treatment_time",
+        )
+    if not post_times:
+        raise EstimationError(
+            f"介入時点 {treatment_time} 以降の期間がありません。", parameter="treatment_time"
+        )
+
+    pool = [u for u in (donors if donors is not None else units_all) if u != treated_unit]
+    missing = [u for u in pool if u not in units_all]
+    if missing:
+        raise EstimationError(f"比較候補 {missing[:5]} がデータにありません。", parameter="donors")
+
+    wide = frame.pivot_table(index=time, columns=unit, values=y, aggfunc="mean", observed=True)
+    wide = wide.reindex(index=times)
+    if wide[treated_unit].isna().any():
+        gaps = [t for t in times if pd.isna(wide.loc[t, treated_unit])][:5]
+        raise EstimationError(
+            f"介入を受けた単位「{treated_unit}」の結果変数に欠測があります（時点 {gaps}）。",
+            column=y,
+        )
+    incomplete = [u for u in pool if wide[u].isna().any()]
+    if incomplete:
+        warnings.append(
+            f"結果変数に欠測のある比較候補{len(incomplete)}件（{', '.join(map(str, incomplete[:5]))}"
+            f"{' …' if len(incomplete) > 5 else ''}）を除いた。"
+        )
+        pool = [u for u in pool if u not in incomplete]
+
+    preds = parse_predictors(predictors, y, pre_times)
+    xmat = _predictor_matrix(frame, unit, time, [treated_unit, *pool], preds)
+    if xmat[treated_unit].isna().any():
+        bad = xmat.index[xmat[treated_unit].isna()].tolist()
+        raise EstimationError(
+            f"介入を受けた単位の予測変数 {bad} が計算できません（その年の値が欠測）。",
+            parameter="predictors",
+        )
+    no_pred = [u for u in pool if xmat[u].isna().any()]
+    if no_pred:
+        warnings.append(f"予測変数が欠測の比較候補{len(no_pred)}件を除いた。")
+        pool = [u for u in pool if u not in no_pred]
+    if len(pool) < 2:
+        raise EstimationError(
+            f"比較候補が{len(pool)}件しかなく、合成コントロールを作れません（2件以上が必要）。",
+            parameter="donors",
+        )
+
+    # standardise every predictor row by its SD over all units (treated + donors), as Synth does
+    units = [treated_unit, *pool]
+    xraw = xmat[units].to_numpy(dtype=float)
+    sd = xraw.std(axis=1, ddof=1)
+    sd[~np.isfinite(sd) | (sd == 0)] = 1.0
+    xs = xraw / sd[:, None]
+    yw = wide[units].to_numpy(dtype=float)
+    pre_mask = np.array([t < treatment_time for t in times])
+    z = yw[pre_mask]
+    rng = np.random.default_rng(seed)
+    v_reg = _regression_v(xs, z)
+
+    main = fit_weights(
+        xs[:, 0], xs[:, 1:], z[:, 0], z[:, 1:], starts=starts, rng=rng, v_start_regression=v_reg
+    )
+    synth_path = yw[:, 1:] @ main.w
+    gap = yw[:, 0] - synth_path
+    pre_rmspe = float(np.sqrt(np.mean(gap[pre_mask] ** 2)))
+    post_rmspe = float(np.sqrt(np.mean(gap[~pre_mask] ** 2)))
+    ratio = post_rmspe / pre_rmspe if pre_rmspe > 0 else math.inf
+    estimate = float(np.mean(gap[~pre_mask]))
+
+    weights = pd.Series(main.w, index=pd.Index(pool, name=unit), name="weight").sort_values(
+        ascending=False
+    )
+    v_weights = pd.Series(main.v, index=xmat.index, name="v")
+    balance = pd.DataFrame(
+        {
+            "treated": xraw[:, 0],
+            "synthetic": xraw[:, 1:] @ main.w,
+            "donor_mean": xraw[:, 1:].mean(axis=1),
+        },
+        index=xmat.index,
+    )
+
+    diagnostics: dict[str, Any] = {
+        "pre_rmspe": pre_rmspe,
+        "post_rmspe": post_rmspe,
+        "post_pre_ratio": ratio,
+        "n_donors": len(pool),
+        "n_pre": int(pre_mask.sum()),
+        "n_post": int((~pre_mask).sum()),
+        "max_weight": float(weights.iloc[0]),
+        "effective_donors": float(1 / np.sum(main.w**2)),
+        "starts": main.starts,
+    }
+
+    se = math.nan
+    ci = (math.nan, math.nan)
+    pvalue = math.nan
+    placebo_table = None
+    placebo_gaps = None
+    if placebo:
+        placebo_table, placebo_gaps = _placebos(
+            xs, yw, pre_mask, units, placebo_starts, rng, treated_ratio=ratio
+        )
+        all_ratios = np.append(placebo_table["post_pre_ratio"].to_numpy(), ratio)
+        rank = int(np.sum(all_ratios >= ratio))
+        pvalue = rank / len(all_ratios)
+        kept = placebo_table
+        if placebo_filter is not None:
+            kept = placebo_table[placebo_table["pre_rmspe"] <= placebo_filter * pre_rmspe]
+        placebo_table["kept"] = placebo_table.index.isin(kept.index)
+        effects = kept["mean_post_gap"].to_numpy()
+        if len(effects) >= 2:
+            se = float(np.std(effects, ddof=1))
+            half = float(np.quantile(np.abs(effects), 0.95))
+            ci = (estimate - half, estimate + half)
+        diagnostics["placebo"] = {
+            "pvalue": pvalue,
+            "rank": rank,
+            "n_units": len(all_ratios),
+            "n_kept_for_interval": len(effects),
+            "filter": placebo_filter,
+        }
+
+    checks = _checks(diagnostics, z[:, 0], weights, pool, placebo)
+    grade, reasons = decide("synth", checks)
+
+    gap_series = pd.Series(gap, index=pd.Index(times, name=time), name="gap")
+    result = EstimationResult(
+        method="synth",
+        method_ja="合成コントロール法",
+        estimate=estimate,
+        se=se,
+        ci=ci,
+        pvalue=pvalue,
+        n=len(units),
+        se_type="プラセボ（各比較候補を介入単位とみなした推定）の分布に基づく近似",
+        unit=unit_label,
+        outcome_label=outcome_label or y,
+        diagnostics=diagnostics,
+        grade=grade,
+        reasons=reasons,
+        warnings=warnings,
+        synthetic=synthetic,
+        details={
+            "weights": weights,
+            "gap": gap_series,
+            "v_weights": v_weights,
+            "predictor_balance": balance,
+            "series": pd.DataFrame(
+                {"time": times, "treated": yw[:, 0], "synthetic": synth_path, "gap": gap}
+            ),
+            "placebos": placebo_table,
+            "placebo_gaps": placebo_gaps,
+            "treated_unit": treated_unit,
+            "treatment_time": treatment_time,
+            "source": source,
+        },
+        _chart_builder=_chart,
+        _summary_builder=_summary,
+    )
+    result.weights = weights  # type: ignore[attr-defined]
+    result.gap = gap_series  # type: ignore[attr-defined]
+    return result
+
+
+def _placebos(xs, yw, pre_mask, units, starts, rng, treated_ratio):
+    """Re-run with each donor as the treated unit; donors = the other donors (treated left out)."""
+    rows, gaps = [], {}
+    donors = list(range(1, len(units)))
+    z = yw[pre_mask]
+    for j in donors:
+        others = [d for d in donors if d != j]
+        sub = xs[:, others]
+        v_reg = _regression_v(xs[:, [j, *others]], z[:, [j, *others]])
+        fit = fit_weights(
+            xs[:, j],
+            sub,
+            z[:, j],
+            z[:, others],
+            starts=starts,
+            rng=rng,
+            v_start_regression=v_reg,
+            effort=PLACEBO_EFFORT,
+        )
+        gap = yw[:, j] - yw[:, others] @ fit.w
+        pre = float(np.sqrt(np.mean(gap[pre_mask] ** 2)))
+        post = float(np.sqrt(np.mean(gap[~pre_mask] ** 2)))
+        rows.append(
+            {
+                "unit": units[j],
+                "pre_rmspe": pre,
+                "post_rmspe": post,
+                "post_pre_ratio": post / pre if pre > 0 else math.inf,
+                "mean_post_gap": float(np.mean(gap[~pre_mask])),
+            }
+        )
+        gaps[units[j]] = gap
+    return pd.DataFrame(rows), pd.DataFrame(gaps)
+
+
+def _checks(diag, z_treated, weights, pool, placebo) -> list[Check]:
+    checks = []
+    scale = float(np.mean(np.abs(z_treated)))
+    rel = diag["pre_rmspe"] / scale if scale > 0 else math.inf
+    diag["pre_rmspe_relative"] = rel
+    checks.append(
+        Check(
+            "pre_fit",
+            rel <= GOOD_FIT,
+            f"介入前の当てはまり（RMSPE {fmt_num(diag['pre_rmspe'])}）は結果変数の平均水準の"
+            f"{rel * 100:.1f}%"
+            + (
+                "で良好。"
+                if rel <= GOOD_FIT
+                else "で、合成コントロールが介入前の推移を十分に再現できていない。"
+            ),
+            severity=1 if rel <= FAIR_FIT else 2,
+        )
+    )
+    n_donors, n_pre = diag["n_donors"], diag["n_pre"]
+    checks.append(
+        Check(
+            "donors",
+            n_donors >= MIN_DONORS and n_pre >= MIN_PRE,
+            f"比較候補は{n_donors}件、介入前の時点は{n_pre}点"
+            f"（それぞれ{MIN_DONORS}件・{MIN_PRE}点以上が目安）。",
+        )
+    )
+    top = weights.iloc[0]
+    concentrated = top > MAX_SINGLE_WEIGHT
+    checks.append(
+        Check(
+            "weight_concentration",
+            not concentrated,
+            f"最大の重みは「{weights.index[0]}」の{top:.2f}（実質的な比較候補数 "
+            f"{diag['effective_donors']:.1f}）"
+            + (
+                "で、ほぼ1つの単位との比較になっている。"
+                if concentrated
+                else "で、複数の単位から合成されている。"
+            ),
+        )
+    )
+    if placebo:
+        pl = diag["placebo"]
+        ok = pl["pvalue"] <= PLACEBO_P
+        checks.append(
+            Check(
+                "placebo",
+                ok,
+                f"介入単位の介入後/介入前 RMSPE 比は{pl['n_units']}単位中{pl['rank']}番目に大きい"
+                f"（プラセボ検定 {fmt_p(pl['pvalue'])}）"
+                + (
+                    "で、偶然の差とは考えにくい。"
+                    if ok
+                    else "で、他の単位でも同じくらいの差が出ており、効果と偶然を区別できない。"
+                ),
+            )
+        )
+    else:
+        checks.append(Check("placebo", None, "プラセボ検定を行っていない。"))
+    return checks
+
+
+def _summary(res: EstimationResult) -> str:
+    d, det = res.diagnostics, res.details
+    w = det["weights"]
+    top = "、".join(f"{u}（{v:.2f}）" for u, v in w[w > 0.05].head(5).items())
+    word = "高かった" if res.estimate >= 0 else "低かった"
+    head = (
+        f"{det['treated_unit']}の介入後の{res.outcome_label}は、介入がなかった場合の推計"
+        f"（合成コントロール: {top} の重み付き平均）に比べて平均で約{fmt_num(abs(res.estimate))}"
+        f"{res.unit}{word}"
+    )
+    if math.isfinite(res.ci[0]):
+        head += f"（プラセボに基づく95%区間 {fmt_num(res.ci[0])}〜{fmt_num(res.ci[1])}{res.unit}）"
+    head += "。"
+    sure = ""
+    if "placebo" in d:
+        pl = d["placebo"]
+        sure = (
+            f"同じ分析を比較候補それぞれに当てはめると、介入単位の差の大きさは{pl['n_units']}単位中"
+            f"{pl['rank']}番目（{fmt_p(pl['pvalue'])}）。"
+        )
+    caveat = (
+        "介入単位は一つだけで、同じ時期にその単位だけに起きた別の出来事も差に含まれうる。"
+        "区間は標本誤差ではなくプラセボの広がりに基づく目安である。"
+    )
+    text = f"{head}{sure}エビデンスの強さは{res.grade_label}。{caveat}"
+    if res.warnings:
+        text += "注意: " + " ".join(res.warnings)
+    if res.synthetic:
+        text += "（模擬データによる結果です。）"
+    return text
+
+
+def _chart(res: EstimationResult):
+    import altair as alt
+
+    from ebpm.charts import enable_theme, with_footer
+
+    enable_theme()
+    det = res.details
+    s = det["series"]
+    is_dt = pd.api.types.is_datetime64_any_dtype(s["time"])
+    tenc = "time:T" if is_dt else "time:Q"
+    taxis = alt.Axis(title="時点") if is_dt else alt.Axis(title="時点", format="~g")
+    treated = str(det["treated_unit"])
+    paths = pd.concat(
+        [
+            s[["time", "treated"]].rename(columns={"treated": "value"}).assign(series=treated),
+            s[["time", "synthetic"]]
+            .rename(columns={"synthetic": "value"})
+            .assign(series="合成コントロール"),
+        ]
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"time": [det["treatment_time"]]}))
+        .mark_rule(strokeDash=[4, 3], color="#777")
+        .encode(x=tenc)
+    )
+    top = (
+        alt.Chart(paths)
+        .mark_line()
+        .encode(
+            x=alt.X(tenc, axis=taxis),
+            y=alt.Y("value:Q", title=res.outcome_label, scale=alt.Scale(zero=False)),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=[treated, "合成コントロール"], range=["#000000", "#0072B2"]),
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                scale=alt.Scale(domain=[treated, "合成コントロール"], range=[[1, 0], [6, 4]]),
+                legend=None,
+            ),
+        )
+    )
+    top = (top + rule).properties(
+        title=alt.TitleParams(
+            f"{treated}と合成コントロールの{res.outcome_label}",
+            subtitle=f"実線: {treated}　破線: 合成コントロール　縦の点線: 介入開始",
+        ),
+        height=220,
+    )
+    layers = []
+    pg = det.get("placebo_gaps")
+    if pg is not None and len(pg.columns):
+        kept = det["placebos"].loc[det["placebos"]["kept"], "unit"]
+        pg = pg[[c for c in pg.columns if c in set(kept)]]
+        long = pg.assign(time=s["time"].to_numpy()).melt("time", var_name="unit", value_name="gap")
+        layers.append(
+            alt.Chart(long)
+            .mark_line(color="#bbbbbb", strokeWidth=1)
+            .encode(x=tenc, y="gap:Q", detail="unit:N")
+        )
+    layers.append(
+        alt.Chart(s)
+        .mark_line(color="#000000", strokeWidth=2.5)
+        .encode(x=alt.X(tenc, axis=taxis), y=alt.Y("gap:Q", title=f"差（{treated} − 合成）"))
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#555").encode(y="y:Q")
+    bottom = alt.layer(*layers, zero, rule).properties(
+        title=alt.TitleParams("介入単位との差（黒）とプラセボの差（灰色）"), height=220
+    )
+    chart = alt.vconcat(top, bottom, spacing=18)
+    return with_footer(chart, source=det.get("source"), synthetic=res.synthetic)
