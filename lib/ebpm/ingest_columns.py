@@ -83,8 +83,8 @@ def _clean_headers(
     dropped: list[str] = []
     for i, (raw, arr) in enumerate(zip(names, columns, strict=True)):
         raw_text = "" if raw is None else str(raw)
-        norm = jp.normalize_header(raw_text)
-        name, unit = jp.split_unit(norm)
+        bare, unit = jp.split_unit(raw_text.strip())  # the unit as written (℃ stays ℃)
+        name = jp.normalize_header(bare)
         if unit:
             units[name] = unit
         if not name:

@@ -74,9 +74,9 @@ def _join_space(match: re.Match[str]) -> str:
     s = match.string
     before = s[match.start() - 1] if match.start() > 0 else ""
     after = s[match.end()] if match.end() < len(s) else ""
-    if before and after and before.isascii() and after.isascii():
-        return " "
-    return ""
+    if before and after and not before.isascii() and not after.isascii():
+        return ""  # 「総 数」「面  積」: spacing used for alignment between Japanese characters
+    return " "
 
 
 def normalize_header(text: object) -> str:
