@@ -1,0 +1,107 @@
+"""`ebpm inspect FILE [--format json]`: Japanese description of how a raw file is read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ebpm.cli import app
+from typer.testing import CliRunner
+
+FIX = Path(__file__).parent / "fixtures" / "ingest"
+runner = CliRunner()
+
+
+def inspect(*args: str):
+    return runner.invoke(app, ["inspect", *args])
+
+
+def test_text_output_is_japanese():
+    result = inspect(str(FIX / "okunaihinanjyo.csv"))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for word in (
+        "CP932（Shift_JIS）",
+        "文字コード",
+        "区切り文字",
+        "見出し行",
+        "正規化したこと",
+        "問題",
+        "先頭の5行",
+    ):
+        assert word in out
+    assert "「№」→「No」" in out
+
+
+def test_json_output():
+    result = inspect(str(FIX / "census_2020_p2.csv"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    assert info["encoding"] == "utf-8" and info["delimiter"] == "," and info["header_row"] == 1
+    assert info["rows"] == 34
+    cols = {c["name"]: c for c in info["columns"]}
+    assert cols["code"]["type"] == "string"
+    assert cols["wB"]["type"] == "integer" and cols["wB"]["symbols"] == {"-": 7}
+    assert "wB_note" in cols
+    assert len(info["head"]) == 5 and info["head"][1]["code"] == "03201"
+    assert any("wT" in p for p in info["problems"])
+
+
+def test_json_units_and_thousands():
+    info = json.loads(
+        inspect(str(FIX / "FEH_00200524_200927163843.csv"), "--format", "json").output
+    )
+    assert info["encoding_ja"] == "CP932（Shift_JIS）"
+    cols = {c["name"]: c for c in info["columns"]}
+    assert cols["2015年"]["unit"] == "千人" and cols["2015年"]["type"] == "integer"
+    assert info["head"][0]["2015年"] == 127_095
+
+
+def test_excel_shows_sheets_and_header_rows():
+    result = inspect(str(FIX / "jinkou2708.xls"))
+    assert result.exit_code == 0, result.output
+    assert "毎月人口ＨＰ" in result.output and "8〜9行目" in result.output
+    info = json.loads(inspect(str(FIX / "jinkou2708.xls"), "--format", "json").output)
+    assert (
+        info["kind"] == "excel"
+        and info["sheets"] == ["毎月人口ＨＰ"]
+        and info["header_rows"] == [8, 9]
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ('code,name\n03201,"盛岡'.encode(), "引用符"),  # cut mid-quote
+        ("code,name,total\n03201,盛岡市,1\n03202,宮古".encode("cp932"), "途中で切れている"),
+        (bytes(range(256)) * 8, "バイナリ"),
+        (b"", "空です"),
+    ],
+)
+def test_unreadable_files_exit_nonzero_in_japanese(tmp_path, data, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(data)
+    result = inspect(str(path))
+    assert result.exit_code == 1
+    assert "エラー" in result.output and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_wrong_declared_encoding(tmp_path):
+    path = tmp_path / "sjis.csv"
+    path.write_bytes("code,name\n03201,盛岡市\n".encode("cp932"))
+    result = inspect(str(path), "--encoding", "utf-8")
+    assert result.exit_code == 1 and "2行目" in result.output and "UTF-8" in result.output
+
+
+def test_truncated_excel(tmp_path):
+    path = tmp_path / "cut.xls"
+    path.write_bytes((FIX / "jinkou2708.xls").read_bytes()[:10000])
+    result = inspect(str(path))
+    assert result.exit_code == 1 and "途中で切れている" in result.output
+
+
+def test_bad_format_option():
+    result = inspect(str(FIX / "census_2020_p1.csv"), "--format", "xml")
+    assert result.exit_code == 2 and "text か json" in result.output
