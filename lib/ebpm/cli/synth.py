@@ -19,23 +19,31 @@ def _number(text: str | None, name: str, kind: type) -> int | float | None:
         return kind(text.strip())
     except ValueError:
         what = "整数" if kind is int else "数値"
-        raise ParameterError(f"{what}で指定してください（指定値: {text!r}）", parameter=name) from None
+        raise ParameterError(
+            f"{what}で指定してください（指定値: {text!r}）", parameter=name
+        ) from None
 
 
 @app.command("synthesize")
 def synthesize(
-    seed: Annotated[str, typer.Option("--seed", help="乱数の種（0以上の整数）。同じ種なら同じファイル")],
+    seed: Annotated[
+        str, typer.Option("--seed", help="乱数の種（0以上の整数）。同じ種なら同じファイル")
+    ],
     out: Annotated[
         Path | None,
         typer.Option("--out", help="出力先フォルダ（既定: data/raw/synthetic_morioka）"),
     ] = None,
     cashless_effect: Annotated[
         str | None,
-        typer.Option("--cashless-effect", help="キャッシュレス決済の待ち時間への効果（分、既定 -4.0）"),
+        typer.Option(
+            "--cashless-effect", help="キャッシュレス決済の待ち時間への効果（分、既定 -4.0）"
+        ),
     ] = None,
     chatbot_level_change: Annotated[
         str | None,
-        typer.Option("--chatbot-level", help="チャットボット導入時の問い合わせ件数の変化率（既定 -0.18）"),
+        typer.Option(
+            "--chatbot-level", help="チャットボット導入時の問い合わせ件数の変化率（既定 -0.18）"
+        ),
     ] = None,
     chatbot_slope_change: Annotated[
         str | None,

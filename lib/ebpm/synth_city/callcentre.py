@@ -51,15 +51,16 @@ def generate(seed: int, level_change: float, slope_change: float) -> tuple[pd.Da
     days = pd.date_range(f"{KPI_FYS[0]}-04-01", f"{KPI_FYS[-1] + 1}-03-31", freq="D")
     jp = holidays.Japan(years=range(KPI_FYS[0], KPI_FYS[-1] + 2))
     years = (days - pd.Timestamp(f"{KPI_FYS[0]}-04-01")).days.to_numpy() / 365.25
-    doy = days.dayofyear.to_numpy() / 365.25 * 2 * np.pi
-    dow = days.dayofweek.to_numpy()
+    doy = days.day_of_year.to_numpy() / 365.25 * 2 * np.pi
+    dow = days.day_of_week.to_numpy()
     names = [jp.get(d.date()) or "" for d in days]
     is_holiday = np.array([bool(x) for x in names])
-    year_end = np.array([(d.month == 12 and d.day >= 29) or (d.month == 1 and d.day <= 3) for d in days])
+    year_end = np.array(
+        [(d.month == 12 and d.day >= 29) or (d.month == 1 and d.day <= 3) for d in days]
+    )
     # yearly pattern: moving season (March–April) and tax/insurance notices (June)
-    yearly = (
-        0.10 * np.cos(doy - 2 * np.pi * 95 / 365.25)
-        + 0.06 * np.cos(2 * (doy - 2 * np.pi * 160 / 365.25))
+    yearly = 0.10 * np.cos(doy - 2 * np.pi * 95 / 365.25) + 0.06 * np.cos(
+        2 * (doy - 2 * np.pi * 160 / 365.25)
     )
     log_mu = (
         np.log(BASE_WEEKDAY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,8 @@ TOWN_FILE = ("abr_address_master", "030007/032018/town.csv")
 AGE_BAND_YEAR = 2022
 AGE_FROM = tuple(range(0, 105, 5))  # 0-4 … 95-99, 100+
 AGE_LABELS = tuple(f"{a}-{a + 4}" for a in AGE_FROM[:-1]) + ("100+",)
-SEXES = ("男", "女")
+SEXES = ("男", "女")  # as written in the 総務省 xlsx
+SEX_CODES = ("male", "female")  # as written in the curated tables (same as population_by_age)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,14 @@ def read_totals(path: Path) -> dict[int, int]:
 
 def read_age_bands(path: Path) -> np.ndarray:
     """2022 (1 January) 5-year age bands of 盛岡市 (032018) by sex from the 総務省 xlsx."""
+    stat = path.stat()
+    return _read_age_bands(str(path), stat.st_size, stat.st_mtime_ns).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _read_age_bands(name: str, size: int, mtime_ns: int) -> np.ndarray:
+    """Cached reader (the xlsx takes seconds to parse; size and mtime invalidate the cache)."""
+    path = Path(name)
     import openpyxl  # ruby (rPh) runs are not part of cell values in openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)

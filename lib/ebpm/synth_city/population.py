@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 
 from ebpm.synth_city.common import largest_remainder, table_rng
-from ebpm.synth_city.margins import AGE_BAND_YEAR, AGE_FROM, AGE_LABELS, SEXES, Margins, Town
+from ebpm.synth_city.margins import (
+    AGE_BAND_YEAR,
+    AGE_FROM,
+    AGE_LABELS,
+    SEX_CODES,
+    SEXES,
+    Margins,
+    Town,
+)
 
 # 管内区分（模擬）: which branch office area a 大字・町 belongs to. Based on the former 玉山村 and
 # 都南村 place names; the project treats the split as part of the 模擬データ, not as official.
@@ -96,7 +104,7 @@ def generate(m: Margins, seed: int) -> pd.DataFrame:
             for b in range(n_b):
                 pop[yi, :, s, b] = largest_remainder(int(cities[year][s, b]), w[:, s, b])
     idx = pd.MultiIndex.from_product(
-        [years, [t.town_id for t in m.towns], SEXES, range(n_b)],
+        [years, [t.town_id for t in m.towns], SEX_CODES, range(n_b)],
         names=["year", "town_id", "sex", "band"],
     ).to_frame(index=False)
     idx["age_band"] = np.array(AGE_LABELS)[idx["band"].to_numpy()]

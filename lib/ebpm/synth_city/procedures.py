@@ -244,3 +244,10 @@ def online_share(procedure: pd.DataFrame) -> dict[int, float]:
     legal = procedure[procedure["online_legally_possible"]]
     since = pd.to_datetime(legal["online_since"])
     return {fy: float((since <= pd.Timestamp(fy_end(fy))).mean()) for fy in KPI_FYS}
+
+
+def online_share_of_applications(usage: pd.DataFrame) -> dict[int, float]:
+    """Share of all applications filed online, by FY (realised, for reference)."""
+    by = usage.groupby(["fiscal_year", "channel"])["applications"].sum().unstack()
+    share = by["オンライン"] / by.sum(axis=1)
+    return {int(fy): round(float(v), 6) for fy, v in share.items()}

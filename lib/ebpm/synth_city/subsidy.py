@@ -45,7 +45,7 @@ def generate(seed: int, jump: float) -> tuple[pd.DataFrame, dict]:
     while income.size < N_HOUSEHOLDS:
         draw = rng.normal(375.0, 110.0, N_HOUSEHOLDS)
         income = np.concatenate([income, draw[(draw >= LOW) & (draw < HIGH)]])
-    income = np.round(income[:N_HOUSEHOLDS], 1)
+    income = np.round(income[:N_HOUSEHOLDS], 2)  # 100円単位: no mass points
     eligible = income < CUTOFF
     p = _base(income) + np.where(eligible, jump, 0.0)
     applied = rng.random(N_HOUSEHOLDS) < p

@@ -56,6 +56,7 @@ def generate(seed: int, adults: dict[int, pd.DataFrame]) -> tuple[pd.DataFrame, 
             sat = rng.choice(np.arange(1, 6), n, p=probs)
             online = rng.random(n) < p_online
             online_sat = np.clip(sat + rng.integers(-1, 2, n), 1, 5)
+            sex = np.where(rng.random(n) < 0.47, "male", "female")
             r = int(responded.sum())
             design_w = big_n / n
             for k in range(n):
@@ -65,7 +66,7 @@ def generate(seed: int, adults: dict[int, pd.DataFrame]) -> tuple[pd.DataFrame, 
                         "fiscal_year": fy,
                         "area": rec.area,
                         "age_group": rec.age_group,
-                        "sex": str(rng.choice(["男", "女"])),
+                        "sex": str(sex[k]),
                         "responded": ok,
                         "design_weight": round(design_w, 4),
                         "weight": round(design_w * n / r, 4) if ok and r else None,
