@@ -99,12 +99,12 @@ def _check_table(con: Any, name: str) -> None:
         )
 
 
-def _run(con: Any, query: str, params: Any) -> pd.DataFrame:
+def _run(con: Any, query: str, params: Any) -> Any:
     """Execute with bound parameters; fetch through Arrow (not ``.df()``)."""
     relation = con.sql(query, params=params or None)
     if relation is None:  # pragma: no cover - only SELECTs get here
         raise DataAccessError("結果を返さない SQL です。", parameter="query")
-    return relation.to_arrow_table().to_pandas()
+    return relation.to_arrow_table()
 
 
 def _note(name: str) -> None:
@@ -165,13 +165,37 @@ def load(name: str, /, **filters: Any) -> pd.DataFrame:
     if where:
         query += " WHERE " + " AND ".join(where)
     _note(name)
-    return _run(con, query, params)
+    return _run(con, query, params).to_pandas()
 
 
 def sql(
     query: str, params: dict[str, Any] | list[Any] | tuple[Any, ...] | None = None
 ) -> pd.DataFrame:
     """Run one read-only SELECT with bound parameters and return a pandas DataFrame.
+
+    Parameters
+    ----------
+    query : str
+        A single ``SELECT`` (or ``WITH … SELECT``) statement. Write values as ``$name`` (with a
+        dict) or ``?`` / ``$1`` (with a list); never paste them into the text.
+    params : dict or list, optional
+
+    Raises
+    ------
+    DataAccessError
+        When the query is not a single read-only statement or fails.
+
+    Examples
+    --------
+    >>> ebpm.sql("SELECT * FROM census_population WHERE area_code = $code", {"code": "03201"})  # doctest: +SKIP
+    """
+    return sql_arrow(query, params).to_pandas()
+
+
+def sql_arrow(
+    query: str, params: dict[str, Any] | list[Any] | tuple[Any, ...] | None = None
+) -> Any:
+    """Like :func:`sql` but return the ``pyarrow.Table`` (types kept exactly; used by the CLI).
 
     Parameters
     ----------
@@ -202,19 +226,19 @@ def sql(
         )
     con = _shared()
     try:
-        frame = _run(con, query, params)
+        table = _run(con, query, params)
     except duckdb.Error as exc:
         raise DataAccessError(
             f"SQL を実行できません（{str(exc).splitlines()[0]}）。", parameter="query"
         ) from exc
     try:
         known = set(_tables(con))
-        for table in sorted(con.get_table_names(query)):
-            if table in known:
-                _note(table)
+        for name in sorted(con.get_table_names(query)):
+            if name in known:
+                _note(name)
     except duckdb.Error:
         pass
-    return frame
+    return table
 
 
 def catalog() -> pd.DataFrame:

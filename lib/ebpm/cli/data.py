@@ -108,30 +108,32 @@ def query_cmd(
     _check_format(format, ("table", "json", "csv"))
     from ebpm import data
 
-    frame = data.sql(sql)
+    table = data.sql_arrow(sql)
     if format == "csv":
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
         return
+    records = table.to_pylist()
     if format == "json":
-        typer.echo(frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=2))
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(
-        caption=f"{len(frame):,}行" + (f"（先頭{limit:,}行を表示）" if len(frame) > limit else "")
-    )
-    for col in frame.columns:
-        table.add_column(str(col), overflow="fold")
-    for rec in frame.head(limit).itertuples(index=False):
-        table.add_row(*["" if _isna(v) else str(v) for v in rec])
-    Console().print(table)
+    caption = f"{len(records):,}行" + (f"（先頭{limit:,}行を表示）" if len(records) > limit else "")
+    out = Table(caption=caption)
+    for name in table.column_names:
+        out.add_column(str(name), overflow="fold")
+    for rec in records[:limit]:
+        out.add_row(*["" if v is None else _cell(v) for v in rec.values()])
+    Console().print(out)
 
 
-def _isna(value: object) -> bool:
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.6g}" if abs(value) < 1e15 else str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return str(value)
