@@ -212,18 +212,27 @@ def _smallest_open(line_vals: np.ndarray, line_mask: np.ndarray) -> int | None:
 
 
 def feasible_intervals(
-    values: np.ndarray, mask: np.ndarray, *, rows: bool, cols: bool, lower: float = 0.0
+    values: np.ndarray,
+    mask: np.ndarray,
+    *,
+    rows: bool,
+    cols: bool,
+    lower: float = 0.0,
+    cells: Iterable[tuple[int, int]] | None = None,
 ) -> dict[tuple[int, int], tuple[float, float]]:
     """What an attacker can learn: the [min, max] of each hidden cell given the published margins.
 
     Solved by linear programming (``scipy.optimize.linprog``, HiGHS): the hidden cells of each
     published line must add up to its total minus its published cells, and every cell is ``>= lower``.
+    ``cells`` limits the answer to some of the hidden cells (default: all of them).
     """
     from scipy.optimize import linprog
 
-    cells = [(int(i), int(j)) for i, j in zip(*np.nonzero(mask), strict=True)]
-    if not cells:
+    hidden_cells = [(int(i), int(j)) for i, j in zip(*np.nonzero(mask), strict=True)]
+    if not hidden_cells:
         return {}
+    wanted = hidden_cells if cells is None else [c for c in hidden_cells if c in set(cells)]
+    cells = hidden_cells
     index = {c: k for k, c in enumerate(cells)}
     n_rows, n_cols = mask.shape
     lines: list[list[tuple[int, int]]] = []
@@ -242,7 +251,8 @@ def feasible_intervals(
         b_eq.append(float(sum(values[c] for c in line if mask[c])))
     bounds = [(lower, None)] * len(cells)
     out: dict[tuple[int, int], tuple[float, float]] = {}
-    for k, cell in enumerate(cells):
+    for cell in wanted:
+        k = index[cell]
         objective = np.zeros(len(cells))
         objective[k] = 1.0
         kwargs = {"bounds": bounds, "method": "highs"}
@@ -285,51 +295,76 @@ def _protect(block: _Block, *, protection: float, rel: float, lower: float) -> N
     if not (block.rows or block.cols) or not mask.any():
         block.mask = mask
         return
-    before = mask.copy()
+    # Hiding one more cell can only widen what an attacker learns about the others (the old
+    # solutions stay feasible), so a cell that passed the check keeps passing: re-check only
+    # the cells that failed and the ones just added.
+    to_check = set(block.primary)
     for _ in range(n_rows * n_cols + 1):
-        mask = pair_complements(block.values, mask, rows=block.rows, cols=block.cols)
-        for cell in zip(*np.nonzero(mask & ~before), strict=True):
-            block.secondary.setdefault(
-                (int(cell[0]), int(cell[1])), "合計からの逆算防止（行・列の x を2つ以上に）"
-            )
-        before = mask.copy()
+        paired = pair_complements(block.values, mask, rows=block.rows, cols=block.cols)
+        for i, j in zip(*np.nonzero(paired & ~mask), strict=True):
+            cell = (int(i), int(j))
+            block.secondary.setdefault(cell, "合計からの逆算防止（行・列の x を2つ以上に）")
+            to_check.add(cell)
+        mask = paired
         intervals = feasible_intervals(
-            block.values, mask, rows=block.rows, cols=block.cols, lower=lower
+            block.values, mask, rows=block.rows, cols=block.cols, lower=lower, cells=to_check
         )
-        failing = [
-            c
-            for c, (lo, hi) in intervals.items()
-            if hi - lo < _required_width(block, c, protection, rel)
-        ]
+        failing = sorted(
+            (
+                c
+                for c, (lo, hi) in intervals.items()
+                if hi - lo < _required_width(block, c, protection, rel)
+            ),
+            key=lambda c: (c not in block.primary, c),
+        )
         if not failing:
             break
         added = _widen(block, mask, failing, protection, rel)
-        if added is None:
+        if not added:
             block.margins_hidden = True
             break
-        mask[added] = True
-        block.secondary[added] = "線形計画法による検証で保護幅が不足したため追加"
-        before = mask.copy()
+        for cell in added:
+            mask[cell] = True
+            block.secondary[cell] = "線形計画法による検証で保護幅が不足したため追加"
+        to_check = set(failing) | set(added)
     block.mask = mask
 
 
 def _widen(block: _Block, mask: np.ndarray, failing, protection: float, rel: float):
-    """Pick one more cell to hide next to the first failing cell that has a candidate."""
+    """Pick more cells to hide: at most one per failing cell and per row/column in one round.
+
+    Preferred: a cell whose other line already holds an x (no new chain of complements), then a
+    cell at least as large as the protection needed, the smallest such; else the largest.
+    """
     n_rows, n_cols = mask.shape
+    added: list[tuple[int, int]] = []
+    touched_rows: set[int] = set()
+    touched_cols: set[int] = set()
     for i, j in failing:
+        if i in touched_rows or j in touched_cols:
+            continue  # this round already widened its row or column; re-check next round
         candidates = []
         if block.rows:
             candidates += [(i, jj) for jj in range(n_cols) if not mask[i, jj]]
         if block.cols:
             candidates += [(ii, j) for ii in range(n_rows) if not mask[ii, j]]
+        candidates = [c for c in candidates if c not in added]
         if not candidates:
             continue
         need = _required_width(block, (i, j), protection, rel)
-        big = [c for c in candidates if block.values[c] >= need]
-        if big:
-            return min(big, key=lambda c: (block.values[c], c))
-        return max(candidates, key=lambda c: (block.values[c], c))
-    return None
+
+        def cost(c, i=i, need=need):
+            value = block.values[c]
+            other_has_x = mask[:, c[1]].any() if c[0] == i else mask[c[0], :].any()
+            chain = 0 if other_has_x else 1
+            fits = value >= need
+            return (chain, not fits, value if fits else -value, c)
+
+        pick = min(candidates, key=cost)
+        added.append(pick)
+        touched_rows.add(pick[0])
+        touched_cols.add(pick[1])
+    return added
 
 
 # --------------------------------------------------------------------------- suppress
