@@ -1,4 +1,4 @@
-"""Two-way fixed-effects regression (linearmodels PanelOLS) with unit-clustered SEs, shared by did and event_study."""
+"""Two-way fixed-effects regression (within transformation) with cluster-robust SEs, shared by did and event_study."""
 
 from __future__ import annotations
 
@@ -11,6 +11,37 @@ from ebpm.errors import EstimationError
 from ebpm.methods import _common as c
 
 
+def _group_demean(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    counts = np.bincount(codes, minlength=n_groups).astype(float)
+    means = np.column_stack(
+        [
+            np.bincount(codes, weights=values[:, j], minlength=n_groups) / counts
+            for j in range(values.shape[1])
+        ]
+    )
+    return values - means[codes]
+
+
+def within(
+    values: np.ndarray,
+    unit_codes: np.ndarray,
+    time_codes: np.ndarray,
+    tol: float = 1e-11,
+    max_iter: int = 10_000,
+) -> np.ndarray:
+    """Residualise columns on unit and period dummies by alternating projections (exact in one pass if balanced)."""
+    out = np.asarray(values, dtype=float).copy()
+    nu, nt = int(unit_codes.max()) + 1, int(time_codes.max()) + 1
+    scale = max(float(np.abs(out).max()), 1.0)
+    for _ in range(max_iter):
+        out = _group_demean(out, unit_codes, nu)
+        out = _group_demean(out, time_codes, nt)
+        check = _group_demean(out, unit_codes, nu) - out
+        if float(np.abs(check).max()) < tol * scale:
+            break
+    return out
+
+
 def fit_twfe(
     frame: pd.DataFrame,
     y: str,
@@ -21,9 +52,10 @@ def fit_twfe(
 ) -> dict[str, Any]:
     """Regress ``y`` on ``regressors`` with unit and period fixed effects; cluster-robust covariance.
 
-    SEs are clustered by ``cluster`` (default ``unit``) with the G/(G−1) small-sample factor
-    (linearmodels ``group_debias=True``); intervals and tests use the t distribution with G−1 degrees
-    of freedom, as is usual with few clusters (Cameron & Miller 2015).
+    The fixed effects are swept out by alternating projections (Frisch–Waugh–Lovell); the covariance is
+    CR1 with the factor G/(G−1)·(N−1)/(N−K), where K counts the regressors, the period effects and the
+    constant but not the unit effects, which are nested in the clusters (as Stata's ``xtreg, fe
+    vce(cluster)``; Cameron & Miller 2015, §III.D). Intervals and tests use t with G−1 degrees of freedom.
 
     Returns
     -------
@@ -31,8 +63,6 @@ def fit_twfe(
         ``params`` (Series), ``cov`` (DataFrame), ``n``, ``n_units``, ``n_clusters``, ``df`` (G−1),
         ``cluster_warning``, ``cluster_severity``.
     """
-    from linearmodels.panel import PanelOLS
-
     cluster = cluster or unit
     cols = list(dict.fromkeys([unit, time, y, *regressors, cluster]))
     data = frame[cols].dropna()
@@ -42,38 +72,42 @@ def fit_twfe(
             f"同じ単位・時点の行が複数あります（{unit}={dup[unit]}、{time}={dup[time]}）。1単位1時点1行にしてください。",
             column=unit,
         )
-    indexed = data.set_index([unit, time])
-    exog = indexed[regressors].astype(float)
-    keep = exog.std(ddof=0) > 0
-    if not keep.all():
-        constant = [r for r, k in keep.items() if not k]
+    exog = data[regressors].astype(float)
+    constant = [r for r in regressors if exog[r].nunique() < 2]
+    if constant:
         raise EstimationError(
-            f"{'、'.join(constant)} がすべての行で同じ値で、効果を推定できません（介入群・比較群や介入前後がそろっているか確かめてください）。"
+            f"{'、'.join(constant)} がすべての行で同じ値で、効果を推定できません"
+            "（介入群・比較群や介入前後がそろっているか確かめてください）。"
         )
-    clusters = pd.Series(
-        pd.factorize(indexed[cluster] if cluster != unit else indexed.index.get_level_values(0))[0],
-        index=indexed.index,
-    )
-    n_clusters = int(clusters.max()) + 1
+    unit_codes = pd.factorize(data[unit])[0]
+    time_codes = pd.factorize(data[time])[0]
+    cl_codes = pd.factorize(data[cluster])[0]
+    n_clusters = int(cl_codes.max()) + 1
     warning, severity = c.cluster_count_check(n_clusters, cluster)
-    model = PanelOLS(
-        indexed[y].astype(float), exog, entity_effects=True, time_effects=True, drop_absorbed=False
+    arr = within(
+        np.column_stack([data[y].to_numpy(dtype=float), exog.to_numpy()]), unit_codes, time_codes
     )
-    try:
-        fit = model.fit(cov_type="clustered", clusters=clusters.to_frame("c"), group_debias=True)
-    except Exception as err:  # rank deficiency or a regressor absorbed by the fixed effects
+    yt, xt = arr[:, 0], arr[:, 1:]
+    k = xt.shape[1]
+    if np.linalg.matrix_rank(xt, tol=1e-8 * max(1.0, float(np.abs(xt).max()))) < k:
         raise EstimationError(
-            "説明変数が単位・時点の固定効果と完全に重なっていて推定できません（多重共線性）。"
-            f"介入の時期や期間の区切りを見直してください（{err}）。"
-        ) from err
-    params = fit.params.astype(float)
-    if not np.isfinite(params).all():
-        raise EstimationError("推定値が求まりませんでした（多重共線性の可能性）。")
+            "説明変数が単位・時点の固定効果や互いと完全に重なっていて推定できません（多重共線性）。"
+            "介入の時期や期間の区切りを見直してください。"
+        )
+    xtx_inv = np.linalg.inv(xt.T @ xt)
+    beta = xtx_inv @ xt.T @ yt
+    resid = yt - xt @ beta
+    scores = np.zeros((n_clusters, k))
+    np.add.at(scores, cl_codes, xt * resid[:, None])
+    n = len(yt)
+    big_k = k + int(time_codes.max()) + 1  # regressors + period effects incl. the constant
+    factor = n_clusters / (n_clusters - 1) * (n - 1) / max(n - big_k, 1)
+    cov = factor * xtx_inv @ (scores.T @ scores) @ xtx_inv
     return {
-        "params": params,
-        "cov": fit.cov.astype(float),
-        "n": int(fit.nobs),
-        "n_units": int(indexed.index.get_level_values(0).nunique()),
+        "params": pd.Series(beta, index=regressors),
+        "cov": pd.DataFrame(cov, index=regressors, columns=regressors),
+        "n": n,
+        "n_units": int(unit_codes.max()) + 1,
         "n_clusters": n_clusters,
         "df": n_clusters - 1,
         "cluster_warning": warning,
