@@ -163,6 +163,7 @@ def fit_weights(
     rng: np.random.Generator,
     v_start_regression: np.ndarray | None = None,
     effort: int = 400,
+    fixed_v: np.ndarray | None = None,
 ) -> _Fit:
     """Outer search over diagonal V (softmax-parametrised) minimising the pre-period MSPE.
 
@@ -177,10 +178,10 @@ def fit_weights(
         w = simplex_weights(x1, x0, v)
         return float(np.mean((z1 - z0 @ w) ** 2)), w
 
-    if k == 1:
-        v = np.ones(1)
+    if fixed_v is not None or k == 1:
+        v = fixed_v if fixed_v is not None else np.ones(1)
         loss, w = loss_of(v)
-        return _Fit(w, v, loss, 1)
+        return _Fit(w, v, loss, 0)
 
     inits = [np.zeros(k)]
     if v_start_regression is not None:
@@ -217,6 +218,7 @@ def synth(
     predictors: Sequence[Any] | None = None,
     *,
     donors: Sequence[Any] | None = None,
+    fit_times: Sequence[Any] | None = None,
     starts: int = 8,
     placebo: bool = True,
     placebo_starts: int = 2,
@@ -245,6 +247,9 @@ def synth(
         ``("cigsale", 1975)``). Default: every pre-period value of the outcome.
     donors : list, optional
         Donor pool; default every other unit.
+    fit_times : list, optional
+        Pre-period times whose outcome MSPE the V search minimises (Synth's ``time.optimize.ssr``);
+        default the whole pre-period.
     starts : int
         Starting points of the V search for the treated unit (equal V, regression V, random).
     placebo : bool
@@ -347,12 +352,29 @@ def synth(
     xs = xraw / sd[:, None]
     yw = wide[units].to_numpy(dtype=float)
     pre_mask = np.array([t < treatment_time for t in times])
-    z = yw[pre_mask]
+    fit_mask = pre_mask
+    if fit_times is not None:
+        fit_mask = pre_mask & np.isin(np.asarray(times), np.asarray(list(fit_times)))
+        if not fit_mask.any():
+            raise ParameterError(
+                "fit_times に介入前の時点が含まれていません。", parameter="fit_times"
+            )
+    z = yw[fit_mask]
     rng = np.random.default_rng(seed)
     v_reg = _regression_v(xs, z)
+    # Outcomes-only predictors fitted on the same times: V ∝ SD² makes the inner objective equal
+    # the outer one, so its solution is the global optimum and no search is needed.
+    fixed_v = sd**2 / np.sum(sd**2) if predictors is None and fit_times is None else None
 
     main = fit_weights(
-        xs[:, 0], xs[:, 1:], z[:, 0], z[:, 1:], starts=starts, rng=rng, v_start_regression=v_reg
+        xs[:, 0],
+        xs[:, 1:],
+        z[:, 0],
+        z[:, 1:],
+        starts=starts,
+        rng=rng,
+        v_start_regression=v_reg,
+        fixed_v=fixed_v,
     )
     synth_path = yw[:, 1:] @ main.w
     gap = yw[:, 0] - synth_path
@@ -393,7 +415,7 @@ def synth(
     placebo_gaps = None
     if placebo:
         placebo_table, placebo_gaps = _placebos(
-            xs, yw, pre_mask, units, placebo_starts, rng, treated_ratio=ratio
+            xs, yw, pre_mask, fit_mask, units, placebo_starts, rng, fixed_v
         )
         all_ratios = np.append(placebo_table["post_pre_ratio"].to_numpy(), ratio)
         rank = int(np.sum(all_ratios >= ratio))
@@ -457,11 +479,15 @@ def synth(
     return result
 
 
-def _placebos(xs, yw, pre_mask, units, starts, rng, treated_ratio):
-    """Re-run with each donor as the treated unit; donors = the other donors (treated left out)."""
+def _placebos(xs, yw, pre_mask, fit_mask, units, starts, rng, fixed_v):
+    """Re-run with each donor as the treated unit; donors = the other donors (treated left out).
+
+    The standardised predictor matrix is computed once (scaled over all units, treated included)
+    and reused, which differs negligibly from re-standardising per placebo and saves the work.
+    """
     rows, gaps = [], {}
     donors = list(range(1, len(units)))
-    z = yw[pre_mask]
+    z = yw[fit_mask]
     for j in donors:
         others = [d for d in donors if d != j]
         sub = xs[:, others]
@@ -475,6 +501,7 @@ def _placebos(xs, yw, pre_mask, units, starts, rng, treated_ratio):
             rng=rng,
             v_start_regression=v_reg,
             effort=PLACEBO_EFFORT,
+            fixed_v=fixed_v,
         )
         gap = yw[:, j] - yw[:, others] @ fit.w
         pre = float(np.sqrt(np.mean(gap[pre_mask] ** 2)))

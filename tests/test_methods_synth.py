@@ -1,0 +1,256 @@
+"""Synthetic control: Prop 99 and Basque references, the inner QP, placebo inference, bad input."""
+
+from __future__ import annotations
+
+import ebpm
+import numpy as np
+import pandas as pd
+import pytest
+from ebpm.config import paths
+from ebpm.errors import EstimationError, ParameterError
+from ebpm.methods.synth import parse_predictors, simplex_weights
+
+TEACHING = paths().shared / "data" / "teaching"
+
+YEARS_80S = range(1980, 1989)
+PROP99_PREDICTORS = [
+    ("lnincome", YEARS_80S),
+    ("age15to24", YEARS_80S),
+    ("retprice", YEARS_80S),
+    ("beer", range(1984, 1989)),
+    ("cigsale", 1975),
+    ("cigsale", 1980),
+    ("cigsale", 1988),
+]
+# Abadie, Diamond & Hainmueller (2010) JASA 105(490):493–505, Table 2 (state weights in the
+# synthetic California). The paper prints Utah 0.334; the brief's "0.394" would make the weights sum
+# to 1.06, so it is a typo. Every other state has weight 0.
+PROP99_WEIGHTS = {
+    "Utah": 0.334,
+    "Nevada": 0.234,
+    "Montana": 0.199,
+    "Colorado": 0.164,
+    "Connecticut": 0.069,
+}
+
+
+def _panel(n_units=16, n_times=30, start=21, effect=-5.0, seed=0):
+    """模擬データ: a two-factor panel; the treated unit is a convex mix of three donors plus noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_times)
+    f1, f2 = np.sin(t / 4.0) * 5, t * 0.5
+    loads = rng.uniform(0.5, 2.0, size=(n_units, 2))
+    base = 50 + loads[:, :1] * f1 + loads[:, 1:] * f2 + rng.normal(0, 0.3, (n_units, n_times))
+    mix = np.array([0.5, 0.3, 0.2])
+    treated = mix @ base[1:4] + rng.normal(0, 0.3, n_times)
+    treated = treated + effect * (t >= start)
+    base[0] = treated
+    rows = [
+        {"unit": f"u{i:02d}", "time": 2000 + j, "y": base[i, j], "x": loads[i, 0] * 10}
+        for i in range(n_units)
+        for j in range(n_times)
+    ]
+    frame = pd.DataFrame(rows)
+    frame.attrs["synthetic"] = True
+    return frame
+
+
+@pytest.fixture(scope="module")
+def prop99():
+    path = TEACHING / "prop99_smoking.dta"
+    if not path.exists():
+        pytest.skip("../shared/data/teaching がない")
+    frame = pd.read_stata(path)
+    frame["state"] = frame["state"].astype(str)
+    return frame
+
+
+# --- pure helpers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "labels"),
+    [
+        (["a"], ["a（介入前平均）"]),
+        ([("a", 1980)], ["a（1980）"]),
+        ([("a", range(1980, 1983), "mean")], ["a（1980〜1982平均）"]),
+        (None, ["y（1）", "y（2）"]),
+    ],
+)
+def test_parse_predictors(spec, labels):
+    assert [p.label for p in parse_predictors(spec, "y", [1, 2])] == labels
+
+
+@pytest.mark.parametrize("spec", [[("a", 1980, "median")], [("a",)], [42]])
+def test_parse_predictors_rejects(spec):
+    with pytest.raises(ParameterError):
+        parse_predictors(spec, "y", [1, 2])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_simplex_weights_match_slsqp(seed):
+    """The NNLS formulation against an independent solver (scipy SLSQP on the same QP)."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(seed)
+    k, j = 6, 12
+    x0 = rng.normal(size=(k, j))
+    x1 = rng.normal(size=k) * 0.5
+    v = rng.dirichlet(np.ones(k))
+
+    def obj(w):
+        r = x1 - x0 @ w
+        return float(r @ (v * r))
+
+    ref = minimize(
+        obj, np.full(j, 1 / j), method="SLSQP", bounds=[(0, 1)] * j,
+        constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+        options={"ftol": 1e-14, "maxiter": 1000},
+    )  # fmt: skip
+    w = simplex_weights(x1, x0, v)
+    assert w.min() >= 0 and w.sum() == pytest.approx(1.0, abs=1e-12)
+    assert obj(w) <= ref.fun + 1e-8
+    assert np.abs(w - ref.x).max() < 1e-3
+
+
+# --- published references --------------------------------------------------------------------------
+
+
+@pytest.mark.reference
+def test_prop99_donor_weights(prop99):
+    res = ebpm.synth(
+        prop99, "cigsale", "state", "year", "California", 1989, PROP99_PREDICTORS, placebo=False
+    )
+    w = res.weights
+    # tolerance ±0.05 for each of the paper's five donors (the V search is not unique; we get
+    # Utah 0.341, Nevada 0.239, Montana 0.198, Colorado 0.158, Connecticut 0.065)
+    for state, expected in PROP99_WEIGHTS.items():
+        assert w[state] == pytest.approx(expected, abs=0.05), state
+    assert set(w[w > 0.05].index) == set(PROP99_WEIGHTS)
+    assert w.sum() == pytest.approx(1.0, abs=1e-9) and (w >= 0).all()
+    # pre-period fit no worse than the paper's own weights (RMSPE 1.758) plus a small slack
+    wide = prop99.pivot_table(index="year", columns="state", values="cigsale", observed=True)
+    paper = pd.Series(PROP99_WEIGHTS)
+    pre = wide.index < 1989
+    gap = wide.loc[pre, "California"] - wide.loc[pre, paper.index] @ paper
+    paper_rmspe = float(np.sqrt(np.mean(gap**2)))
+    assert res.diagnostics["pre_rmspe"] <= paper_rmspe + 0.05
+    assert res.details["v_weights"].sum() == pytest.approx(1.0)
+    assert res.gap.index.min() == 1970 and len(res.gap) == 31
+
+
+@pytest.mark.reference
+@pytest.mark.slow
+def test_prop99_placebo_p_value(prop99):
+    # ADH (2010) §4 / Figure 8: California has the largest post/pre RMSPE ratio of the 39 states,
+    # so the placebo p-value is 1/39 ≈ 0.026.
+    res = ebpm.synth(prop99, "cigsale", "state", "year", "California", 1989, PROP99_PREDICTORS)
+    assert res.pvalue == pytest.approx(1 / 39)
+    assert res.diagnostics["placebo"]["rank"] == 1
+    assert res.estimate < 0 and res.ci[1] < 0
+    assert res.grade == "B"
+
+
+@pytest.mark.reference
+def test_basque_second_case():
+    # Abadie & Gardeazabal (2003) as in the R Synth example (predictors, special predictors,
+    # time.optimize.ssr = 1960:1969): Synth reports Cataluña 0.851 and Madrid 0.149. Our search finds
+    # a lower value of that same objective (fit-period MSPE about half of Synth's) with Cataluña
+    # 0.63, Baleares 0.22, Madrid 0.15 — the V problem has several near-optima. We assert that
+    # Cataluña is the largest donor, Madrid's weight within ±0.05, and a fit at least as good.
+    path = TEACHING / "basque_ag2003.csv"
+    if not path.exists():
+        pytest.skip("../shared/data/teaching がない")
+    frame = pd.read_csv(path)
+    frame = frame[frame["regionno"] != 1]  # Spain as a whole is not a donor
+    odd = range(1961, 1970, 2)
+    schooling = ["school.illit", "school.prim", "school.med", "school.high", "school.post.high"]
+    sectors = ["sec.agriculture", "sec.energy", "sec.industry", "sec.construction",
+               "sec.services.venta", "sec.services.nonventa"]  # fmt: skip
+    preds = [(c, range(1964, 1970)) for c in [*schooling, "invest"]]
+    preds += [("gdpcap", range(1960, 1970)), *[(c, odd) for c in sectors], ("popdens", 1969)]
+    basque = "Basque Country (Pais Vasco)"
+    res = ebpm.synth(frame, "gdpcap", "regionname", "year", basque, 1970, preds,
+                     fit_times=range(1960, 1970), placebo=False)  # fmt: skip
+    assert res.weights.index[0] == "Cataluna"
+    assert res.weights["Madrid (Comunidad De)"] == pytest.approx(0.149, abs=0.05)
+    wide = frame.pivot_table(index="year", columns="regionname", values="gdpcap")
+    fit = (wide.index >= 1960) & (wide.index < 1970)
+    paper = wide.loc[fit, basque] - (
+        0.851 * wide.loc[fit, "Cataluna"] + 0.149 * wide.loc[fit, "Madrid (Comunidad De)"]
+    )
+    ours = res.gap[fit.tolist()]
+    assert np.mean(ours**2) <= np.mean(paper**2) + 1e-4
+
+
+# --- simulated panel with a known effect -----------------------------------------------------------
+
+
+def test_recovers_known_effect_and_weights():
+    frame = _panel(effect=-5.0)
+    res = ebpm.synth(frame, "y", "unit", "time", "u00", 2021, predictors=None, unit_label="件")
+    assert res.ci[0] <= -5.0 <= res.ci[1]
+    assert res.estimate == pytest.approx(-5.0, abs=1.0)
+    assert res.diagnostics["pre_rmspe"] < 0.6  # noise SD 0.3 in treated and donors
+    assert res.diagnostics["starts"] == 0  # outcomes-only: V ∝ SD² is optimal, no search
+    assert res.synthetic and "模擬データ" in res.summary_ja()
+    assert res.pvalue == pytest.approx(1 / 16)
+    d = res.to_dict()
+    assert d["method"] == "synth" and d["grade"] in "ABCD"
+
+
+def test_no_effect_is_not_significant_and_lowers_grade():
+    res = ebpm.synth(_panel(effect=0.0, seed=1), "y", "unit", "time", "u00", 2021)
+    assert res.ci[0] <= 0.0 <= res.ci[1]
+    assert any("区別できない" in r for r in res.reasons)
+
+
+def test_single_donor_copy_flags_concentration():
+    frame = _panel(seed=2)
+    copy = frame[frame["unit"] == "u05"].assign(unit="u99")
+    copy["y"] = copy["y"] + np.where(copy["time"] >= 2021, -5.0, 0.0)
+    frame = pd.concat([frame[frame["unit"] != "u00"], copy])
+    res = ebpm.synth(frame, "y", "unit", "time", "u99", 2021, placebo=False)
+    assert res.weights["u05"] > 0.95
+    assert any("ほぼ1つの単位" in r and r.startswith("【要注意】") for r in res.reasons)
+
+
+def test_chart_has_placebo_lines_and_footer():
+    from ebpm.charts import to_svg
+
+    res = ebpm.synth(_panel(n_units=8), "y", "unit", "time", "u00", 2021)
+    svg = to_svg(res.chart())
+    assert "プラセボ" in svg and "模擬データ" in svg
+
+
+# --- bad input -------------------------------------------------------------------------------------
+
+
+def test_treated_unit_missing():
+    with pytest.raises(EstimationError, match="u77"):
+        ebpm.synth(_panel(), "y", "unit", "time", "u77", 2021)
+
+
+def test_no_pre_period():
+    with pytest.raises(EstimationError, match="介入前"):
+        ebpm.synth(_panel(), "y", "unit", "time", "u00", 1990)
+
+
+def test_non_numeric_outcome():
+    frame = _panel().assign(y=lambda d: d["y"].round().astype(int).astype(str))
+    with pytest.raises(EstimationError, match="数値"):
+        ebpm.synth(frame, "y", "unit", "time", "u00", 2021)
+
+
+def test_missing_predictor_for_treated():
+    frame = _panel()
+    frame.loc[frame["unit"] == "u00", "x"] = np.nan
+    with pytest.raises(EstimationError, match="予測変数"):
+        ebpm.synth(frame, "y", "unit", "time", "u00", 2021, predictors=["x"])
+
+
+def test_too_few_donors():
+    frame = _panel()
+    frame = frame[frame["unit"].isin(["u00", "u01"])]
+    with pytest.raises(EstimationError, match="比較候補"):
+        ebpm.synth(frame, "y", "unit", "time", "u00", 2021)
