@@ -214,7 +214,7 @@ def _random_table(seed: int, shape: tuple[int, int]) -> np.ndarray:
     return np.where(small, rng.integers(0, 10, size=shape), big)
 
 
-@pytest.mark.parametrize("shape", [(3, 3), (5, 4), (8, 6), (12, 1), (1, 6), (15, 3)])
+@pytest.mark.parametrize("shape", [(3, 3), (5, 4), (8, 6), (12, 1), (1, 6), (15, 3), (30, 8)])
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_adversary_cannot_recover_suppressed_cells(shape, seed):
     values = _random_table(seed, shape)
@@ -242,6 +242,39 @@ def test_adversary_cannot_recover_suppressed_cells(shape, seed):
         if cell in primary:
             # protection level: the attacker's interval is at least `threshold` wide
             assert hi - lo >= 10 - 1e-6, f"primary cell {cell} narrowed to {lo}..{hi}"
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_adversary_cannot_narrow_dominated_magnitudes(seed):
+    rng = np.random.default_rng(seed)
+    rows, cols = [f"地区{i}" for i in range(6)], [f"業種{j}" for j in range(4)]
+    contribs, values = {}, np.zeros((6, 4))
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            n = int(rng.integers(1, 8))
+            vals = rng.lognormal(3, 1.2, size=n)
+            if rng.random() < 0.2:
+                vals[0] *= 40  # one dominant business
+            contribs[(r, c)] = vals.tolist()
+            values[i, j] = vals.sum()
+    df = pd.DataFrame(values, index=rows, columns=cols)
+    res = dc.suppress(df, magnitude_columns=cols, contributors=contribs, dominance=(1, 0.85))
+    assert (
+        res.info["suppressed"][dc.PRIMARY_DOMINANCE] + res.info["suppressed"][dc.PRIMARY_SMALL] > 0
+    )
+    lines = [] if res.info["margins_hidden"] else _published_margins(values, rows=True, cols=True)
+    assert not _attack_subtraction(res.frame, lines)
+    primary = {
+        (rows.index(r), cols.index(c))
+        for r, c, why in zip(
+            res.audit["row"], res.audit["column"], res.audit["reason"], strict=True
+        )
+        if why != dc.SECONDARY
+    }
+    for cell, (lo, hi) in _attack_lp(res.frame, lines).items():
+        assert hi - lo > 1e-6 * values[cell]
+        if cell in primary:
+            assert hi - lo >= 0.15 * values[cell] - 1e-6  # magnitude_protection default
 
 
 # --------------------------------------------------------------------------- show and the gate
@@ -355,3 +388,23 @@ def test_check_outputs_catches_a_leaked_small_count():
 def test_check_outputs_ignores_ordinary_prints(text):
     out = {"output_type": "stream", "name": "stdout", "text": text}
     assert dc.check_outputs(_nb(out)) == []
+
+
+@pytest.mark.slow
+def test_show_in_a_real_kernel_displays_once_with_marker():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import pandas as pd, ebpm\n"
+            "df = pd.DataFrame({'n': [3, 40, 50, 60]})\n"
+            "ebpm.show(df, count_columns=['n'], caption='テスト')"
+        ),
+        nbformat.v4.new_code_cell("df"),
+    ]
+    nbclient.NotebookClient(nb, timeout=120).execute()
+    shown = nb.cells[0].outputs
+    assert len(shown) == 1 and shown[0]["metadata"]["ebpm"]["disclosure"]["n_suppressed"] == 2
+    problems = dc.check_outputs(nb)
+    assert problems == ["セル2の出力に表（HTML）がありますが ebpm.show を通っていません"]
