@@ -445,3 +445,77 @@ def test_failed_write_leaves_previous_files(city: Path, tmp_path: Path, monkeypa
         synthesize(seed=99, out=target)
     assert _digests(target) == before
     assert [p.name for p in tmp_path.iterdir()] == ["synthetic_morioka"]  # no temp dir left
+
+
+# --- ground truth as table metadata and the real build ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ("counter_visit", "att_overall"),
+        ("call_centre", "level_change_ratio"),
+        ("subsidy_application", "jump_eligible_minus_ineligible"),
+        ("citizen_survey", "population_mean_satisfaction"),
+        ("procedure", "by_fy"),
+        ("core_system", "by_fy"),
+        ("population_by_town", "total_by_year"),
+    ],
+)
+def test_ground_truth_helper(city: Path, monkeypatch, table: str, key: str) -> None:
+    import ebpm
+
+    monkeypatch.setenv("EBPM_RAW", str(city.parent))
+    got = ebpm.ground_truth(table)
+    assert key in got and got["label"] == "模擬データ" and got["seed"] == SEED
+
+
+def test_every_synthetic_catalog_entry_is_labelled() -> None:
+    for table in TABLES:
+        entry = yaml.safe_load((CATALOG / f"{table}.yml").read_text(encoding="utf-8"))
+        assert entry["synthetic"] is True
+        assert "模擬データ" in entry["title"] and "模擬データ" in entry["description"]
+        assert entry["ground_truth"]["file"] == "synthetic_morioka/ground_truth.yml"
+        assert entry["sources"][0]["path"] == f"synthetic_morioka/{table}.csv"
+        if table not in ("procedure", "core_system", "call_centre"):  # no person counts there
+            assert entry["disclosure"]["threshold"] == 10
+
+
+@pytest.mark.slow
+def test_build_and_kpi_queries_on_curated_db(
+    city: Path, truth: dict, tmp_path: Path, monkeypatch
+) -> None:
+    """`ebpm build` of the 模擬データ (plus the real tables it checks against) into a temp dir."""
+    import shutil
+
+    import ebpm
+    from ebpm.build import build
+
+    real_raw = config.paths().raw
+    for needed in ("iwate_estat_municipal", "abr_address_master"):
+        if not (real_raw / needed / "SOURCE.yml").exists():
+            pytest.skip(f"data/raw/{needed} not present")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for folder in real_raw.iterdir():  # the real sources as they are, the 模擬データ from `city`
+        if folder.is_dir() and folder.name != "synthetic_morioka":
+            (raw / folder.name).symlink_to(folder)
+    (raw / "synthetic_morioka").symlink_to(city)
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    for table in (*TABLES, "resident_population", "town"):
+        shutil.copy(CATALOG / f"{table}.yml", catalog / f"{table}.yml")
+    monkeypatch.setenv("EBPM_RAW", str(raw))
+    monkeypatch.setenv("EBPM_CATALOG", str(catalog))
+    monkeypatch.setenv("EBPM_CURATED", str(tmp_path / "curated"))
+    build()
+    pop = ebpm.sql(
+        "SELECT year, SUM(population) AS total FROM population_by_town GROUP BY year ORDER BY year"
+    )
+    assert dict(zip(pop["year"], pop["total"], strict=True)) == _real_totals()
+    for name, query in _kpi_queries().items():
+        got = ebpm.sql(query)
+        want = truth["kpi"][name]["by_fy"]
+        assert [round(float(v), 6) for v in got["value"]] == [
+            round(float(v), 6) for v in want.values()
+        ]

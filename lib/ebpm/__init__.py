@@ -32,6 +32,7 @@ _LAZY: dict[str, str] = {
     "suppress": "ebpm.disclosure",
     # synthetic city
     "synthesize": "ebpm.synth_city",
+    "ground_truth": "ebpm.synth_city",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from ebpm.synth_city.generate import GENERATOR_VERSION, TABLES, Settings, synthesize
+from ebpm.synth_city.truth import ground_truth
 
-__all__ = ["GENERATOR_VERSION", "TABLES", "Settings", "synthesize"]
+__all__ = ["GENERATOR_VERSION", "TABLES", "Settings", "ground_truth", "synthesize"]

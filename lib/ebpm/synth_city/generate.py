@@ -109,7 +109,7 @@ def _source_yml(seed: int, settings: Settings, m: margins.Margins, files: dict[s
             "「住民基本台帳に基づく人口、人口動態及び世帯数」（総務省）および"
             "「アドレス・ベース・レジストリ」（デジタル庁）を加工して較正"
         ),
-        "retrieved": None,
+        "retrieved": "該当なし（模擬データ。決定的に生成し、生成日時は記録しない）",
         "origin": {"generator": "ebpm.synthesize", "command": f"ebpm synthesize --seed {seed}"},
         "synthetic": True,
         "label": LABEL,
@@ -124,7 +124,7 @@ def _source_yml(seed: int, settings: Settings, m: margins.Margins, files: dict[s
         "notes_ja": (
             "決定的に生成した模擬データ。同じ seed・同じ版なら同じバイト列になる。"
             "真の効果は ground_truth.yml。住基総数（各年1月1日）と2022年の男女別5歳階級は実データと一致する。"
-            "retrieved は空（生成日時を含めるとバイト一致が崩れるため）。"
+            "retrieved に日付を書かないのは、生成日時を含めるとバイト一致が崩れるため。"
         ),
     }
 
