@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -124,23 +125,79 @@ def _clean_headers(
     return out_names, out_cols, notes, problems, units
 
 
-def _infer(col: _Column, work: pa.Array, sym: pa.Array, nonnull: int) -> str:
+def _sample_says_text(work: pa.Array, sym: pa.Array | None) -> bool:
+    """Cheap look at up to 64 values: any plain text means the column is text (no regex pass)."""
+    values = pc.drop_null(
+        work if sym is None else pc.if_else(sym, pa.scalar(None, pa.string()), work)
+    )
+    n = len(values)
+    if n == 0:
+        return False
+    step = max(1, n // 64)
+    sample = values.take(pa.array(range(0, n, step))).to_pylist()
+    return any(jp.parse_number_or_none(v) is None for v in sample)
+
+
+def _infer(
+    col: _Column, work: pa.Array, sym: pa.Array, nonnull: int
+) -> tuple[str, pa.Array | None]:
+    """Type of a column the fast cast could not settle; also the number mask when computed."""
+    if jp.is_code_name(col.name):
+        return "string", None
+    if _sample_says_text(work, sym):
+        return "string", None
     n_sym = _count(sym)
     is_num = pc.fill_null(pc.match_substring_regex(work, jp.NUMBER_PATTERN), False)
     n_num = _count(is_num)
-    if jp.is_code_name(col.name):
-        return "string"
     if n_num == 0:  # a numeric column where every cell is a symbol ("-" for a line not yet open)
-        return "integer" if n_sym and n_sym == nonnull else "string"
+        return ("integer" if n_sym and n_sym == nonnull else "string"), is_num
     if n_num + n_sym < nonnull:
-        return "string"
+        return "string", is_num
     lead0 = pc.and_(
         is_num, pc.fill_null(pc.match_substring_regex(work, jp.LEADING_ZERO_PATTERN), False)
     )
     if _count(lead0):
-        return "string"  # zero-padded identifiers ("0001", "03201") keep their zeros
+        return "string", is_num  # zero-padded identifiers ("0001", "03201") keep their zeros
     is_int = pc.fill_null(pc.match_substring_regex(work, jp.INTEGER_PATTERN), False)
-    return "integer" if _count(is_int) == n_num else "number"
+    return ("integer" if _count(is_int) == n_num else "number"), is_num
+
+
+def _leading_zero(values: pa.Array) -> bool:
+    starts = pc.fill_null(pc.starts_with(values, "0"), False)
+    if not _count(starts):
+        return False
+    longer = pc.fill_null(pc.greater(pc.utf8_length(values), 1), False)
+    second = pc.fill_null(pc.match_substring_regex(values, jp.LEADING_ZERO_PATTERN), False)
+    return bool(_count(pc.and_(pc.and_(starts, longer), second)))
+
+
+def _fast_numeric(
+    arr: pa.Array, sym: pa.Array, declared: str | None
+) -> tuple[str, pa.Array] | None:
+    """Plain numbers (no separators, no full-width) cast directly; ``None`` sends to the slow path."""
+    cand = pc.if_else(sym, pa.scalar(None, pa.string()), arr) if _count(sym) else arr
+    if cand.null_count == len(cand) or _sample_says_text(cand, None):
+        return None
+    if declared != "number":
+        try:
+            typed = pc.cast(cand, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            typed = None
+        if typed is not None:
+            if declared is None and _leading_zero(cand):
+                return None
+            return "integer", typed
+    if declared == "integer":
+        return None
+    if _count(pc.fill_null(pc.match_substring_regex(cand, "[A-Za-z]"), False)):
+        return None  # "nan", "inf", "1e5" and friends go through the strict pattern
+    try:
+        typed = pc.cast(cand, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if declared is None and _leading_zero(cand):
+        return None
+    return "number", typed
 
 
 def _to_number(col: _Column, work: pa.Array, sym: pa.Array, kind: str) -> pa.Array:
@@ -270,24 +327,42 @@ def finish(
     for name, raw in zip(out_names, cols, strict=True):
         col = _Column(name, raw, row_of, file)
         trimmed = pc.utf8_trim_whitespace(raw)
-        stripped_total += _count(pc.fill_null(pc.not_equal(trimmed, raw), False))
-        arr = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+        stripped_total += _count(
+            pc.fill_null(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(raw)), False)
+        )
+        arr = pc.if_else(
+            pc.equal(pc.binary_length(trimmed), 0), pa.scalar(None, pa.string()), trimmed
+        )
         col_empty = pc.is_null(arr)
         empty_row = col_empty if empty_row is None else pc.and_(empty_row, col_empty)
         nonnull = len(arr) - arr.null_count
-        has_fw = _count(
-            pc.fill_null(pc.match_substring_regex(arr, jp.FULLWIDTH_NUMERIC_PATTERN), False)
-        )
-        work = _nfkc(arr) if has_fw else arr
         sym = (
             pc.fill_null(pc.is_in(arr, value_set=symbol_set), False)
             if symbols
-            else pa.array([False] * len(arr))
+            else pc.fill_null(pa.nulls(len(arr), pa.bool_()), False)
         )
-        kind = dtype.get(name) or (_infer(col, work, sym, nonnull) if nonnull else "string")
+        declared = dtype.get(name)
+        kind, typed, work, has_fw = declared, None, arr, None
+        if (
+            nonnull
+            and declared in (None, "integer", "number")
+            and (declared or not jp.is_code_name(name))
+        ):
+            fast = _fast_numeric(arr, sym, declared)
+            if fast is not None:
+                kind, typed = fast
+        if typed is None:
+            has_fw = _count(
+                pc.fill_null(pc.match_substring_regex(arr, jp.FULLWIDTH_NUMERIC_PATTERN), False)
+            )
+            work = _nfkc(arr) if has_fw else arr
+            is_num = None
+            if not kind:
+                kind, is_num = _infer(col, work, sym, nonnull) if nonnull else ("string", None)
+            if kind in ("integer", "number"):
+                typed = _to_number(col, work, sym, kind)
         note_arr = None
         if kind in ("integer", "number"):
-            typed = _to_number(col, work, sym, kind)
             n_sym = _count(sym)
             if n_sym:
                 present = pc.value_counts(pc.filter(arr, sym)).to_pylist()
@@ -296,10 +371,7 @@ def finish(
                 keys = pa.array([d["values"] for d in present], pa.string())
                 note_arr = pc.take(reasons, pc.index_in(arr, value_set=keys))
         elif kind == "date" or (
-            not jp.is_code_name(name)
-            and nonnull
-            and _count(pc.fill_null(pc.match_substring_regex(work, jp.DATE_PATTERN), False))
-            == nonnull
+            not declared and not jp.is_code_name(name) and nonnull and _looks_like_dates(work)
         ):
             typed, wareki = _to_date(col, work, strict=kind == "date")
             if typed is None:
@@ -322,7 +394,8 @@ def finish(
                     fw_cols.append(name)
             else:
                 typed = arr
-            _warn_mostly_numeric(col, work, sym, nonnull, problems)
+            if not declared:
+                _warn_mostly_numeric(col, work, sym, nonnull, problems, is_num)
         types[name] = kind
         result_names.append(name)
         result_cols.append(typed)
@@ -365,12 +438,16 @@ def finish(
 
 
 def _warn_mostly_numeric(
-    col: _Column, work: pa.Array, sym: pa.Array, nonnull: int, problems: list[str]
+    col: _Column,
+    work: pa.Array,
+    sym: pa.Array,
+    nonnull: int,
+    problems: list[str],
+    is_num: pa.Array | None,
 ) -> None:
     """A column that is almost all numbers but has a stray text value is worth a problem line."""
-    if nonnull < 5 or jp.is_code_name(col.name):
+    if nonnull < 5 or is_num is None:
         return
-    is_num = pc.fill_null(pc.match_substring_regex(work, jp.NUMBER_PATTERN), False)
     n_num = _count(is_num)
     if n_num < 0.9 * nonnull:
         return
@@ -385,6 +462,15 @@ def _warn_mostly_numeric(
     )
 
 
+def _looks_like_dates(work: pa.Array) -> bool:
+    """Every value is a full date (the first value is checked in Python before the regex pass)."""
+    first = pc.drop_null(work)
+    if not len(first) or not re.match(jp.DATE_PATTERN, str(first[0].as_py())):
+        return False
+    hits = pc.fill_null(pc.match_substring_regex(work, jp.DATE_PATTERN), False)
+    return _count(hits) == len(work) - work.null_count
+
+
 def _cut_repeated_header(
     names: list[str], cols: list[pa.Array], row_of: Callable[[int], int]
 ) -> tuple[list[pa.Array], str | None]:
@@ -395,8 +481,13 @@ def _cut_repeated_header(
     if not named:
         return cols, None
     key = named[0]
-    cell = _nfkc(pc.utf8_trim_whitespace(cols[key]))
-    hits = pc.fill_null(pc.equal(cell, names[key]), False)
+    cell = pc.utf8_trim_whitespace(cols[key])
+    same_length = pc.fill_null(pc.equal(pc.utf8_length(cell), len(names[key])), False)
+    if _count(same_length) == 0:
+        return cols, None
+    # NFKC only where the length fits (the header may have been written in full-width)
+    cell = pc.if_else(same_length, cell, pa.scalar(None, pa.string()))
+    hits = pc.fill_null(pc.equal(_nfkc(cell), names[key]), False)
     if _count(hits) == 0:
         return cols, None
     for idx in pc.indices_nonzero(hits).to_pylist():

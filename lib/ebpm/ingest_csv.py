@@ -42,6 +42,7 @@ _ENCODING_JA = {
 }
 _DELIMITERS = (",", "\t", ";", "|")
 _SCAN_RECORDS = 30
+_HEAD_CHARS = 4_000_000
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
@@ -96,7 +97,7 @@ def decode(raw: bytes, encoding: str, file: str) -> tuple[str, str, int]:
 
     ``"auto"`` tries BOMs (UTF-8, UTF-16), then strict UTF-8, then strict CP932.
     """
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise IngestError("ファイルが空です", file=file)
     if raw.startswith(codecs.BOM_UTF8):
         bom, guess = 3, "utf-8-sig"
@@ -300,7 +301,9 @@ def load_csv(
         raise IngestError(
             f"区切り文字は1文字で指定してください（{delimiter!r}）", parameter="delimiter"
         )
-    if text.count('"') % 2:
+    quotes = text.count('"')
+    has_quotes = quotes > 0
+    if quotes % 2:
         raise _unterminated_quote(text, delimiter, 1, file)
     problems: list[str] = []
     if not text.endswith(("\n", "\r")):
@@ -310,14 +313,15 @@ def load_csv(
     if "\r\n" in text and re.search(r"(?<!\r)\n", text):
         notes.append("改行コードが混在しています（CRLF と LF）。どちらも行の区切りとして読みました")
 
+    head = text[:_HEAD_CHARS]  # header scans look at the start only (no copy of a big file)
     if header_row == "auto":
-        header_line, n_before = find_header(text, delimiter)
+        header_line, n_before = find_header(head, delimiter)
         if header_line is None and n_before == 0:
             notes.append("見出し行が見つからないため、列名を col1, col2 … としました")
     elif header_row is None:
         header_line, n_before = None, 0
     elif isinstance(header_row, int) and not isinstance(header_row, bool) and header_row >= 1:
-        starts = [s for s, _ in scan_records(text, delimiter, header_row + _SCAN_RECORDS)]
+        starts = [s for s, _ in scan_records(head, delimiter, header_row + _SCAN_RECORDS)]
         if header_row not in starts:
             raise IngestError(
                 f"{header_row}行目から始まる行がありません（見出し行の指定を確認してください）",
@@ -334,35 +338,34 @@ def load_csv(
     if skipped_titles > 0:
         notes.append(f"見出しの前のタイトル行など（{skipped_titles}行）を読み飛ばしました")
     offset = _offset_after(text, n_before)
-    first = next(scan_records(text, delimiter, _SCAN_RECORDS), None)
+    first = next(scan_records(head, delimiter, _SCAN_RECORDS), None)
     if header_line is not None:
         header_fields = next(
-            f for s, f in scan_records(text, delimiter, n_before + 1) if s == header_line
+            f for s, f in scan_records(head, delimiter, n_before + 1) if s == header_line
         )
         names: list[str | None] = list(header_fields)
     else:
         width = len(first[1]) if first else 0
         names = [f"col{i + 1}" for i in range(width)]
     base_line = len(_LINE_END.findall(text, 0, offset)) + 1
-    body = text[offset:]
-    if not body.strip():
+    body = text[offset:] if offset else text
+    if not body or body.isspace():
         empty = [pa.array([], pa.string()) for _ in names]
         return RawCsv(
             names, empty, enc, delimiter, header_line, lambda i: base_line + i, notes, problems
         )
 
-    if enc in ("utf-8", "utf-8-sig") and not bom:
-        data = raw[len(text[:offset].encode("utf-8")) :]
-    elif enc == "utf-8-sig":
-        data = raw[3 + len(text[:offset].encode("utf-8")) :]
+    if enc in ("utf-8", "utf-8-sig"):  # parse the original bytes: no re-encoding, no copy
+        start = (3 if enc == "utf-8-sig" and bom else 0) + len(text[:offset].encode("utf-8"))
+        data = pa.BufferReader(pa.py_buffer(raw).slice(start))
     else:
-        data = body.encode("utf-8")
+        data = pa.BufferReader(pa.py_buffer(body.encode("utf-8")))
     colnames = [f"f{i}" for i in range(len(names))]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            data,
             read_options=pacsv.ReadOptions(column_names=colnames, use_threads=True),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values='"' in body),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=has_quotes),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in colnames},
                 strings_can_be_null=False,
