@@ -16,6 +16,9 @@ _LAZY: dict[str, str] = {
     "catalog": "ebpm.data",
     # build
     "build": "ebpm.build",
+    # ingest: Japanese public-sector files read alone (the build uses the same readers)
+    "read_csv": "ebpm.ingest",
+    "read_excel": "ebpm.ingest",
     # evaluation methods
     "describe": "ebpm.methods.describe",
     "regress": "ebpm.methods.regress",
