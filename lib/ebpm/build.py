@@ -230,7 +230,9 @@ class _Builder:
     def missing_sources(self, spec: TableSpec) -> list[str]:
         return [s.path for s in spec.sources if not (self.paths.raw / s.path).exists()]
 
-    def locate(self, values: dict[str, Any], column: str | None = None) -> tuple[str, int] | None:
+    def locate(
+        self, values: dict[str, Any], column: str | None = None, nth: int = 1
+    ) -> tuple[str, int] | None:
         """Find the source row of an offending record (error path only).
 
         A source row matches when every column of ``values`` that the source also has (same
@@ -255,7 +257,7 @@ class _Builder:
                 row = first_row(
                     self.con.execute(
                         f"SELECT _n FROM (SELECT row_number() OVER () AS _n, * FROM {quote_ident(st.name)}) "
-                        f"WHERE {' AND '.join(conds)} LIMIT 1",
+                        f"WHERE {' AND '.join(conds)} ORDER BY _n LIMIT 1 OFFSET {int(nth) - 1}",
                         [str(v) for v in shared.values()],
                     )
                 )
@@ -364,7 +366,19 @@ class _Builder:
         self.staged = []
         try:
             for src in spec.sources:
-                self.staged.append(stage(self.con, src, self.paths.raw, self.workdir))
+                try:
+                    self.staged.append(stage(self.con, src, self.paths.raw, self.workdir))
+                except EbpmError as err:
+                    if err.table:
+                        raise
+                    raise type(err)(
+                        err.message,
+                        table=spec.name,
+                        file=err.file or src.path,
+                        row=err.row,
+                        column=err.column,
+                        parameter=err.parameter,
+                    ) from err
             self.create_table(spec)
             results = run_all(self.con, spec, available, self.locate)
         finally:

@@ -50,6 +50,9 @@ SOURCE_REQUIRED_KEYS = (
     "files",
 )
 
+#: files in a raw folder that are documentation, not data (not listed in SOURCE.yml)
+IGNORED_FILES = {"SOURCE.yml", "README.md", ".gitkeep", ".gitattributes"}
+
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _CONSTRAINT_KEYS = {"required", "unique", "minimum", "maximum", "pattern", "enum"}
 _TABLE_KEYS = {
@@ -454,6 +457,6 @@ def source_problems(folder: Path) -> list[str]:
             problems.append(f"「{rel}」の sha256 が SOURCE.yml と一致しません。")
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if path.is_file() and path.name != "SOURCE.yml" and rel not in listed:
+        if path.is_file() and path.name not in IGNORED_FILES and rel not in listed:
             problems.append(f"「{rel}」が SOURCE.yml の files にありません。")
     return problems

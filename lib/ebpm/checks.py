@@ -13,7 +13,8 @@ from ebpm.staging import first_row
 from ebpm.staging import quote_ident as q
 
 #: ({column: value} of an offending record, failing column) -> (source file, row) or None
-Locator = Callable[[dict[str, Any], "str | None"], "tuple[str, int] | None"]
+#: ``nth``: which matching source row to name (2 for a duplicate key: the repeated row)
+Locator = Callable[[dict[str, Any], "str | None", int], "tuple[str, int] | None"]
 
 
 @dataclass
@@ -77,6 +78,7 @@ class _Runner:
         example: list[Any] | None = None,
         severity: str = "error",
         cols: list[str] | None = None,
+        nth: int = 1,
     ) -> None:
         passed = count == 0
         result = CheckResult(
@@ -92,7 +94,7 @@ class _Runner:
             return
         names = cols if cols is not None else self._last_cols
         trace = {c: v for c, v in zip(names, example or [], strict=False) if v is not None}
-        where = self.locate(trace, column) if trace else None
+        where = self.locate(trace, column, nth) if trace else None
         file, row = where if where else (None, None)
         if file is None and len(self.spec.sources) == 1:
             file = self.spec.sources[0].path
@@ -186,6 +188,7 @@ class _Runner:
             example=ex,
             severity=severity,
             cols=cols,
+            nth=2,
         )
 
     def _accepted(self, column: str, values: list[str], name: str, severity: str = "error") -> None:

@@ -196,9 +196,19 @@ def _register(con: Any, staged: Staged, frame: Any) -> Staged:
 
 
 def _view(con: Any, staged: Staged, sql_from: str) -> Staged:
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {quote_ident(staged.name)} AS SELECT * FROM {sql_from}"
-    )
+    import duckdb
+
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {quote_ident(staged.name)} AS SELECT * FROM {sql_from}"
+        )
+    except duckdb.Error as exc:  # DuckDB sniffs the file when the view is bound
+        err = duckdb_read_error(exc, [staged])
+        if err is None:
+            raise BuildError(
+                f"原データを読めません（{str(exc).splitlines()[0]}）。", file=staged.file
+            ) from exc
+        raise err from exc
     return staged
 
 

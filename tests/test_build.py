@@ -1,0 +1,324 @@
+"""`ebpm build`: checks, Japanese errors that name table/column/file/row, atomic swap, kill safety."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from ebpm.errors import BuildError, CheckError, IngestError
+
+build_mod = importlib.import_module("ebpm.build")  # `ebpm.build` is also the lazy function name
+FIXTURES = Path(__file__).parent / "fixtures" / "data"
+
+
+def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Copy the tiny fixture project to tmp_path and point EBPM_RAW/CATALOG/CURATED at it."""
+    shutil.copytree(FIXTURES / "raw", tmp_path / "raw")
+    shutil.copytree(FIXTURES / "catalog", tmp_path / "catalog")
+    (tmp_path / "curated").mkdir()
+    monkeypatch.setenv("EBPM_RAW", str(tmp_path / "raw"))
+    monkeypatch.setenv("EBPM_CATALOG", str(tmp_path / "catalog"))
+    monkeypatch.setenv("EBPM_CURATED", str(tmp_path / "curated"))
+    return tmp_path
+
+
+def point_population_at(project: Path, rel: str) -> None:
+    """Rewrite the population catalog entry to read another fixture file."""
+    file = project / "catalog" / "population.yml"
+    spec = yaml.safe_load(file.read_text(encoding="utf-8"))
+    spec["sources"][0]["path"] = rel
+    file.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def snapshot(curated: Path) -> dict[str, str]:
+    """sha256 of every file the build publishes (database, manifest, dictionary)."""
+    return {
+        name: sha(curated / name)
+        for name in ("ebpm.duckdb", "manifest.json", "dictionary.html")
+        if (curated / name).exists()
+    }
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    return make_project(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def built(project):
+    manifest = build_mod.build()
+    return project, manifest
+
+
+def test_build_writes_database_manifest_and_dictionary(built):
+    project, manifest = built
+    curated = project / "curated"
+    on_disk = json.loads((curated / "manifest.json").read_text(encoding="utf-8"))
+    assert on_disk["build_id"] == manifest["build_id"]
+    assert on_disk["tables"]["population"]["rows"] == 4
+    assert on_disk["tables"]["area"]["rows"] == 3
+    assert set(on_disk["inputs"]) == {
+        "tiny_city/areas.csv",
+        "tiny_city/population.csv",
+        "tiny_city/visitors_cp932.csv",
+    }
+    assert on_disk["inputs"]["tiny_city/areas.csv"] == sha(project / "raw/tiny_city/areas.csv")
+    checks = {c["name"]: c for c in on_disk["tables"]["population"]["checks"]}
+    assert checks["morioka_2020"]["passed"]
+    assert checks["primary_key"]["passed"]
+    assert "foreign_key:area_code→area" in checks
+    src = on_disk["tables"]["population"]["sources"][0]
+    assert src["licence"] == "CC0 1.0" and src["attribution"] == "テスト用データ（ebpm）"
+    html = (curated / "dictionary.html").read_text(encoding="utf-8")
+    assert "データ定義書" in html and manifest["build_id"] in html and "来庁者数" in html
+    # no leftovers from the build
+    assert not list(curated.glob(".ebpm-build-*"))
+
+
+def test_missing_values_become_null_and_types_are_cast(built):
+    import duckdb
+
+    project, _ = built
+    con = duckdb.connect(str(project / "curated" / "ebpm.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT area_code, year, population, note FROM population ORDER BY area_code, year"
+        ).fetchall()
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'population'"
+            ).fetchall()
+        )
+        visitors = con.execute("SELECT name, visitors FROM visitors ORDER BY area_code").fetchall()
+        meta = con.execute(
+            "SELECT count(*) FROM _ebpm_columns WHERE table_name = 'population'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows[0] == ("03000", 2020, 1210534, None)  # leading zero kept: codes are read as text
+    assert rows[-1] == ("03216", 2020, None, "秘匿の例")  # '-' is a missing value: NULL, never 0
+    assert types == {
+        "area_code": "VARCHAR",
+        "year": "INTEGER",
+        "population": "BIGINT",
+        "note": "VARCHAR",
+    }
+    assert visitors == [("盛岡市中央通１丁目", 120), ("滝沢市鵜飼", 45)]  # CP932 decoded
+    assert meta == [(4,)]
+
+
+# --- bad input: a clear Japanese error, and nothing published changes -------------------------
+
+BAD_INPUTS = [
+    # (fixture file, error class, column named, row named, words in the message)
+    ("tiny_city/bad/duplicate_key.csv", CheckError, "area_code,year", 4, "2回"),
+    ("tiny_city/bad/unknown_code.csv", CheckError, "area_code", 3, "99999"),
+    (
+        "tiny_city/bad/missing_column.csv",
+        BuildError,
+        "population",
+        None,
+        "列「population」がありません",
+    ),
+    ("tiny_city/bad/truncated.csv", IngestError, None, 3, "列の数"),
+    ("tiny_city/bad/not_a_number.csv", BuildError, "population", 3, "五万"),
+]
+
+
+@pytest.mark.parametrize(("rel", "error", "column", "row", "words"), BAD_INPUTS)
+def test_bad_input_leaves_previous_snapshot_untouched(built, rel, error, column, row, words):
+    project, manifest = built
+    before = snapshot(project / "curated")
+    point_population_at(project, rel)
+    with pytest.raises(error) as info:
+        build_mod.build()
+    err = info.value
+    assert err.table == "population"
+    assert err.file == rel
+    assert err.column == column
+    assert err.row == row
+    assert words in str(err)
+    assert "テーブル「population」" in str(err)
+    assert snapshot(project / "curated") == before
+    assert not list((project / "curated").glob(".ebpm-build-*"))
+
+
+def test_changed_raw_file_is_refused(built):
+    project, _ = built
+    before = snapshot(project / "curated")
+    src = project / "raw" / "tiny_city" / "SOURCE.yml"
+    meta = yaml.safe_load(src.read_text(encoding="utf-8"))
+    meta["files"][1]["sha256"] = sha(project / "raw" / "tiny_city" / "population.csv")
+    src.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    build_mod.build()  # hashes agree: fine
+    before = snapshot(project / "curated")
+    with open(project / "raw" / "tiny_city" / "population.csv", "rb+") as fh:
+        fh.truncate(60)  # the file is cut short after it was registered
+    with pytest.raises(BuildError, match="sha256 が SOURCE.yml と一致しません") as info:
+        build_mod.build()
+    assert info.value.file == "tiny_city/population.csv"
+    assert snapshot(project / "curated") == before
+
+
+def test_missing_source_is_an_error_unless_optional(project):
+    (project / "raw" / "tiny_city" / "visitors_cp932.csv").unlink()
+    with pytest.raises(BuildError, match="原データのファイルがありません") as info:
+        build_mod.build()
+    assert info.value.file == "tiny_city/visitors_cp932.csv" and info.value.table == "visitors"
+    assert not (project / "curated" / "ebpm.duckdb").exists()
+    file = project / "catalog" / "visitors.yml"
+    file.write_text(file.read_text(encoding="utf-8") + "optional: true\n", encoding="utf-8")
+    manifest = build_mod.build()
+    assert "visitors" in manifest["skipped"] and "visitors" not in manifest["tables"]
+
+
+def test_failed_check_names_the_check(built):
+    project, _ = built
+    file = project / "catalog" / "population.yml"
+    text = file.read_text(encoding="utf-8").replace("expect: 289731", "expect: 1")
+    file.write_text(text, encoding="utf-8")
+    with pytest.raises(CheckError, match="morioka_2020.*期待値 1 に対して 289731"):
+        build_mod.build()
+
+
+def test_warn_checks_are_recorded_not_fatal(built):
+    project, _ = built
+    file = project / "catalog" / "area.yml"
+    file.write_text(
+        file.read_text(encoding="utf-8")
+        + "checks:\n  - {type: row_count, min: 100, severity: warn}\n",
+        encoding="utf-8",
+    )
+    manifest = build_mod.build()
+    [chk] = [c for c in manifest["tables"]["area"]["checks"] if c["name"] == "row_count"]
+    assert chk["passed"] is False and chk["severity"] == "warn"
+
+
+def test_readers_keep_reading_during_and_after_a_build(built):
+    from ebpm import data
+
+    project, first = built
+    held = data.connect()
+    assert held.execute("SELECT count(*) FROM population").fetchall() == [(4,)]
+    with open(project / "raw" / "tiny_city" / "population.csv", "a", encoding="utf-8") as fh:
+        fh.write("03216,2015,55000,\n")
+    second = build_mod.build()
+    assert second["build_id"] != first["build_id"]
+    # the connection opened before the swap still reads its own snapshot (old inode)
+    assert held.execute("SELECT count(*) FROM population").fetchall() == [(4,)]
+    held.close()
+    assert len(data.load("population")) == 5  # new readers see the new snapshot
+    assert data.build_info()["build_id"] == second["build_id"]
+
+
+def test_one_build_at_a_time(built):
+    import fcntl
+
+    project, _ = built
+    with open(project / "curated" / build_mod.LOCK_NAME, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(BuildError, match="別のデータ構築"):
+            build_mod.build()
+
+
+# --- SIGKILL at each stage -------------------------------------------------------------------
+
+
+def _kill_at(stage: str, env: dict[str, str]) -> None:
+    env = {**env, build_mod.PAUSE_ENV: stage, build_mod.PAUSE_SECONDS_ENV: "60"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from ebpm.cli import main; main()", "build", "-q"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    try:
+        for line in proc.stderr:
+            if line.startswith(f"EBPM_BUILD_PAUSED {stage}"):
+                break
+            assert time.monotonic() < deadline, f"build did not reach {stage}"
+        else:
+            pytest.fail(f"build ended before reaching {stage}")
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _assert_consistent(curated: Path) -> dict:
+    """The live database opens read-only and agrees with manifest.json (build id and row counts)."""
+    import duckdb
+
+    manifest = json.loads((curated / "manifest.json").read_text(encoding="utf-8"))
+    con = duckdb.connect(":memory:")
+    con.execute(f"ATTACH '{curated / 'ebpm.duckdb'}' AS s (READ_ONLY)")
+    try:
+        assert con.execute("SELECT build_id FROM s._ebpm_build").fetchall() == [
+            (manifest["build_id"],)
+        ]
+        for name, info in manifest["tables"].items():
+            assert con.execute(f'SELECT count(*) FROM s."{name}"').fetchall() == [(info["rows"],)]
+    finally:
+        con.close()
+    return manifest
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [
+        "before_swap",
+        pytest.param("catalog", marks=pytest.mark.slow),
+        pytest.param("table", marks=pytest.mark.slow),
+        pytest.param("metadata", marks=pytest.mark.slow),
+    ],
+)
+def test_sigkill_before_the_swap_changes_nothing(built, stage):
+    project, first = built
+    curated = project / "curated"
+    with open(project / "raw" / "tiny_city" / "population.csv", "a", encoding="utf-8") as fh:
+        fh.write("03216,2015,55000,\n")  # the killed build would have published 5 rows
+    before = snapshot(curated)
+    _kill_at(stage, dict(os.environ))
+    assert snapshot(curated) == before
+    assert _assert_consistent(curated)["build_id"] == first["build_id"]
+    # the next build cleans up after the killed one and succeeds
+    after = build_mod.build()
+    assert after["tables"]["population"]["rows"] == 5
+    assert not list(curated.glob(".ebpm-build-*"))
+    _assert_consistent(curated)
+
+
+def test_sigkill_between_database_and_manifest_is_repaired(built):
+    project, first = built
+    curated = project / "curated"
+    with open(project / "raw" / "tiny_city" / "population.csv", "a", encoding="utf-8") as fh:
+        fh.write("03216,2015,55000,\n")
+    _kill_at("after_swap", dict(os.environ))
+    # the database is the new one and carries its own manifest; manifest.json is still the old one
+    embedded = build_mod.read_embedded_manifest(curated / "ebpm.duckdb")
+    assert embedded["build_id"] != first["build_id"]
+    assert (
+        json.loads((curated / "manifest.json").read_text(encoding="utf-8"))["build_id"]
+        == first["build_id"]
+    )
+    from ebpm import config
+
+    assert build_mod.repair_manifest(config.paths()) is True
+    assert _assert_consistent(curated)["build_id"] == embedded["build_id"]
