@@ -441,6 +441,15 @@ def test_not_in_declared_encoding(tmp_path):
     assert read_csv(p).encoding == "cp932"  # auto finds it
 
 
+def test_euc_jp_is_found(tmp_path):
+    # EUC-JP bytes also decode as CP932, but as half-width kana mojibake; the cleaner reading wins
+    text = "code,name\n03201,盛岡市\n03202,宮古市\n"
+    data = text.encode("euc-jp")
+    assert data.decode("cp932") != text
+    ing = read_csv(write(tmp_path, "e.csv", data))
+    assert ing.encoding == "euc-jp" and row(ing, "code", "03201")["name"] == "盛岡市"
+
+
 def test_undecodable_in_any_encoding(tmp_path):
     p = write(tmp_path, "t.csv", b"code,name\n1,\x81\xff\xfe\x80abc\n")
     with pytest.raises(IngestError, match="文字コードを判定できません"):

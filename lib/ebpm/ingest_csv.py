@@ -92,6 +92,23 @@ def _raise_if_cut(raw: bytes, err: UnicodeDecodeError, file: str) -> None:
         )
 
 
+_HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
+
+
+def _prefer_euc_jp(raw: bytes, cp932_text: str) -> tuple[str, str] | None:
+    """EUC-JP bytes often decode as CP932 too, as half-width kana mojibake; prefer the cleaner one."""
+    kana = len(_HALFWIDTH_KANA.findall(cp932_text[:200_000]))
+    if not kana:
+        return None
+    try:
+        euc = raw.decode("euc-jp")
+    except UnicodeDecodeError:
+        return None
+    if len(_HALFWIDTH_KANA.findall(euc[:200_000])) < kana:
+        return euc, "euc-jp"
+    return None
+
+
 def decode(raw: bytes, encoding: str, file: str) -> tuple[str, str, int]:
     """Decode bytes; return (text, encoding used, BOM length in bytes).
 
@@ -147,10 +164,15 @@ def decode(raw: bytes, encoding: str, file: str) -> tuple[str, str, int]:
             _raise_if_cut(raw, err_utf8, file)  # valid UTF-8 up to a character cut at the end
         utf8_line = _line_of(raw, err_utf8.start)
     try:
-        return raw.decode("cp932"), "cp932", 0
+        text = raw.decode("cp932")
+        return (_prefer_euc_jp(raw, text) or (text, "cp932")) + (0,)
     except UnicodeDecodeError as err_sjis:
         _raise_if_cut(raw, err_sjis, file)
         sjis_line = _line_of(raw, err_sjis.start)
+    try:  # EUC-JP (older municipal systems) decodes strictly where UTF-8 and CP932 failed
+        return raw.decode("euc-jp"), "euc-jp", 0
+    except UnicodeDecodeError:
+        pass
     raise IngestError(
         f"文字コードを判定できません（UTF-8 としては{utf8_line}行目、CP932（Shift_JIS）としては"
         f"{sjis_line}行目で読めないバイトがあります）。ファイルが壊れていないか確認してください",
