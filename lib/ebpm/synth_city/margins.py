@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ebpm import config
 from ebpm.errors import IngestError
@@ -63,23 +63,28 @@ def _used(source: str, rel: str, path: Path, what: str) -> dict:
     return {"source": source, "path": rel, "sha256": sha256(path), "used_for": what}
 
 
+def _text(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value).strip()
+
+
 def read_totals(path: Path) -> dict[int, int]:
     """住基 totals of 盛岡市 (03201) by year from the e-Stat-derived municipal CSV."""
+    from ebpm import ingest
+
+    frame = ingest.read_csv(path).frame
+    for col in ("year", "code", "total"):
+        if col not in frame.columns:
+            raise IngestError("必要な列がありません", file=path.name, column=col)
     totals: dict[int, int] = {}
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        for col in ("year", "code", "total"):
-            if col not in (reader.fieldnames or []):
-                raise IngestError("必要な列がありません", file=path.name, column=col)
-        for lineno, row in enumerate(reader, start=2):
-            if row["code"].strip() != MORIOKA_CODE5:
-                continue
-            try:
-                totals[int(row["year"])] = int(row["total"])
-            except ValueError:
-                raise IngestError(
-                    "年または人口が整数ではありません", file=path.name, row=lineno, column="total"
-                ) from None
+    for i, row in enumerate(frame.itertuples(index=False), start=2):
+        if _text(row.code).zfill(5) != MORIOKA_CODE5:
+            continue
+        try:
+            totals[int(row.year)] = int(row.total)
+        except (TypeError, ValueError):
+            raise IngestError(
+                "年または人口が整数ではありません", file=path.name, row=i, column="total"
+            ) from None
     if not totals:
         raise IngestError(f"盛岡市（{MORIOKA_CODE5}）の行がありません", file=path.name)
     return dict(sorted(totals.items()))
@@ -93,30 +98,35 @@ def read_age_bands(path: Path) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _read_age_bands(name: str, size: int, mtime_ns: int) -> np.ndarray:
-    """Cached reader (the xlsx takes seconds to parse; size and mtime invalidate the cache)."""
-    path = Path(name)
-    import openpyxl  # ruby (rPh) runs are not part of cell values in openpyxl
+    """Cached reader (the xlsx takes seconds to parse; size and mtime invalidate the cache).
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = wb.worksheets[0]
-        found: dict[str, list[int]] = {}
-        for rowno, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            if row and str(row[0]).strip() == MORIOKA_CODE6 and str(row[3]).strip() in SEXES:
-                values = row[5 : 5 + len(AGE_FROM)]
-                try:
-                    found[str(row[3]).strip()] = [int(v) for v in values]
-                except (TypeError, ValueError):
-                    raise IngestError(
-                        "年齢階級の人口が整数ではありません", file=path.name, row=rowno
-                    ) from None
-                total = int(row[4])
-                if sum(found[str(row[3]).strip()]) != total:
-                    raise IngestError(
-                        "年齢階級の合計が総数と一致しません", file=path.name, row=rowno
-                    )
-    finally:
-        wb.close()
+    Columns by position, as in the 総務省 layout: 団体コード, 都道府県名, 市区町村名, 性別, 総数,
+    then 21 bands (0歳～4歳 … 100歳以上).
+    """
+    from ebpm import ingest
+
+    path = Path(name)
+    frame = ingest.read_excel(path).frame
+    if frame.shape[1] < 5 + len(AGE_FROM):
+        raise IngestError(
+            f"列が足りません（団体コード・性別・総数と{len(AGE_FROM)}の年齢階級が必要）",
+            file=path.name,
+        )
+    found: dict[str, list[int]] = {}
+    for i, row in enumerate(frame.itertuples(index=False)):
+        sex = _text(row[3])
+        if _text(row[0]) != MORIOKA_CODE6 or sex not in SEXES:
+            continue
+        try:
+            values = [int(v) for v in row[5 : 5 + len(AGE_FROM)]]
+            total = int(row[4])
+        except (TypeError, ValueError):
+            raise IngestError(
+                "年齢階級の人口が整数ではありません", file=path.name, row=i + 1
+            ) from None
+        if sum(values) != total:
+            raise IngestError("年齢階級の合計が総数と一致しません", file=path.name, row=i + 1)
+        found[sex] = values
     missing = [s for s in SEXES if s not in found]
     if missing:
         raise IngestError(
@@ -127,22 +137,27 @@ def _read_age_bands(name: str, size: int, mtime_ns: int) -> np.ndarray:
 
 def read_towns(path: Path) -> list[Town]:
     """Inhabited-level 町字 of 盛岡市: ABR 町字区分 1 (大字・町) and 2 (丁目), not abolished."""
+    from ebpm import ingest
+
+    frame = ingest.read_csv(path).frame
+    need = ("町字id", "町字区分コード", "大字・町名", "丁目名", "住居表示フラグ", "廃止日")
+    for col in need:
+        if col not in frame.columns:
+            raise IngestError("必要な列がありません", file=path.name, column=col)
     towns = []
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            kind = row["町字区分コード"].strip()
-            if kind not in ("1", "2") or row["廃止日"].strip():
-                continue
-            oaza = row["大字・町名"].strip()
-            towns.append(
-                Town(
-                    town_id=row["町字id"].strip(),
-                    name=oaza + row["丁目名"].strip(),
-                    oaza=oaza,
-                    kind=kind,
-                    residential_addressing=row["住居表示フラグ"].strip() == "1",
-                )
+    for row in frame[list(need)].itertuples(index=False):
+        town_id, kind, oaza, chome, jukyo, abolished = (_text(v) for v in row)
+        if kind not in ("1", "2") or abolished:
+            continue
+        towns.append(
+            Town(
+                town_id=town_id.zfill(7),
+                name=oaza + chome,
+                oaza=oaza,
+                kind=kind,
+                residential_addressing=jukyo == "1",
             )
+        )
     if not towns:
         raise IngestError("町字（町字区分 1・2）が1件もありません", file=path.name)
     return sorted(towns, key=lambda t: t.town_id)
