@@ -100,7 +100,7 @@ def test_scrub_notebook_masks_cells_metadata_outputs_and_tracebacks():
     assert nb.metadata["papermill"]["parameters"] == {"api_key": "***"}
     assert "api_key = '***'" in nb.cells[1].source
     data = nb.cells[3].outputs[1]["data"]
-    assert set(data) == {"text/html", "text/plain"}
+    assert set(data) == {"text/html"}  # no CDN bundle; no plain repr beside a rich one
     assert "\x1b[" not in "".join(nb.cells[3].outputs[2]["traceback"])
 
 

@@ -43,12 +43,20 @@ class ParamSpec:
     choices: list[Any] | None = None
     choices_from: dict[str, str] | None = None
     item_type: str = "str"
+    choice_labels: dict[str, str] | None = None  # value -> Japanese label shown in reports
     secret: bool = False
     required: bool = False
 
     @property
     def label(self) -> str:
         return self.label_ja or self.name
+
+    def display(self, value: Any) -> Any:
+        """The value with choice codes replaced by their Japanese labels (for reports)."""
+        names = self.choice_labels or {}
+        if isinstance(value, list):
+            return [names.get(str(v), v) for v in value]
+        return names.get(str(value), value)
 
 
 @dataclass
@@ -93,7 +101,15 @@ def load_schema(notebook: str | Path) -> TemplateSchema:
             f"テンプレート「{nb_path.stem}」のパラメータ定義 {side.name} がありません。",
             file=str(side),
         )
-    raw = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
+    try:
+        raw = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ParameterError(
+            f"パラメータ定義の YAML を読めません（{getattr(exc, 'problem', exc)}）。",
+            file=str(side),
+            row=mark.line + 1 if mark else None,
+        ) from None
     specs: dict[str, ParamSpec] = {}
     for name, body in (raw.get("parameters") or {}).items():
         body = dict(body or {})

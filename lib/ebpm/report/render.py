@@ -77,14 +77,18 @@ def _output_block(out: dict[str, Any]) -> dict[str, str] | None:
 def notebook_blocks(nb) -> list[dict[str, str]]:
     """The visible content of an executed notebook: markdown and outputs, never code."""
     blocks: list[dict[str, str]] = []
+    first_markdown = True
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & HIDDEN_TAGS:
             continue
         if cell.get("cell_type") == "markdown":
-            blocks.append(
-                {"kind": "markdown", "html": markdown_html(_text(cell.get("source", "")))}
-            )
+            text = _text(cell.get("source", ""))
+            if first_markdown:  # the report header already shows the title
+                text = re.sub(r"\A\s*# [^\n]*\n?", "", text)
+                first_markdown = False
+            if text.strip():
+                blocks.append({"kind": "markdown", "html": markdown_html(text)})
         elif cell.get("cell_type") == "code":
             for out in cell.get("outputs", []):
                 block = _output_block(out)

@@ -430,7 +430,10 @@ def finish_report(
         "failed": status == "failed",
         "error": error,
         "parameters": [
-            {"label": schema.params[k].label, "value": render.format_value(v)}
+            {
+                "label": schema.params[k].label,
+                "value": render.format_value(schema.params[k].display(v)),
+            }
             for k, v in public_params.items()
         ],
         "hidden_count": len(secret_names),

@@ -20,6 +20,7 @@ DROP_MIME_PREFIXES = (
     "application/vnd.bokehjs",
     "application/vnd.plotly",
 )
+RICH_MIMES = {"image/svg+xml", "image/png", "text/html", "text/markdown"}
 
 
 def secret_strings(values: dict[str, Any], secret_names: list[str]) -> list[str]:
@@ -72,6 +73,8 @@ def clean_outputs(cell) -> None:
                 elif mime == "text/html" and "<script" in str(data[mime]).lower():
                     del data[mime]
             out.get("metadata", {}).pop("application/vnd.vegalite.v5+json", None)
+            if "text/plain" in data and set(data) & RICH_MIMES:
+                del data["text/plain"]  # the report shows the rich form; a repr may hold raw frames
             if not data:
                 continue
         if out.get("output_type") == "error":
