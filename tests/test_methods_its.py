@@ -290,3 +290,33 @@ def test_gaussian_hac_coverage():
 def test_gaussian_ar1_coverage():
     """Same design with feasible GLS for AR(1) errors: measured 0.93; accept [0.90, 0.98]."""
     assert 0.90 <= _coverage(200, autocorrelation="ar1") <= 0.98
+
+
+# --- the synthetic city (模擬データ) ----------------------------------------------------------------
+
+
+def test_call_centre_chatbot_recovers_ground_truth():
+    """Daily inquiries before/after the chatbot (data/raw/synthetic_morioka): the 95% CI of the rate
+    ratio contains the generator's level_change_ratio and that of the slope change its true slope."""
+    import yaml
+
+    folder = paths().raw / "synthetic_morioka"
+    if not (folder / "call_centre.csv").exists():
+        pytest.skip("模擬データ（synthetic_morioka）がない")
+    truth = yaml.safe_load((folder / "ground_truth.yml").read_text(encoding="utf-8"))["call_centre"]
+    frame = pd.read_csv(folder / "call_centre.csv", parse_dates=["date"])
+    frame.attrs["synthetic"] = True
+    frame["day_of_year"] = frame["date"].dt.day_of_year
+    month, day = frame["date"].dt.month, frame["date"].dt.day
+    frame["year_end"] = ((month == 12) & (day >= 29)) | ((month == 1) & (day <= 3))
+    res = ebpm.its(
+        frame, "inquiries", "date", truth["launch_date"], family="quasipoisson",
+        seasonality=2, season="day_of_year", period=365.25,
+        covariates=["weekday", "is_holiday", "year_end"], outcome_label="1日あたりの問い合わせ件数",
+    )  # fmt: skip
+    assert res.ci[0] <= truth["level_change_ratio"] <= res.ci[1]
+    slope = res.diagnostics["slope_change"]
+    assert (
+        math.log(slope["ci_low"]) <= truth["slope_change_log_per_day"] <= math.log(slope["ci_high"])
+    )
+    assert "模擬データ" in res.summary_ja() and "減った" in res.summary_ja()

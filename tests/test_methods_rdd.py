@@ -145,3 +145,22 @@ def test_bad_options(kwargs, parameter):
     with pytest.raises(ParameterError) as err:
         ebpm.rdd(_simulated(), "y", "score", **kwargs)
     assert err.value.parameter == parameter
+
+
+def test_subsidy_cutoff_recovers_ground_truth():
+    """Subsidy applications around the 360万円 income limit (data/raw/synthetic_morioka): the robust
+    CI contains the generator's jump (right minus left = −0.25), and no manipulation is flagged."""
+    import yaml
+
+    folder = paths().raw / "synthetic_morioka"
+    if not (folder / "subsidy_application.csv").exists():
+        pytest.skip("模擬データ（synthetic_morioka）がない")
+    truth = yaml.safe_load((folder / "ground_truth.yml").read_text(encoding="utf-8"))
+    truth = truth["subsidy_application"]
+    frame = pd.read_csv(folder / "subsidy_application.csv")
+    frame.attrs["synthetic"] = True
+    res = ebpm.rdd(frame, "applied", "income_man_yen", cutoff=truth["cutoff"],
+                   outcome_label="申請率", running_label="世帯所得（万円）")  # fmt: skip
+    assert res.ci[0] <= truth["jump_right_minus_left"] <= res.ci[1]
+    assert res.diagnostics["density"]["pvalue"] > 0.05
+    assert "模擬データ" in res.summary_ja()

@@ -89,6 +89,7 @@ def _design(
     season: np.ndarray | None,
     seasonality: int,
     period: float,
+    controls: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     post = (t >= start).astype(float)
     cols = {"const": np.ones_like(t), TREND: t, LEVEL: post}
@@ -97,7 +98,26 @@ def _design(
     x = pd.DataFrame(cols)
     if seasonality:
         x = pd.concat([x, harmonics(season, seasonality, period)], axis=1)
+    if controls is not None and controls.shape[1]:
+        x = pd.concat([x, controls.reset_index(drop=True)], axis=1)
     return x
+
+
+def _controls(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame | None:
+    """Control variables: numbers and booleans as they are, categories as 0/1 dummies (first dropped)."""
+    if not columns:
+        return None
+    parts = []
+    for col in columns:
+        s = frame[col]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            parts.append(require_numeric(frame, col, "調整変数").rename(f"ctl_{col}"))
+        else:
+            dummies = pd.get_dummies(
+                s.astype(str), prefix=f"ctl_{col}", drop_first=True, dtype=float
+            )
+            parts.append(dummies)
+    return pd.concat(parts, axis=1).reset_index(drop=True)
 
 
 def _fit(y, x, family: str, offset, hac_lags: int, ac: str = "newey_west"):
@@ -137,6 +157,7 @@ def its(
     seasonality: int = 0,
     season: str | None = None,
     *,
+    covariates: list[str] | None = None,
     period: float = 12,
     autocorrelation: Autocorrelation = "newey_west",
     hac_lags: int | None = None,
@@ -171,8 +192,11 @@ def its(
         Number of sine/cosine harmonic pairs of ``season`` to adjust for (0 = none).
     season : str, optional
         Season column (for example month 1–12). Defaults to the month when ``time`` is a datetime.
+    covariates : list of str, optional
+        Control columns added to the model (numbers and booleans as they are, other columns as 0/1
+        dummies), for example day of week and holidays in daily data.
     period : float
-        Period of the season (12 for months).
+        Period of the season (12 for months, 365.25 for day of year).
     autocorrelation : {"newey_west", "ar1"}
         Gaussian family only. ``newey_west``: OLS with HAC standard errors (the default).
         ``ar1``: feasible GLS with AR(1) errors, which covers better in short series (simulated
@@ -218,12 +242,13 @@ def its(
         )
     if period <= 0:
         raise ParameterError("period は正の数で指定してください。", parameter="period")
-    require_columns(data, [y, time, offset, season])
+    require_columns(data, [y, time, offset, season, *(covariates or [])])
     warnings: list[str] = []
     synthetic = is_synthetic(data, synthetic)
     count = family != "gaussian"
 
-    frame = drop_missing(data, [y, time, offset, season], warnings).sort_values(time)
+    frame = drop_missing(data, [y, time, offset, season, *(covariates or [])], warnings)
+    frame = frame.sort_values(time)
     frame = frame.reset_index(drop=True)
     if frame[time].duplicated().any():
         dup = frame.loc[frame[time].duplicated(), time].iloc[0]
@@ -260,7 +285,8 @@ def its(
         raise EstimationError(
             f"開始時点 {start} 以降の観測がありません（介入後の期間がない）。", parameter="start"
         )
-    x = _design(t, start_num, slope_change, season_values, seasonality, period)
+    controls = _controls(frame, list(covariates or []))
+    x = _design(t, start_num, slope_change, season_values, seasonality, period, controls)
     if n_pre < 3 or n - x.shape[1] < 3:
         raise EstimationError(
             f"観測が少なすぎます（介入前{n_pre}点・介入後{n_post}点、推定する係数{x.shape[1]}個）。"
@@ -298,12 +324,13 @@ def its(
                 off,
                 lags,
                 autocorrelation,
+                controls,
             )
         )
     if placebo:
         diagnostics["placebo"], check = _placebo(yv, t, n_pre, season_values,
                                                  seasonality, period, family, off, lags,
-                                                 autocorrelation)  # fmt: skip
+                                                 autocorrelation, controls)  # fmt: skip
         checks.append(check)
     if n_pre < MIN_PRE:
         warnings.append(f"介入前の時点が{n_pre}点と少なく、介入前の傾向を十分に推定できない。")
@@ -493,7 +520,7 @@ def _diagnostics(fit, resid, family, lags, n_pre, seasonality, period, ac):
     return diag, checks
 
 
-def _seasonality_check(yv, t, start, slope_change, s, period, family, off, lags, ac):
+def _seasonality_check(yv, t, start, slope_change, s, period, family, off, lags, ac, controls):
     """Without seasonal terms: do two harmonic pairs improve the fit? (Wald test on them)."""
     if s is None:
         return Check(
@@ -505,7 +532,7 @@ def _seasonality_check(yv, t, start, slope_change, s, period, family, off, lags,
         return Check(
             "seasonality", None, "季節性を調整していないが、時点が少なく季節変動を検定できない。"
         )
-    x = _design(t, start, slope_change, s, 2, period)
+    x = _design(t, start, slope_change, s, 2, period, controls)
     fit = _fit(yv, x, family, off, lags, ac)
     names = [c for c in x.columns if c.startswith(("sin", "cos"))]
     test = fit.wald_test(" = 0, ".join(names) + " = 0", scalar=True)
@@ -522,7 +549,7 @@ def _seasonality_check(yv, t, start, slope_change, s, period, family, off, lags,
     )
 
 
-def _placebo(yv, t, n_pre, season_values, seasonality, period, family, off, lags, ac):
+def _placebo(yv, t, n_pre, season_values, seasonality, period, family, off, lags, ac, controls):
     """Placebo in time: a fake start in the middle of the pre-period, fitted on pre-period data only."""
     pre = np.arange(n_pre)
     k = 3 + 2 * seasonality
@@ -538,7 +565,8 @@ def _placebo(yv, t, n_pre, season_values, seasonality, period, family, off, lags
     fake = float(t[pre][n_pre // 2])
     sv = season_values[pre] if season_values is not None else None
     # a level change only at the fake start: the pre-period is short, keep the model small
-    x = _design(t[pre], fake, False, sv, seasonality, period)
+    ctl = controls.iloc[pre] if controls is not None else None
+    x = _design(t[pre], fake, False, sv, seasonality, period, ctl)
     fit = _fit(yv[pre], x, family, off[pre] if off is not None else None, lags, ac)
     term = _term(fit, LEVEL, family != "gaussian")
     ok = term["pvalue"] >= PLACEBO_ALPHA
@@ -576,9 +604,8 @@ def _summary(res: EstimationResult) -> str:
     extra = ""
     if slope is not None:
         if d["scale"] == "rate_ratio":
-            extra = (
-                f"傾きの変化は1時点あたり率比 {slope['estimate']:.3f}（{fmt_p(slope['pvalue'])}）。"
-            )
+            per = (slope["estimate"] - 1) * 100
+            extra = f"傾きの変化は1時点あたり{per:+.3g}%（{fmt_p(slope['pvalue'])}）。"
         else:
             extra = (
                 f"傾きの変化は1時点あたり{fmt_num(slope['estimate'])}{d['natural_unit']}"
