@@ -450,6 +450,37 @@ def test_euc_jp_is_found(tmp_path):
     assert ing.encoding == "euc-jp" and row(ing, "code", "03201")["name"] == "盛岡市"
 
 
+def test_wareki_date_cells(tmp_path):
+    text = "日付,件数\n令和2年4月1日,1\nR2.4.2,2\nH31.4.30,3\n令和元年５月１日,4\n"
+    ing = read_csv(write(tmp_path, "d.csv", text.encode()))
+    assert ing.types["日付"] == "date"
+    assert ing.table.column("日付").to_pylist() == [
+        dt.date(2020, 4, 1),
+        dt.date(2020, 4, 2),
+        dt.date(2019, 4, 30),
+        dt.date(2019, 5, 1),
+    ]
+    assert any("和暦→西暦" in n for n in ing.notes)
+    bad = "日付,件数\n令和2年4月1日,1\n平成31年5月1日,2\n"
+    with pytest.raises(IngestError, match="平成の期間") as err:
+        read_csv(write(tmp_path, "e.csv", bad.encode()), dtype={"日付": "date"})
+    assert (err.value.row, err.value.column) == (3, "日付")
+
+
+def test_source_row_counts_lines_titles_and_dropped_rows(tmp_path):
+    text = '表題,,\ncode,name,total\n03201,"盛岡\n市",1\n,,\n03202,宮古市,2\n'
+    ing = read_csv(write(tmp_path, "r.csv", text.encode()))
+    assert ing.header_row == 2 and ing.table.num_rows == 2
+    assert [ing.source_row(0), ing.source_row(1)] == [3, 6]
+    xl = read_excel(FIX / "jinkou2708.xls")
+    assert xl.source_row(0) == 10  # first data row under the two header rows 8–9
+
+
+def test_read_passes_build_options():
+    ing = read(FIX / "okunaihinanjyo.csv", "csv", encoding="cp932", header_row=1, columns=["No"])
+    assert ing.encoding == "cp932" and ing.header_row == 1
+
+
 def test_undecodable_in_any_encoding(tmp_path):
     p = write(tmp_path, "t.csv", b"code,name\n1,\x81\xff\xfe\x80abc\n")
     with pytest.raises(IngestError, match="文字コードを判定できません"):

@@ -87,6 +87,19 @@ class Ingested:
     header_rows: list[int] = field(default_factory=list)
     path: str = ""
     _frame: Any = field(default=None, repr=False)
+    _row_of: Any = field(default=None, repr=False)
+    _kept: Any = field(default=None, repr=False)
+
+    def source_row(self, index: int) -> int | None:
+        """Row in the file (1-based, as a person counts lines or sheet rows) of output row ``index``.
+
+        Accounts for title rows, embedded newlines and dropped empty rows, so the build can name the
+        row of a failed check. ``None`` when unknown.
+        """
+        if self._row_of is None:
+            return None
+        record = int(self._kept[index].as_py()) if self._kept is not None else index
+        return int(self._row_of(record))
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -191,6 +204,8 @@ def read_csv(
         types=done.types,
         header_rows=[raw.header_row] if raw.header_row else [],
         path=str(path),
+        _row_of=raw.row_of,
+        _kept=done.kept,
     )
 
 
@@ -258,6 +273,8 @@ def read_excel(
         sheet=raw.sheet,
         header_rows=raw.header_rows,
         path=str(path),
+        _row_of=lambda i: first + i,
+        _kept=done.kept,
     )
 
 

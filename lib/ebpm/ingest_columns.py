@@ -30,6 +30,7 @@ class Finished:
     units: dict[str, str] = field(default_factory=dict)
     symbols: dict[str, dict[str, int]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
+    kept: pa.Array | None = None  # input record index of each output row when rows were dropped
 
 
 def _listing(items: list[str]) -> str:
@@ -432,8 +433,10 @@ def finish(
     if empty_row is not None and n_rows:
         n_empty = _count(empty_row)
         if n_empty:
+            kept = pc.indices_nonzero(pc.invert(empty_row))
             table = table.filter(pc.invert(empty_row))
             notes.append(f"値が一つもない行を除きました（{n_empty:,}行）")
+            return Finished(table, notes, problems, all_units, found, types, kept)
     return Finished(table, notes, problems, all_units, found, types)
 
 
