@@ -258,7 +258,7 @@ def fmt_p(p: float | None) -> str:
         return "p=—"
     if p < 0.001:
         return "p<0.001"
-    if p < 0.01:
+    if p < 0.1:  # near the conventional thresholds show three decimals
         return f"p={p:.3f}"
     return f"p={p:.2f}"
 

@@ -1,0 +1,70 @@
+"""Shared helpers of the estimators: number formatting, SE wording, option and column checks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+import pytest
+from ebpm.errors import EstimationError, ParameterError
+from ebpm.methods import _common as c
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (4.137, "4.14"),
+        (-4.1, "-4.1"),
+        (1794.3, "1,794"),
+        (285270, "28.5万"),
+        (1.2e8, "1.2億"),
+        (0.0819, "0.0819"),
+        (0, "0"),
+        (float("nan"), "—"),
+    ],
+)
+def test_fmt_num(value, text):
+    assert c.fmt_num(value) == text
+
+
+@pytest.mark.parametrize(
+    ("p", "text"), [(0.0004, "p<0.001"), (0.0123, "p=0.012"), (0.41, "p=0.41")]
+)
+def test_fmt_p(p, text):
+    assert c.fmt_p(p) == text
+
+
+@pytest.mark.parametrize(
+    ("se", "g", "text"),
+    [
+        ("classical", None, "通常"),
+        ("HC1", None, "頑健（HC1）"),
+        ("cluster:支所", 12, "クラスター頑健（支所、G=12）"),
+    ],
+)
+def test_se_type_ja(se, g, text):
+    assert c.se_type_ja(se, g) == text
+
+
+@pytest.mark.parametrize(("g", "severity"), [(50, 0), (29, 1), (10, 1), (9, 2)])
+def test_cluster_count_check(g, severity):
+    warning, steps = c.cluster_count_check(g, "支所")
+    assert steps == severity
+    assert (warning is None) == (severity == 0)
+
+
+def test_checks_raise_japanese_errors():
+    frame = pd.DataFrame({"y": ["a", "b"], "d": [0, 2]})
+    with pytest.raises(ParameterError, match="「x」は指定できません"):
+        c.check_option("x", Literal["a", "b"], "method")
+    with pytest.raises(EstimationError, match="数値"):
+        c.require_numeric(frame, "y")
+    with pytest.raises(EstimationError, match="0か1"):
+        c.require_binary(frame, "d", "介入群の指標")
+    with pytest.raises(EstimationError, match="クラスター"):
+        c.cluster_count_check(1, "支所")
+
+
+def test_effect_phrase_direction_first():
+    text = c.effect_phrase(-4.1, (-5.0, -3.2), "分", "待ち時間", up="長くなった", down="短くなった")
+    assert text == "待ち時間は平均で約4.1分短くなった（95%信頼区間 -5〜-3.2分）"
