@@ -88,9 +88,9 @@ def catalog_cmd(
             rec["name"],
             rec["title"],
             f"{rec['rows']:,}",
-            rec.get("vintage") or "",
-            rec.get("publisher") or "",
-            rec.get("licence") or "",
+            _text(rec.get("vintage")),
+            _text(rec.get("publisher")),
+            _text(rec.get("licence")),
             "模擬データ" if rec["synthetic"] else "",
         )
     Console().print(table)
@@ -129,6 +129,13 @@ def query_cmd(
     for rec in records[:limit]:
         out.add_row(*["" if v is None else _cell(v) for v in rec.values()])
     Console().print(out)
+
+
+def _text(value: object) -> str:
+    """None/NaN → empty; anything else as text."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
 
 
 def _cell(value: object) -> str:

@@ -1,0 +1,218 @@
+"""ebpm.data: read-only access, bound filters, refused writes, catalog, provenance; real-data spot values."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+from pathlib import Path
+
+import pytest
+from ebpm import data
+from ebpm.errors import DataAccessError
+
+build_mod = importlib.import_module("ebpm.build")
+FIXTURES = Path(__file__).parent / "fixtures" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    shutil.copytree(FIXTURES / "raw", tmp_path / "raw")
+    shutil.copytree(FIXTURES / "catalog", tmp_path / "catalog")
+    monkeypatch.setenv("EBPM_RAW", str(tmp_path / "raw"))
+    monkeypatch.setenv("EBPM_CATALOG", str(tmp_path / "catalog"))
+    monkeypatch.setenv("EBPM_CURATED", str(tmp_path / "curated"))
+    return tmp_path
+
+
+@pytest.fixture
+def built(project):
+    build_mod.build()
+    data.reset_accessed()
+    return project
+
+
+def test_not_built_says_run_build(project):
+    with pytest.raises(DataAccessError, match="まず `ebpm build` を実行してください"):
+        data.connect()
+    with pytest.raises(DataAccessError, match="ebpm build"):
+        data.load("population")
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, 4),
+        ({"area_code": "03201"}, 2),
+        ({"area_code": "03201", "year": 2020}, 1),
+        ({"area_code": ["03201", "03216"]}, 3),
+        ({"area_code": ("03000",)}, 1),
+        ({"area_code": []}, 0),
+        ({"population": None}, 1),
+        ({"area_code": "03201'; DROP TABLE population; --"}, 0),  # values are bound, never pasted
+    ],
+)
+def test_load_filters(built, filters, expected):
+    assert len(data.load("population", **filters)) == expected
+
+
+def test_load_returns_typed_frame(built):
+    frame = data.load("population", area_code="03201", year=2020)
+    assert frame.loc[0, "population"] == 289731
+    assert frame.loc[0, "area_code"] == "03201"
+    assert list(frame.columns) == ["area_code", "year", "population", "note"]
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (
+            lambda: data.load("nope"),
+            "テーブル「nope」はありません。あるテーブル: area, population, visitors",
+        ),
+        (
+            lambda: data.load("population", colour="red"),
+            "列「colour」はテーブル「population」にありません",
+        ),
+        (lambda: data.sql("DELETE FROM population"), "読み取り（SELECT）以外"),
+        (lambda: data.sql("CREATE TABLE x AS SELECT 1"), "読み取り（SELECT）以外"),
+        (lambda: data.sql("ATTACH '/tmp/x.duckdb' AS x"), "読み取り（SELECT）以外"),
+        (lambda: data.sql("SELECT 1; SELECT 2"), "1文だけ"),
+        (lambda: data.sql("SELECT * FROM read_csv('/etc/hostname')"), "SQL を実行できません"),
+        (lambda: data.sql("SELEC 1"), "SQL を"),
+    ],
+)
+def test_refusals_are_japanese(built, call, words):
+    with pytest.raises(DataAccessError) as info:
+        call()
+    assert words in str(info.value)
+
+
+def test_sql_binds_parameters(built):
+    by_name = data.sql(
+        "SELECT population FROM population WHERE area_code = $c AND year = $y",
+        {"c": "03201", "y": 2015},
+    )
+    by_position = data.sql(
+        "SELECT population FROM population WHERE area_code = ? AND year = ?", ["03201", 2015]
+    )
+    assert by_name.iloc[0, 0] == by_position.iloc[0, 0] == 297631
+
+
+def test_connect_is_read_only(built):
+    con = data.connect()
+    with pytest.raises(Exception, match="read-only|read_only|READ_ONLY"):
+        con.execute("INSERT INTO population VALUES ('03201', 2030, 1, NULL)")
+    con.close()
+
+
+def test_catalog_and_table_info(built):
+    cat = data.catalog()
+    assert list(cat["name"]) == ["area", "population", "visitors"]
+    row = cat.set_index("name").loc["population"]
+    assert row["title"] == "人口" and row["rows"] == 4 and not row["synthetic"]
+    assert row["licence"] == "CC0 1.0" and row["sources"] == ["tiny_city/population.csv"]
+    info = data.table_info("population")
+    assert info["build_id"] == data.build_info()["build_id"]
+    assert info["disclosure"] == {"threshold": 10, "count_columns": ["population"]}
+    assert info["vintage"] == "2020-10-01"
+    assert info["sources"][0]["attribution"] == "テスト用データ（ebpm）"
+    assert [c["name"] for c in info["columns"]] == ["area_code", "year", "population", "note"]
+    assert info["columns"][0]["foreign_key"] == "area.code5"
+    assert data.manifest()["build_id"] == info["build_id"]
+
+
+def test_accessed_tables(built):
+    data.load("area")
+    data.sql("SELECT p.* FROM population p JOIN area a ON a.code5 = p.area_code")
+    data.load("area")
+    assert data.accessed_tables() == ["area", "population"]
+    data.reset_accessed()
+    assert data.accessed_tables() == []
+
+
+# --- real data: spot values (published figures) -----------------------------------------------
+
+REAL_TABLES = [
+    "municipality",
+    "municipality_change",
+    "census_population",
+    "resident_population",
+    "census_2020_prelim",
+    "town",
+    "shelter",
+]
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    """Build the real-data tables (not population_by_age: Excel is slower) into a temporary folder."""
+    tmp = tmp_path_factory.mktemp("real")
+    (tmp / "catalog").mkdir()
+    for name in REAL_TABLES:
+        shutil.copy(ROOT / "data" / "catalog" / f"{name}.yml", tmp / "catalog")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("EBPM_RAW", str(ROOT / "data" / "raw"))
+    mp.setenv("EBPM_CATALOG", str(tmp / "catalog"))
+    mp.setenv("EBPM_CURATED", str(tmp / "curated"))
+    manifest = build_mod.build()
+    yield manifest
+    mp.undo()
+
+
+@pytest.mark.parametrize(
+    ("query", "params", "expected"),
+    [
+        # 国勢調査2020（確定）盛岡市 総人口 289,731 (../shared/data/public/PROVENANCE.md §1)
+        (
+            "SELECT total FROM census_population WHERE area_code = $a AND year = $y",
+            {"a": "03201", "y": 2020},
+            289731,
+        ),
+        # 国勢調査2015 盛岡市 297,631 (PROVENANCE.md §1; equals ΣJINKO of the 2015 small areas)
+        (
+            "SELECT total FROM census_population WHERE area_code = $a AND year = $y",
+            {"a": "03201", "y": 2015},
+            297631,
+        ),
+        # 住基 2022-01-01 盛岡市 285,270 (PROVENANCE.md §1 and §9 agree)
+        (
+            "SELECT population FROM resident_population WHERE area_code = $a AND year = $y",
+            {"a": "03201", "y": 2022},
+            285270,
+        ),
+        # 2013 滝沢: published under 03305 (滝沢村), stored under 03216 with the original kept
+        (
+            "SELECT area_code_original FROM resident_population WHERE area_code = $a AND year = $y",
+            {"a": "03216", "y": 2013},
+            "03305",
+        ),
+        # e-Stat 速報 2020 盛岡市 289,893 (PROVENANCE.md §1 note)
+        (
+            "SELECT population FROM census_2020_prelim WHERE area_code = $a AND sex = 'total'",
+            {"a": "03201"},
+            289893,
+        ),
+        # 双葉町: value "-" → NULL with the symbol kept as the reason
+        (
+            "SELECT count(*) FROM census_2020_prelim WHERE area_code = $a AND population IS NULL AND note = '-'",
+            {"a": "07546"},
+            3,
+        ),
+        ("SELECT code6 FROM municipality WHERE code5 = $a", {"a": "03201"}, "032018"),
+        ("SELECT successor_code5 FROM municipality WHERE code5 = $a", {"a": "03422"}, "03209"),
+        ("SELECT count(*) FROM shelter WHERE kind = $k", {"k": "緊急避難場所"}, 245),
+        ("SELECT count(*) FROM town", None, 1661),
+    ],
+)
+def test_real_spot_values(real, query, params, expected):
+    assert data.sql(query, params).iloc[0, 0] == expected
+
+
+def test_real_manifest_credits_sources(real):
+    census = real["tables"]["census_population"]
+    assert census["vintage"] == "2020-10-01"
+    assert any("国勢調査" in s["attribution"] for s in census["sources"])
+    resident = real["tables"]["resident_population"]["sources"][0]
+    assert "住民基本台帳" in resident["attribution"]  # per-file attribution in SOURCE.yml
+    assert all(not t["synthetic"] for t in real["tables"].values())
