@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -13,10 +11,21 @@ import pyarrow.compute as pc
 
 from ebpm import jp
 from ebpm.errors import IngestError
+from ebpm.ingest_types import (
+    Column,
+    count,
+    fast_numeric,
+    infer,
+    looks_like_dates,
+    nfkc,
+    to_date,
+    to_number,
+    translate,
+    warn_mostly_numeric,
+)
 
 ColumnType = Literal["string", "integer", "number", "date"]
 _TYPES = ("string", "integer", "number", "date")
-_TYPE_JA = {"string": "文字列", "integer": "整数", "number": "数値", "date": "日付"}
 _MAX_LISTED = 8
 
 
@@ -38,41 +47,6 @@ def _listing(items: list[str]) -> str:
     return shown + (f" ほか{len(items) - _MAX_LISTED}件" if len(items) > _MAX_LISTED else "")
 
 
-def _count(mask: pa.Array) -> int:
-    return int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
-
-
-def _first(mask: pa.Array) -> int:
-    return int(pc.index(mask, True).as_py())
-
-
-def _translate(arr: pa.Array, pattern: str, fn: Callable[[str], str]) -> tuple[pa.Array, int]:
-    """Apply a Python function to the values that match ``pattern`` (usually few) only."""
-    mask = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-    n = _count(mask)
-    if n == 0:
-        return arr, 0
-    changed = [fn(v) for v in pc.filter(arr, mask).to_pylist()]
-    return pc.replace_with_mask(arr, mask, pa.array(changed, pa.string())), n
-
-
-def _nfkc(arr: pa.Array) -> pa.Array:
-    return pc.utf8_normalize(arr, form="NFKC")
-
-
-class _Column:
-    """One column being finished; keeps the file context for error messages."""
-
-    def __init__(self, name: str, arr: pa.Array, row_of: Callable[[int], int], file: str):
-        self.name = name
-        self.arr = arr
-        self.row_of = row_of
-        self.file = file
-
-    def error(self, index: int, message: str) -> IngestError:
-        return IngestError(message, file=self.file, row=self.row_of(index), column=self.name)
-
-
 def _clean_headers(
     names: list[str | None], columns: list[pa.Array], file: str, header_row: int | None
 ) -> tuple[list[str], list[pa.Array], list[str], list[str], dict[str, str]]:
@@ -92,7 +66,7 @@ def _clean_headers(
         if not name:
             if (
                 arr.null_count == len(arr)
-                or _count(pc.not_equal(pc.utf8_trim_whitespace(arr), "")) == 0
+                or count(pc.not_equal(pc.utf8_trim_whitespace(arr), "")) == 0
             ):
                 dropped.append(f"{i + 1}列目")
                 continue
@@ -124,127 +98,6 @@ def _clean_headers(
             )
         seen[name] = i
     return out_names, out_cols, notes, problems, units
-
-
-def _sample_says_text(work: pa.Array, sym: pa.Array | None) -> bool:
-    """Cheap look at up to 64 values: any plain text means the column is text (no regex pass)."""
-    values = pc.drop_null(
-        work if sym is None else pc.if_else(sym, pa.scalar(None, pa.string()), work)
-    )
-    n = len(values)
-    if n == 0:
-        return False
-    step = max(1, n // 64)
-    sample = values.take(pa.array(range(0, n, step))).to_pylist()
-    return any(jp.parse_number_or_none(v) is None for v in sample)
-
-
-def _infer(
-    col: _Column, work: pa.Array, sym: pa.Array, nonnull: int
-) -> tuple[str, pa.Array | None]:
-    """Type of a column the fast cast could not settle; also the number mask when computed."""
-    if jp.is_code_name(col.name):
-        return "string", None
-    if _sample_says_text(work, sym):
-        return "string", None
-    n_sym = _count(sym)
-    is_num = pc.fill_null(pc.match_substring_regex(work, jp.NUMBER_PATTERN), False)
-    n_num = _count(is_num)
-    if n_num == 0:  # a numeric column where every cell is a symbol ("-" for a line not yet open)
-        return ("integer" if n_sym and n_sym == nonnull else "string"), is_num
-    if n_num + n_sym < nonnull:
-        return "string", is_num
-    lead0 = pc.and_(
-        is_num, pc.fill_null(pc.match_substring_regex(work, jp.LEADING_ZERO_PATTERN), False)
-    )
-    if _count(lead0):
-        return "string", is_num  # zero-padded identifiers ("0001", "03201") keep their zeros
-    is_int = pc.fill_null(pc.match_substring_regex(work, jp.INTEGER_PATTERN), False)
-    return ("integer" if _count(is_int) == n_num else "number"), is_num
-
-
-def _leading_zero(values: pa.Array) -> bool:
-    starts = pc.fill_null(pc.starts_with(values, "0"), False)
-    if not _count(starts):
-        return False
-    longer = pc.fill_null(pc.greater(pc.utf8_length(values), 1), False)
-    second = pc.fill_null(pc.match_substring_regex(values, jp.LEADING_ZERO_PATTERN), False)
-    return bool(_count(pc.and_(pc.and_(starts, longer), second)))
-
-
-def _fast_numeric(
-    arr: pa.Array, sym: pa.Array, declared: str | None
-) -> tuple[str, pa.Array] | None:
-    """Plain numbers (no separators, no full-width) cast directly; ``None`` sends to the slow path."""
-    cand = pc.if_else(sym, pa.scalar(None, pa.string()), arr) if _count(sym) else arr
-    if cand.null_count == len(cand) or _sample_says_text(cand, None):
-        return None
-    if declared != "number":
-        try:
-            typed = pc.cast(cand, pa.int64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            typed = None
-        if typed is not None:
-            if declared is None and _leading_zero(cand):
-                return None
-            return "integer", typed
-    if declared == "integer":
-        return None
-    if _count(pc.fill_null(pc.match_substring_regex(cand, "[A-Za-z]"), False)):
-        return None  # "nan", "inf", "1e5" and friends go through the strict pattern
-    try:
-        typed = pc.cast(cand, pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if declared is None and _leading_zero(cand):
-        return None
-    return "number", typed
-
-
-def _to_number(col: _Column, work: pa.Array, sym: pa.Array, kind: str) -> pa.Array:
-    valid = pc.and_(pc.invert(sym), pc.is_valid(work))
-    is_num = pc.fill_null(pc.match_substring_regex(work, jp.NUMBER_PATTERN), False)
-    bad = pc.and_(valid, pc.invert(is_num))
-    if _count(bad):
-        i = _first(bad)
-        raise col.error(i, f"「{work[i].as_py()}」は{_TYPE_JA[kind]}として読めません")
-    cleaned = pc.replace_substring(work, ",", "")
-    cleaned = pc.replace_substring_regex(cleaned, "^[△▲]", "-")
-    cleaned = pc.if_else(valid, cleaned, pa.scalar(None, pa.string()))
-    target = pa.int64() if kind == "integer" else pa.float64()
-    if kind == "integer":
-        frac = pc.and_(valid, pc.fill_null(pc.match_substring_regex(cleaned, r"[.eE]"), False))
-        if _count(frac):
-            i = _first(frac)
-            raise col.error(i, f"「{work[i].as_py()}」は整数ではありません")
-    try:
-        return pc.cast(cleaned, target)
-    except pa.ArrowInvalid as err:
-        raise IngestError(
-            f"数値に変換できません（{err}）", file=col.file, column=col.name
-        ) from None
-
-
-def _to_date(col: _Column, arr: pa.Array, strict: bool) -> tuple[pa.Array | None, bool]:
-    from ebpm.wareki import parse_date
-
-    uniq = pc.unique(pc.drop_null(arr)).to_pylist()
-    mapping = {}
-    wareki = False
-    for v in uniq:
-        try:
-            mapping[v] = parse_date(v)
-        except IngestError as err:
-            if strict:
-                i = _first(pc.fill_null(pc.equal(arr, v), False))
-                raise col.error(i, err.message) from None
-            return None, False
-        if not v[:4].isdigit():
-            wareki = True
-    keys = pa.array(list(mapping), pa.string())
-    values = pa.array(list(mapping.values()), pa.date32())
-    idx = pc.index_in(arr, value_set=keys)
-    return pc.take(values, idx), wareki
 
 
 def finish(
@@ -326,9 +179,9 @@ def finish(
     n_rows = len(cols[0]) if cols else 0
     empty_row = None
     for name, raw in zip(out_names, cols, strict=True):
-        col = _Column(name, raw, row_of, file)
+        col = Column(name, raw, row_of, file)
         trimmed = pc.utf8_trim_whitespace(raw)
-        stripped_total += _count(
+        stripped_total += count(
             pc.fill_null(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(raw)), False)
         )
         arr = pc.if_else(
@@ -349,22 +202,22 @@ def finish(
             and declared in (None, "integer", "number")
             and (declared or not jp.is_code_name(name))
         ):
-            fast = _fast_numeric(arr, sym, declared)
+            fast = fast_numeric(arr, sym, declared)
             if fast is not None:
                 kind, typed = fast
         if typed is None:
-            has_fw = _count(
+            has_fw = count(
                 pc.fill_null(pc.match_substring_regex(arr, jp.FULLWIDTH_NUMERIC_PATTERN), False)
             )
-            work = _nfkc(arr) if has_fw else arr
+            work = nfkc(arr) if has_fw else arr
             is_num = None
             if not kind:
-                kind, is_num = _infer(col, work, sym, nonnull) if nonnull else ("string", None)
+                kind, is_num = infer(col, work, sym, nonnull) if nonnull else ("string", None)
             if kind in ("integer", "number"):
-                typed = _to_number(col, work, sym, kind)
+                typed = to_number(col, work, sym, kind)
         note_arr = None
         if kind in ("integer", "number"):
-            n_sym = _count(sym)
+            n_sym = count(sym)
             if n_sym:
                 present = pc.value_counts(pc.filter(arr, sym)).to_pylist()
                 found[name] = {d["values"]: d["counts"] for d in present}
@@ -372,9 +225,9 @@ def finish(
                 keys = pa.array([d["values"] for d in present], pa.string())
                 note_arr = pc.take(reasons, pc.index_in(arr, value_set=keys))
         elif kind == "date" or (
-            not declared and not jp.is_code_name(name) and nonnull and _looks_like_dates(work)
+            not declared and not jp.is_code_name(name) and nonnull and looks_like_dates(work)
         ):
-            typed, wareki = _to_date(col, work, strict=kind == "date")
+            typed, wareki = to_date(col, work, strict=kind == "date")
             if typed is None:
                 kind, typed = "string", None
             else:
@@ -388,15 +241,15 @@ def finish(
                 typed = work
                 fw_cols.append(name)
             elif normalize == "nfkc":
-                typed = _nfkc(arr)
+                typed = nfkc(arr)
             elif normalize:
-                typed, n_fw = _translate(arr, jp.FULLWIDTH_ALNUM_PATTERN, jp.to_halfwidth)
+                typed, n_fw = translate(arr, jp.FULLWIDTH_ALNUM_PATTERN, jp.to_halfwidth)
                 if n_fw:
                     fw_cols.append(name)
             else:
                 typed = arr
             if not declared:
-                _warn_mostly_numeric(col, work, sym, nonnull, problems, is_num)
+                warn_mostly_numeric(col, work, sym, nonnull, problems, is_num)
         types[name] = kind
         result_names.append(name)
         result_cols.append(typed)
@@ -431,47 +284,13 @@ def finish(
         else pa.table({})
     )
     if empty_row is not None and n_rows:
-        n_empty = _count(empty_row)
+        n_empty = count(empty_row)
         if n_empty:
             kept = pc.indices_nonzero(pc.invert(empty_row))
             table = table.filter(pc.invert(empty_row))
             notes.append(f"値が一つもない行を除きました（{n_empty:,}行）")
             return Finished(table, notes, problems, all_units, found, types, kept)
     return Finished(table, notes, problems, all_units, found, types)
-
-
-def _warn_mostly_numeric(
-    col: _Column,
-    work: pa.Array,
-    sym: pa.Array,
-    nonnull: int,
-    problems: list[str],
-    is_num: pa.Array | None,
-) -> None:
-    """A column that is almost all numbers but has a stray text value is worth a problem line."""
-    if nonnull < 5 or is_num is None:
-        return
-    n_num = _count(is_num)
-    if n_num < 0.9 * nonnull:
-        return
-    other = pc.and_(pc.and_(pc.invert(is_num), pc.invert(sym)), pc.is_valid(work))
-    if _count(other) == 0:
-        return
-    i = _first(other)
-    value = unicodedata.normalize("NFC", str(work[i].as_py()))
-    problems.append(
-        f"列「{col.name}」はほとんど数値ですが、{col.row_of(i)}行目の「{value}」が数値ではないため"
-        "文字列として読みました（dtype で型を指定できます）"
-    )
-
-
-def _looks_like_dates(work: pa.Array) -> bool:
-    """Every value is a full date (the first value is checked in Python before the regex pass)."""
-    first = pc.drop_null(work)
-    if not len(first) or not re.match(jp.DATE_PATTERN, str(first[0].as_py())):
-        return False
-    hits = pc.fill_null(pc.match_substring_regex(work, jp.DATE_PATTERN), False)
-    return _count(hits) == len(work) - work.null_count
 
 
 def _cut_repeated_header(
@@ -486,12 +305,12 @@ def _cut_repeated_header(
     key = named[0]
     cell = pc.utf8_trim_whitespace(cols[key])
     same_length = pc.fill_null(pc.equal(pc.utf8_length(cell), len(names[key])), False)
-    if _count(same_length) == 0:
+    if count(same_length) == 0:
         return cols, None
     # NFKC only where the length fits (the header may have been written in full-width)
     cell = pc.if_else(same_length, cell, pa.scalar(None, pa.string()))
-    hits = pc.fill_null(pc.equal(_nfkc(cell), names[key]), False)
-    if _count(hits) == 0:
+    hits = pc.fill_null(pc.equal(nfkc(cell), names[key]), False)
+    if count(hits) == 0:
         return cols, None
     for idx in pc.indices_nonzero(hits).to_pylist():
         same = sum(1 for i in named if jp.normalize_header(cols[i][idx].as_py()) == names[i])
@@ -525,7 +344,7 @@ def _units_in_cells(
         if types.get(name) != "string" or len(arr) == arr.null_count:
             continue
         has = pc.fill_null(pc.match_substring(arr, "【"), False)
-        if _count(has) != len(arr) - arr.null_count:
+        if count(has) != len(arr) - arr.null_count:
             continue
         found = pc.unique(
             pc.drop_null(pc.struct_field(pc.extract_regex(arr, r"【(?P<unit>[^】]+)】"), [0]))
