@@ -99,7 +99,7 @@ def _two_by_two(
         ci=(float(row["ci_low"]), float(row["ci_high"])),
         pvalue=float(row["pvalue"]),
         n=int(fitted["fit"].nobs),
-        se_type=se_type.replace("cl", cluster_col) if cluster_col else se_type,
+        se_type=se_type,
         unit=effect_unit,
         outcome_label=outcome_label or y,
         diagnostics={
