@@ -1,4 +1,4 @@
-"""Readers for Japanese public-sector files (CSV, Excel) that return a tidy frame and what was normalised.
+"""Readers for Japanese public-sector files (CSV, Excel) that return a tidy table and what was normalised.
 
 Public API (stable; the build calls these through a catalog source's ``reader:`` + ``options:``)
 ------------------------------------------------------------------------------------------------
@@ -16,9 +16,23 @@ symbols=True, normalize=True) -> Ingested``
 ``read(path, reader="auto", **options) -> Ingested``
     Dispatch used by the build: ``reader`` is ``"csv"`` or ``"excel"`` (``"auto"`` picks by suffix).
 
-Row numbers in errors are 1-based, counted as a person counts lines in the file (CSV) or rows in the
-sheet (Excel). ``header_row`` is the 1-based record (CSV) or sheet row (Excel) of the header; ``None``
-means the file has no header (columns are named ``col1``, ``col2`` …).
+``Ingested``
+    ``.table`` (pyarrow, typed: ``int64``/``double``/``date32``/``string`` — register it in DuckDB
+    directly), ``.frame`` (the same as pandas, nullable dtypes), ``.notes`` and ``.problems``
+    (Japanese sentences), ``.encoding``, ``.delimiter``, ``.header_row``/``.header_rows``,
+    ``.units``, ``.symbols``, ``.types``, ``.sheets``/``.sheet`` and ``.source_row(i)``.
+
+Row numbers are 1-based and counted as a person counts lines in the file (CSV: a record with embedded
+newlines spans several lines) or rows in the sheet (Excel). ``header_row`` is the line where the
+header record starts; ``None`` means the file has no header (columns are named ``col1``, ``col2`` …).
+Encodings tried by ``"auto"``: BOM (UTF-8, UTF-16), strict UTF-8, strict CP932 (EUC-JP when CP932
+would only give half-width-kana mojibake). Column typing: code-like headers (コード, 番号, ID, No,
+code …) and zero-padded values stay text; numbers with ``,`` separators, ``△``/``▲`` minus and
+full-width digits become ``integer``/``number``; full dates (西暦 or 和暦) become ``date``.
+
+Implementation: :mod:`ebpm.ingest_csv` (decoding, header detection, Arrow parsing, error diagnosis),
+:mod:`ebpm.ingest_excel` (sheets, titles, multi-row headers), :mod:`ebpm.ingest_columns` (headers,
+symbols, notes) and :mod:`ebpm.ingest_types` (typing of one column); text rules in :mod:`ebpm.jp`.
 """
 
 from __future__ import annotations
