@@ -215,6 +215,13 @@ def test_single_donor_copy_flags_concentration():
     assert any("ほぼ1つの単位" in r and r.startswith("【要注意】") for r in res.reasons)
 
 
+def test_too_few_units_for_placebo_inference_is_untested_not_failed():
+    res = ebpm.synth(_panel(n_units=6), "y", "unit", "time", "u00", 2021)
+    assert res.diagnostics["placebo"]["rank"] == 1
+    assert any(r.startswith("【未確認】") and "プラセボ" in r for r in res.reasons)
+    assert res.diagnostics["weights"] and sum(res.diagnostics["weights"].values()) > 0.99
+
+
 def test_chart_has_placebo_lines_and_footer():
     from ebpm.charts import to_svg
 

@@ -406,6 +406,8 @@ def synth(
         "max_weight": float(weights.iloc[0]),
         "effective_donors": float(1 / np.sum(main.w**2)),
         "starts": main.starts,
+        "weights": {str(k): float(v) for k, v in weights.items() if v > 1e-3},
+        "v_weights": {str(k): float(v) for k, v in v_weights.items()},
     }
 
     se = math.nan
@@ -562,7 +564,17 @@ def _checks(diag, z_treated, weights, pool, placebo) -> list[Check]:
             ),
         )
     )
-    if placebo:
+    if placebo and 1 / diag["placebo"]["n_units"] > PLACEBO_P:
+        pl = diag["placebo"]
+        checks.append(
+            Check(
+                "placebo",
+                None,
+                f"単位が{pl['n_units']}しかなく、プラセボ検定のp値は最小でも{fmt_p(1 / pl['n_units'])}"
+                f"にしかならないため判定できない（介入単位の順位は{pl['rank']}番目）。",
+            )
+        )
+    elif placebo:
         pl = diag["placebo"]
         ok = pl["pvalue"] <= PLACEBO_P
         checks.append(
