@@ -519,3 +519,17 @@ def test_build_and_kpi_queries_on_curated_db(
         assert [round(float(v), 6) for v in got["value"]] == [
             round(float(v), 6) for v in want.values()
         ]
+
+
+def test_refuses_to_overwrite_a_folder_that_is_not_synthetic(tmp_path: Path) -> None:
+    target = tmp_path / "notes"
+    target.mkdir()
+    (target / "memo.txt").write_text("大事なメモ", encoding="utf-8")
+    with pytest.raises(ParameterError) as err:
+        synthesize(seed=1, out=target)
+    assert err.value.parameter == "out"
+    assert (target / "memo.txt").read_text(encoding="utf-8") == "大事なメモ"
+    a_file = tmp_path / "file.csv"
+    a_file.write_text("x\n", encoding="utf-8")
+    with pytest.raises(ParameterError):
+        synthesize(seed=1, out=a_file)

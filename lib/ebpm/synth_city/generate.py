@@ -92,6 +92,33 @@ def _check_settings(settings: Settings) -> None:
     subsidy.check_setting(settings.subsidy_jump)
 
 
+def _check_target(target: Path) -> None:
+    """Refuse to replace anything but an earlier 模擬データ folder (the old one is deleted)."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise ParameterError(
+            "出力先がフォルダではなくファイルです。別の場所を指定してください",
+            parameter="out",
+            file=str(target),
+        )
+    if not any(target.iterdir()):
+        return
+    source = target / "SOURCE.yml"
+    try:
+        meta = yaml.safe_load(source.read_text(encoding="utf-8")) if source.is_file() else None
+    except (OSError, yaml.YAMLError):
+        meta = None
+    if not isinstance(meta, dict) or meta.get("synthetic") is not True:
+        raise ParameterError(
+            "出力先は空でなく、以前に生成した模擬データのフォルダでもありません"
+            "（SOURCE.yml に synthetic: true がない）。上書きすると中身が消えるため中止しました。"
+            "空のフォルダか新しい場所を指定してください",
+            parameter="out",
+            file=str(target),
+        )
+
+
 def _dump_yaml(data: dict, path: Path) -> None:
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
     path.write_text(text, encoding="utf-8", newline="\n")
@@ -155,6 +182,7 @@ def synthesize(
     settings = settings or Settings()
     _check_settings(settings)
     target = Path(out) if out is not None else config.paths().raw / SOURCE_NAME
+    _check_target(target)
     m = margins.load()
 
     pop = population.generate(m, seed)
