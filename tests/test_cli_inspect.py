@@ -105,3 +105,10 @@ def test_truncated_excel(tmp_path):
 def test_bad_format_option():
     result = inspect(str(FIX / "census_2020_p1.csv"), "--format", "xml")
     assert result.exit_code == 2 and "text か json" in result.output
+
+
+def test_not_a_table_file(tmp_path):
+    path = tmp_path / "shelters.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    result = inspect(str(path))
+    assert result.exit_code == 1 and "CSV と Excel" in result.output

@@ -623,6 +623,21 @@ def test_xlsx_merged_header_units_symbols(tmp_path):
     assert any("結合セル（2か所）" in n for n in ing.notes)
 
 
+def test_xlsx_text_only_table_has_one_header_row(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["名称", "住所", "電話番号"])
+    for i in range(8):
+        ws.append([f"避難所{i}", f"盛岡市内丸{i}", f"019-000-000{i}"])
+    path = tmp_path / "list.xlsx"
+    wb.save(path)
+    ing = read_excel(path)
+    assert ing.header_rows == [1] and ing.columns == ["名称", "住所", "電話番号"]
+    assert ing.table.num_rows == 8
+
+
 def test_xlsx_ruby_text_never_read(tmp_path):
     ing = read_excel(_tiny_xlsx(tmp_path, ruby=True))
     assert "人口_男" in ing.columns

@@ -268,6 +268,13 @@ def load_excel(
                 file=file,
                 row=start + 1,
             )
+        if end >= len(text) or not _is_data_row(text[end]):
+            # no numeric row near the top (a list of facilities, names …): one header row
+            end = start + 1
+            notes.append(
+                f"数値の行が見つからないため、{start + 1}行目だけを見出しとしました"
+                "（header_rows で指定できます）"
+            )
         hdr = list(range(start, end))
     elif isinstance(header_rows, int) and header_rows >= 1:
         end = start + header_rows

@@ -30,7 +30,14 @@ def describe(path: Path, *, sheet: int | str = 0, encoding: str = "auto", rows: 
     from ebpm.ingest import read
     from ebpm.ingest_csv import encoding_label
 
-    kind = "excel" if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") else "csv"
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".geojson", ".topojson", ".parquet", ".dbf", ".shp", ".pdf"):
+        from ebpm.errors import IngestError
+
+        raise IngestError(
+            f"inspect は CSV と Excel のファイルを調べます（{suffix} は対象外です）", file=path.name
+        )
+    kind = "excel" if suffix in (".xlsx", ".xlsm", ".xls") else "csv"
     options: dict[str, Any] = {"sheet": sheet} if kind == "excel" else {"encoding": encoding}
     ing = read(path, kind, **options)
     table = ing.table
