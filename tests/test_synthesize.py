@@ -533,3 +533,20 @@ def test_refuses_to_overwrite_a_folder_that_is_not_synthetic(tmp_path: Path) -> 
     a_file.write_text("x\n", encoding="utf-8")
     with pytest.raises(ParameterError):
         synthesize(seed=1, out=a_file)
+
+
+def test_cli_writes_settings_into_source_and_truth(tmp_path: Path) -> None:
+    from ebpm.cli import app
+    from typer.testing import CliRunner
+
+    _margins_or_skip()
+    out = tmp_path / "city"
+    args = ["synthesize", "--seed", "3", "--out", str(out), "--cashless-effect", "-2.5"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "模擬データを生成しました" in result.output
+    src = yaml.safe_load((out / "SOURCE.yml").read_text(encoding="utf-8"))
+    assert src["seed"] == 3 and src["settings"]["cashless_effect"] == -2.5
+    gt = yaml.safe_load((out / "ground_truth.yml").read_text(encoding="utf-8"))
+    assert gt["counter_visit"]["setting_cashless_effect"] == -2.5
+    assert -2.5 * 1.25 * 1.5 < gt["counter_visit"]["att_overall"] < 0

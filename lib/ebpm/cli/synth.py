@@ -10,6 +10,8 @@ import typer
 from ebpm.cli import app
 from ebpm.errors import ParameterError
 
+DEFAULT_SEED = 20260401  # the seed of the bundled data (Makefile SEED)
+
 
 def _number(text: str | None, name: str, kind: type) -> int | float | None:
     """Parse a command-line number ourselves so that a bad value gets a Japanese message."""
@@ -27,8 +29,13 @@ def _number(text: str | None, name: str, kind: type) -> int | float | None:
 @app.command("synthesize")
 def synthesize(
     seed: Annotated[
-        str, typer.Option("--seed", help="乱数の種（0以上の整数）。同じ種なら同じファイル")
-    ],
+        str,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            help="乱数の種（0以上の整数）。同じ種なら同じファイル。既定は同梱データの種",
+        ),
+    ] = str(DEFAULT_SEED),
     out: Annotated[
         Path | None,
         typer.Option("--out", help="出力先フォルダ（既定: data/raw/synthetic_morioka）"),
@@ -36,22 +43,28 @@ def synthesize(
     cashless_effect: Annotated[
         str | None,
         typer.Option(
-            "--cashless-effect", help="キャッシュレス決済の待ち時間への効果（分、既定 -4.0）"
+            "--cashless-effect",
+            metavar="X",
+            help="キャッシュレス決済の待ち時間への効果（分、既定 -4.0）",
         ),
     ] = None,
     chatbot_level_change: Annotated[
         str | None,
         typer.Option(
-            "--chatbot-level", help="チャットボット導入時の問い合わせ件数の変化率（既定 -0.18）"
+            "--chatbot-level",
+            metavar="X",
+            help="チャットボット導入時の問い合わせ件数の変化率（既定 -0.18）",
         ),
     ] = None,
     chatbot_slope_change: Annotated[
         str | None,
-        typer.Option("--chatbot-slope", help="導入後の年あたり傾きの変化（対数、既定 -0.10）"),
+        typer.Option(
+            "--chatbot-slope", metavar="X", help="導入後の年あたり傾きの変化（対数、既定 -0.10）"
+        ),
     ] = None,
     subsidy_jump: Annotated[
         str | None,
-        typer.Option("--subsidy-jump", help="所得基準での申請率の不連続（既定 0.25）"),
+        typer.Option("--subsidy-jump", metavar="X", help="所得基準での申請率の不連続（既定 0.25）"),
     ] = None,
 ) -> None:
     """盛岡市の模擬データ（行政記録・KPI・真の効果つき）を決定的に生成します。"""
