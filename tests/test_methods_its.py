@@ -254,6 +254,12 @@ def test_counts_must_be_counts():
         ebpm.its(_simulated(), "y", "t", 37, family="poisson")
 
 
+def test_collinear_controls():
+    frame = _simulated().assign(after=lambda d: (d["t"] >= 37).astype(int))
+    with pytest.raises(EstimationError, match="共線"):
+        ebpm.its(frame, "y", "t", 37, covariates=["after"])
+
+
 def test_duplicate_time_points():
     frame = pd.concat([_simulated(), _simulated().head(1)])
     with pytest.raises(EstimationError, match="同じ時点"):

@@ -292,6 +292,11 @@ def its(
             f"観測が少なすぎます（介入前{n_pre}点・介入後{n_post}点、推定する係数{x.shape[1]}個）。"
             "介入前後にもっと多くの時点が必要です。"
         )
+    if np.linalg.matrix_rank(x.to_numpy(dtype=float)) < x.shape[1]:
+        raise EstimationError(
+            "説明変数が互いに従属しています（共線性）。調整変数（covariates）や季節項が時点・介入と"
+            f"重なっていないか確かめてください（列: {', '.join(x.columns)}）。"
+        )
     lags = hac_lags if hac_lags is not None else newey_west_lags(n)
     fit = _fit(yv, x, family, off, lags, autocorrelation)
 
