@@ -365,8 +365,11 @@ def test_bad_input_messages_are_japanese():
 def test_no_pre_period_and_no_control():
     frame = staggered_panel()
     no_pre = frame.assign(first=0.0, d=1.0, treat=1.0)
-    with pytest.raises(EstimationError):
+    with pytest.raises(EstimationError, match="介入前の期間も比較群もありません"):
         ebpm.did(no_pre, "y", "treat", "d", unit="unit", time="time")
+    same_time = frame.assign(d=(frame["time"] >= 6).astype(float))
+    with pytest.raises(EstimationError, match="比較群がありません"):
+        ebpm.did(same_time, "y", None, "d", unit="unit", time="time")
     two = frame[frame["time"].isin([3, 10])].assign(post=lambda f: (f["time"] == 10).astype(float))
     with pytest.raises(EstimationError, match="比較群"):
         ebpm.did(two[two["treat"] == 1], "y", "treat", "post")

@@ -149,9 +149,11 @@ def _means_chart(result: EstimationResult):
         alt.Chart(cells)
         .mark_line(point=True)
         .encode(
-            x=alt.X("period:N", sort=order, title=None),
+            x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("mean:Q", title=y_title, scale=alt.Scale(zero=False)),
-            color=alt.Color("group:N", title=None, scale=scale),
+            color=alt.Color(
+                "group:N", title=None, scale=scale, legend=alt.Legend(labelLimit=0, columns=1)
+            ),
             tooltip=[
                 alt.Tooltip("group:N", title="群"),
                 alt.Tooltip("period:N", title="期間"),
@@ -168,10 +170,11 @@ def _means_chart(result: EstimationResult):
         )
     )
     chart = (dashed + lines).properties(
+        width=360,
         title={
             "text": f"差の差分析: {result.outcome_label}",
             "subtitle": f"推定値 {c.fmt_num(result.estimate)}{result.unit}（標準誤差: {result.se_type}）",
-        }
+        },
     )
     return with_footer(chart, synthetic=result.synthetic)
 
@@ -196,10 +199,16 @@ def _panel_inputs(data, y, treat, post, unit, time, first_treated, warnings):
         "_d"
     ].min().min() == 1:
         raise EstimationError(
-            "比較群（その時点で介入を受けていない単位）がありません。", column=treat or post
+            "すべての単位がすべての時点で介入を受けており、介入前の期間も比較群もありません。",
+            column=treat or post,
+        )
+    firsts = frame.loc[frame["_d"] == 1].groupby(unit)[time].min()
+    if len(firsts) == frame[unit].nunique() and firsts.nunique() == 1:
+        raise EstimationError(
+            "比較群がありません（すべての単位が同じ時期に介入を受けています）。介入を受けない単位が必要です。",
+            column=treat or post,
         )
     if first_treated is None:
-        firsts = frame.loc[frame["_d"] == 1].groupby(unit)[time].min()
         frame["_first"] = frame[unit].map(firsts).astype(float)
         first_col = "_first"
     else:
