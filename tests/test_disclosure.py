@@ -108,9 +108,61 @@ def test_zero_is_published_unless_asked():
 
 def test_tiny_table_hides_margins_when_it_cannot_be_protected():
     df = pd.DataFrame({"a": [3, 4], "b": [5, 6]})
-    res = dc.suppress(df, add_totals=True)
-    assert res.info["margins_hidden"]
+    res = dc.suppress(df)
+    assert res.info["margins_hidden"]  # the caller is told not to publish the totals
     assert (res.frame == "x").all().all()
+    with_totals = dc.suppress(df, add_totals=True).frame
+    # small totals are hidden as well; only the grand total (18) can be shown
+    assert with_totals.loc["計", "計"] == 18
+    assert (with_totals.drop(index="計", columns="計") == "x").all().all()
+    assert (with_totals.loc[[0, 1], "計"] == "x").all() and (
+        with_totals.loc["計", ["a", "b"]] == "x"
+    ).all()
+
+
+def test_total_column_and_row_in_the_table_are_recognised():
+    # participants_total = sum of the age groups; the last row is the 計 row
+    df = pd.DataFrame(
+        {
+            "area": ["北", "南", "東", "計"],
+            "u60": [3, 40, 35, 78],
+            "a60": [30, 45, 28, 103],
+            "a70": [25, 8, 31, 64],
+            "total": [58, 93, 94, 245],
+        }
+    )
+    res = dc.suppress(df, count_columns=["u60", "a60", "a70", "total"])
+    assert res.info["total_columns"] == ["total"] and res.info["total_rows"] == [3]
+    frame = res.frame
+    assert list(frame["total"]) == [58, 93, 94, 245]  # totals stay published
+    assert list(frame.loc[3, ["u60", "a60", "a70"]]) == [78, 103, 64]
+    assert frame.loc[0, "u60"] == "x" and frame.loc[1, "a70"] == "x"
+    # the adversary with the published totals cannot pin any x
+    values = df[["u60", "a60", "a70"]].iloc[:3].to_numpy(dtype=float)
+    lines = _published_margins(values, rows=True, cols=True)
+    published = frame[["u60", "a60", "a70"]].iloc[:3]
+    assert not _attack_subtraction(published, lines)
+    for lo, hi in _attack_lp(published, lines).values():
+        assert hi - lo >= 10 - 1e-6 or hi - lo > 0.5
+
+
+def test_small_total_is_hidden_with_complements():
+    df = pd.DataFrame({"a": [2, 3, 1], "b": [40, 50, 60], "c": [30, 20, 70]})
+    res = dc.suppress(df, add_totals=True)
+    assert res.frame.loc["計", "a"] == "x"  # column total 6 is itself a small count
+    published = pd.to_numeric(res.frame.stack(), errors="coerce").dropna()
+    assert not ((published >= 1) & (published < 10)).any()
+    # the other totals in the 計 row cannot give it back by subtraction from the grand total
+    assert (res.frame.loc["計", ["b", "c"]] == "x").any()
+
+
+def test_linked_columns_follow_small_counts():
+    df = pd.DataFrame(
+        {"n": [3, 40, 50, 60], "mean_age": [71.0, 45.2, 50.1, 39.9]}, index=list("ABCD")
+    )
+    res = dc.suppress(df, count_columns=["n"], linked_columns=["mean_age"])
+    assert res.frame.loc["A", "mean_age"] == "x" and res.frame.loc["B", "mean_age"] == 45.2
+    assert (res.audit["column"] == "mean_age").sum() == 1
 
 
 def test_magnitudes_need_contributors_and_apply_dominance():
@@ -242,6 +294,84 @@ def test_adversary_cannot_recover_suppressed_cells(shape, seed):
         if cell in primary:
             # protection level: the attacker's interval is at least `threshold` wide
             assert hi - lo >= 10 - 1e-6, f"primary cell {cell} narrowed to {lo}..{hi}"
+
+
+def _relations_with_totals(shape):
+    """Published relations of a table whose last row and column are its totals (coef, cells)."""
+    n_rows, n_cols = shape[0] - 1, shape[1] - 1
+    rels = [
+        [((i, j), 1.0) for j in range(n_cols)] + [((i, n_cols), -1.0)] for i in range(n_rows + 1)
+    ]
+    rels += [
+        [((i, j), 1.0) for i in range(n_rows)] + [((n_rows, j), -1.0)] for j in range(n_cols + 1)
+    ]
+    return rels
+
+
+def _attack_table_with_totals(published: pd.DataFrame):
+    """Attacker on the frame as printed (totals included, some of them maybe x)."""
+    cells = [
+        (i, j)
+        for i in range(published.shape[0])
+        for j in range(published.shape[1])
+        if published.iat[i, j] == "x"
+    ]
+    idx = {c: k for k, c in enumerate(cells)}
+    a_eq, b_eq, recovered = [], [], set()
+    rels = _relations_with_totals(published.shape)
+    for rel in rels:
+        row, known = np.zeros(len(cells)), 0.0
+        for c, coef in rel:
+            if c in idx:
+                row[idx[c]] = coef
+            else:
+                known += coef * float(published.iat[c])
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(-known)
+        if np.count_nonzero(row) == 1:
+            recovered.add(cells[int(np.flatnonzero(row)[0])])
+    out = {}
+    for c, k in idx.items():
+        obj = np.zeros(len(cells))
+        obj[k] = 1
+        kw = {"bounds": [(0, None)] * len(cells), "method": "highs"}
+        if a_eq:
+            kw.update(A_eq=np.array(a_eq), b_eq=np.array(b_eq))
+        lo, hi = linprog(obj, **kw), linprog(-obj, **kw)
+        out[c] = (lo.fun if lo.status == 0 else 0.0, -hi.fun if hi.status == 0 else np.inf)
+    return out, recovered
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23, 24, 25])
+def test_adversary_with_published_totals_some_of_them_small(seed):
+    rng = np.random.default_rng(seed)
+    scales = rng.choice([2, 6, 40, 200], size=5)  # some columns are small everywhere
+    values = np.column_stack([rng.integers(0, s + 1, size=6) for s in scales])
+    df = pd.DataFrame(values, columns=[f"c{j}" for j in range(5)])
+    res = dc.suppress(df, add_totals=True)
+    published = res.frame.drop(
+        columns=[c for c in res.frame.columns if c not in df.columns and c != "計"]
+    )
+    numbers = pd.to_numeric(published.stack(), errors="coerce").dropna()
+    assert not ((numbers >= 1) & (numbers < 10)).any(), "a small count or total was published"
+    intervals, recovered = _attack_table_with_totals(published)
+    assert not recovered
+    full = np.vstack(
+        [np.column_stack([values, values.sum(1)]), np.append(values.sum(0), values.sum())]
+    )
+    primary = {
+        (published.index.get_loc(r), published.columns.get_loc(c))
+        for r, c, why in zip(
+            res.audit["row"], res.audit["column"], res.audit["reason"], strict=True
+        )
+        if why == dc.PRIMARY_SMALL
+    }
+    for cell, (lo, hi) in intervals.items():
+        assert lo - 1e-6 <= full[cell] <= hi + 1e-6
+        assert hi - lo > 0.5, f"cell {cell} recovered exactly"
+        if cell in primary:
+            assert hi - lo >= 10 - 1e-6
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -15,11 +15,21 @@ import pandas as pd
 
 from ebpm.config import DEFAULT_DISCLOSURE_THRESHOLD
 from ebpm.errors import DisclosureError
+from ebpm.suppression import (  # noqa: F401  re-exported: the rules are part of this API
+    PRIMARY_DOMINANCE,
+    PRIMARY_SMALL,
+    REASONS,
+    SECONDARY,
+    Layout,
+    Protection,
+    dominance_reason,
+    extend,
+    feasible_intervals,
+    pair_complements,
+    protect,
+    small_count_mask,
+)
 
-PRIMARY_SMALL = "一次秘匿（少数）"
-PRIMARY_DOMINANCE = "一次秘匿（優越）"
-SECONDARY = "二次秘匿"
-REASONS = (PRIMARY_SMALL, PRIMARY_DOMINANCE, SECONDARY)
 MARK = "x"
 TOTAL_LABEL = "計"
 AUDIT_COLUMNS = ["row", "label", "column", "reason", "rule"]
@@ -112,262 +122,25 @@ class Suppressed:
         return f"<秘匿処理済みの表: {self.frame.shape[0]}行×{self.frame.shape[1]}列, x {self.n_suppressed}セル>"
 
 
-# --------------------------------------------------------------------------- primary rules
-
-
-def small_count_mask(
-    values: np.ndarray, threshold: int, *, suppress_zero: bool = False
-) -> np.ndarray:
-    """Cells whose count is in ``1..threshold-1`` (and 0 too when ``suppress_zero``)."""
-    values = np.asarray(values, dtype=float)
-    finite = np.isfinite(values)
-    with np.errstate(invalid="ignore"):
-        low = values >= 0 if suppress_zero else values > 0
-        return finite & low & (values < threshold)
-
-
-def dominance_reason(
-    contributions: Iterable[float],
-    *,
-    dominance: tuple[int, float] | None = (2, 0.85),
-    p_percent: float | None = None,
-    min_contributors: int = 3,
-) -> tuple[str, str] | None:
-    """Decide whether a magnitude cell is sensitive from its contributors' values.
-
-    Parameters
-    ----------
-    contributions : iterable of float
-        The value each contributor (事業所, 世帯 …) adds to the cell.
-    dominance : (n, k) or None
-        (n, k) rule: sensitive when the ``n`` largest contributors hold more than ``k`` of the total.
-    p_percent : float, optional
-        p% rule: sensitive when the total minus the two largest is less than ``p``% of the largest
-        (the second largest contributor could estimate the largest within p%).
-    min_contributors : int
-        Cells with 1..min_contributors-1 contributors are sensitive (official 'x' for 1–2 事業所).
-
-    Returns
-    -------
-    (reason, rule) or None
-    """
-    vals = sorted((abs(float(v)) for v in contributions), reverse=True)
-    total = sum(vals)
-    if not vals or total == 0:
-        return None
-    if len(vals) < min_contributors:
-        return PRIMARY_SMALL, f"寄与者数が{min_contributors}未満"
-    if dominance is not None:
-        n, k = dominance
-        if sum(vals[:n]) > k * total:
-            return PRIMARY_DOMINANCE, f"上位{n}者の占有率が{k:.0%}超（(n,k)ルール）"
-    if p_percent is not None:
-        second = vals[1] if len(vals) > 1 else 0.0
-        if total - vals[0] - second < p_percent / 100 * vals[0]:
-            return PRIMARY_DOMINANCE, f"p%ルール（p={p_percent:g}）"
-    return None
-
-
-# --------------------------------------------------------------------------- secondary suppression
-
-
-def pair_complements(values: np.ndarray, mask: np.ndarray, *, rows: bool, cols: bool) -> np.ndarray:
-    """Add complements until no row/column with a published total holds exactly one hidden cell.
-
-    The complement is the smallest positive published cell of that line (a zero only when no
-    positive cell is left); repeated until stable.
-    """
-    mask = mask.copy()
-    changed = True
-    while changed:
-        changed = False
-        lines: list[tuple[str, int]] = []
-        if rows:
-            lines += [("r", i) for i in range(mask.shape[0])]
-        if cols:
-            lines += [("c", j) for j in range(mask.shape[1])]
-        for kind, k in lines:
-            line_mask = mask[k, :] if kind == "r" else mask[:, k]
-            if line_mask.sum() != 1:
-                continue
-            line_vals = values[k, :] if kind == "r" else values[:, k]
-            pick = _smallest_open(line_vals, line_mask)
-            if pick is None:
-                continue
-            if kind == "r":
-                mask[k, pick] = True
-            else:
-                mask[pick, k] = True
-            changed = True
-    return mask
-
-
-def _smallest_open(line_vals: np.ndarray, line_mask: np.ndarray) -> int | None:
-    open_idx = [j for j in range(len(line_vals)) if not line_mask[j]]
-    if not open_idx:
-        return None
-    positive = [j for j in open_idx if line_vals[j] > 0]
-    pool = positive or open_idx
-    return min(pool, key=lambda j: (line_vals[j], j))
-
-
-def feasible_intervals(
-    values: np.ndarray,
-    mask: np.ndarray,
-    *,
-    rows: bool,
-    cols: bool,
-    lower: float = 0.0,
-    cells: Iterable[tuple[int, int]] | None = None,
-) -> dict[tuple[int, int], tuple[float, float]]:
-    """What an attacker can learn: the [min, max] of each hidden cell given the published margins.
-
-    Solved by linear programming (``scipy.optimize.linprog``, HiGHS): the hidden cells of each
-    published line must add up to its total minus its published cells, and every cell is ``>= lower``.
-    ``cells`` limits the answer to some of the hidden cells (default: all of them).
-    """
-    from scipy.optimize import linprog
-
-    hidden_cells = [(int(i), int(j)) for i, j in zip(*np.nonzero(mask), strict=True)]
-    if not hidden_cells:
-        return {}
-    wanted = hidden_cells if cells is None else [c for c in hidden_cells if c in set(cells)]
-    cells = hidden_cells
-    index = {c: k for k, c in enumerate(cells)}
-    n_rows, n_cols = mask.shape
-    lines: list[list[tuple[int, int]]] = []
-    if rows:
-        lines += [[(i, j) for j in range(n_cols)] for i in range(n_rows)]
-    if cols:
-        lines += [[(i, j) for i in range(n_rows)] for j in range(n_cols)]
-    a_eq, b_eq = [], []
-    for line in lines:
-        hidden = [index[c] for c in line if mask[c]]
-        if not hidden:
-            continue
-        row = np.zeros(len(cells))
-        row[hidden] = 1.0
-        a_eq.append(row)
-        b_eq.append(float(sum(values[c] for c in line if mask[c])))
-    bounds = [(lower, None)] * len(cells)
-    out: dict[tuple[int, int], tuple[float, float]] = {}
-    for cell in wanted:
-        k = index[cell]
-        objective = np.zeros(len(cells))
-        objective[k] = 1.0
-        kwargs = {"bounds": bounds, "method": "highs"}
-        if a_eq:
-            kwargs.update(A_eq=np.array(a_eq), b_eq=np.array(b_eq))
-        low = linprog(objective, **kwargs)
-        high = linprog(-objective, **kwargs)
-        lo = float(low.fun) if low.status == 0 else lower
-        hi = float(-high.fun) if high.status == 0 else math.inf
-        out[cell] = (lo, hi)
-    return out
+# --------------------------------------------------------------------------- suppress
 
 
 @dataclass
 class _Block:
+    """One group of additive columns (counts or magnitudes) with its totals."""
+
     kind: str  # "count" | "magnitude"
-    columns: list[str]
-    values: np.ndarray
+    columns: list[str]  # interior columns
+    layout: Layout
+    values: np.ndarray  # interior plus totals (see ebpm.suppression.Layout)
     primary: dict[tuple[int, int], tuple[str, str]]
-    rows: bool  # row totals are (or may be) published
-    cols: bool  # column totals are (or may be) published
-    mask: np.ndarray | None = None
-    secondary: dict[tuple[int, int], str] = field(default_factory=dict)
-    margins_hidden: bool = False
+    margins_out: bool  # the totals are part of the published frame
+    total_col_name: str | None = None
+    result: Protection | None = None
 
-
-def _required_width(block: _Block, cell: tuple[int, int], protection: float, rel: float) -> float:
-    if cell not in block.primary:
-        return 0.5 if block.kind == "count" else max(1e-6 * abs(block.values[cell]), 1e-9)
-    if block.kind == "count":
-        return protection
-    return max(rel * abs(block.values[cell]), 1e-9)
-
-
-def _protect(block: _Block, *, protection: float, rel: float, lower: float) -> None:
-    n_rows, n_cols = block.values.shape
-    mask = np.zeros((n_rows, n_cols), dtype=bool)
-    for cell in block.primary:
-        mask[cell] = True
-    if not (block.rows or block.cols) or not mask.any():
-        block.mask = mask
-        return
-    # Hiding one more cell can only widen what an attacker learns about the others (the old
-    # solutions stay feasible), so a cell that passed the check keeps passing: re-check only
-    # the cells that failed and the ones just added.
-    to_check = set(block.primary)
-    for _ in range(n_rows * n_cols + 1):
-        paired = pair_complements(block.values, mask, rows=block.rows, cols=block.cols)
-        for i, j in zip(*np.nonzero(paired & ~mask), strict=True):
-            cell = (int(i), int(j))
-            block.secondary.setdefault(cell, "合計からの逆算防止（行・列の x を2つ以上に）")
-            to_check.add(cell)
-        mask = paired
-        intervals = feasible_intervals(
-            block.values, mask, rows=block.rows, cols=block.cols, lower=lower, cells=to_check
-        )
-        failing = sorted(
-            (
-                c
-                for c, (lo, hi) in intervals.items()
-                if hi - lo < _required_width(block, c, protection, rel)
-            ),
-            key=lambda c: (c not in block.primary, c),
-        )
-        if not failing:
-            break
-        added = _widen(block, mask, failing, protection, rel)
-        if not added:
-            block.margins_hidden = True
-            break
-        for cell in added:
-            mask[cell] = True
-            block.secondary[cell] = "線形計画法による検証で保護幅が不足したため追加"
-        to_check = set(failing) | set(added)
-    block.mask = mask
-
-
-def _widen(block: _Block, mask: np.ndarray, failing, protection: float, rel: float):
-    """Pick more cells to hide: at most one per failing cell and per row/column in one round.
-
-    Preferred: a cell whose other line already holds an x (no new chain of complements), then a
-    cell at least as large as the protection needed, the smallest such; else the largest.
-    """
-    n_rows, n_cols = mask.shape
-    added: list[tuple[int, int]] = []
-    touched_rows: set[int] = set()
-    touched_cols: set[int] = set()
-    for i, j in failing:
-        if i in touched_rows or j in touched_cols:
-            continue  # this round already widened its row or column; re-check next round
-        candidates = []
-        if block.rows:
-            candidates += [(i, jj) for jj in range(n_cols) if not mask[i, jj]]
-        if block.cols:
-            candidates += [(ii, j) for ii in range(n_rows) if not mask[ii, j]]
-        candidates = [c for c in candidates if c not in added]
-        if not candidates:
-            continue
-        need = _required_width(block, (i, j), protection, rel)
-
-        def cost(c, i=i, need=need):
-            value = block.values[c]
-            other_has_x = mask[:, c[1]].any() if c[0] == i else mask[c[0], :].any()
-            chain = 0 if other_has_x else 1
-            fits = value >= need
-            return (chain, not fits, value if fits else -value, c)
-
-        pick = min(candidates, key=cost)
-        added.append(pick)
-        touched_rows.add(pick[0])
-        touched_cols.add(pick[1])
-    return added
-
-
-# --------------------------------------------------------------------------- suppress
+    @property
+    def margins_hidden(self) -> bool:
+        return bool(self.result and self.result.margins_hidden)
 
 
 def suppress(
@@ -385,6 +158,7 @@ def suppress(
     add_totals: bool = False,
     protection: float | None = None,
     magnitude_protection: float = 0.15,
+    linked_columns: Sequence[str] | None = None,
     table: str | None = None,
 ) -> Suppressed:
     """Apply primary and secondary suppression (秘匿処理) to a table.
@@ -392,8 +166,10 @@ def suppress(
     Parameters
     ----------
     df : pandas.DataFrame
-        Interior cells of the table (no total rows/columns; use ``add_totals`` to publish totals).
-        Rows are identified by the index; text columns are kept as labels.
+        The table. Rows are identified by the index; text columns are kept as labels. A count
+        column equal to the sum of the other count columns (a 計 column), or a row equal to the sum
+        of the other rows (a 計 row), is recognised as a published total; otherwise pass interior
+        cells and use ``add_totals``.
     count_columns : list of str, optional
         Columns holding counts of persons/households. Default: every integer column when no
         ``magnitude_columns`` are given. ``[]`` means "no count column".
@@ -418,11 +194,14 @@ def suppress(
         by linear programming. ``False`` only when no total of these cells is published anywhere.
     add_totals : bool
         Append a 計 row (and a 計 column for blocks with two or more columns), computed from the
-        original values.
+        original values; a total that is itself a small count is hidden too.
     protection : float, optional
         Minimum width of what an attacker can learn about a hidden count (default ``threshold``).
     magnitude_protection : float
         Same for magnitude cells, as a share of the cell value (default 15%).
+    linked_columns : list of str, optional
+        Non-additive values computed from the same people (means, shares): hidden in every row
+        where a count cell is hidden by the small-count rule.
     table : str, optional
         Name of the catalog table, for messages and the marker.
 
@@ -439,30 +218,67 @@ def suppress(
             else [c for c in df.columns if pd.api.types.is_integer_dtype(df[c].dtype)]
         )
     count_columns = list(count_columns)
-    for col in count_columns + magnitude_columns:
+    linked_columns = list(linked_columns or [])
+    for col in count_columns + magnitude_columns + linked_columns:
         if col not in df.columns:
             raise DisclosureError("秘匿処理の対象列が表にありません", column=str(col), table=table)
+    for col in count_columns + magnitude_columns:
         if not pd.api.types.is_numeric_dtype(df[col].dtype):
             raise DisclosureError(
                 "秘匿処理の対象列が数値ではありません", column=str(col), table=table
             )
+    if add_totals and not margins:
+        raise DisclosureError(
+            "add_totals=True（合計を付ける）には margins=True が必要です",
+            parameter="margins",
+            table=table,
+        )
     protection = float(threshold if protection is None else protection)
+
+    total_cols, total_rows = ([], [])
+    if margins and count_columns:
+        total_cols, total_rows = _detect_totals(df, count_columns)
+    inner_rows = [p for p in range(len(df)) if p not in total_rows]
+    row_out = bool(total_rows) or add_totals
 
     blocks: list[_Block] = []
     if count_columns:
-        values = _matrix(df, count_columns, table)
-        neg = np.argwhere(values < 0)
+        columns = [c for c in count_columns if c not in total_cols]
+        interior = _matrix(df.iloc[inner_rows], columns)
+        neg = np.argwhere(interior < 0)
         if len(neg):
             i, j = neg[0]
             raise DisclosureError(
-                "人数の列に負の値があります", row=int(i) + 1, column=count_columns[j], table=table
+                "人数の列に負の値があります", row=inner_rows[i] + 1, column=columns[j], table=table
             )
+        layout = Layout(
+            len(inner_rows),
+            len(columns),
+            margins and len(columns) >= 2,
+            margins and len(inner_rows) >= 2,
+        )
+        values = extend(interior, layout)
         small = small_count_mask(values, threshold, suppress_zero=suppress_zero)
-        rule = f"人数が1〜{threshold - 1}（しきい値{threshold}未満）"
-        if suppress_zero:
-            rule = f"人数が0〜{threshold - 1}（しきい値{threshold}未満、0も秘匿）"
-        primary = {(int(i), int(j)): (PRIMARY_SMALL, rule) for i, j in np.argwhere(small)}
-        blocks.append(_block("count", count_columns, values, primary, margins))
+        rule = f"人数が{0 if suppress_zero else 1}〜{threshold - 1}（しきい値{threshold}未満）"
+        primary = {}
+        col_out = bool(total_cols) or add_totals
+        for i, j in np.argwhere(small):
+            cell = (int(i), int(j))
+            if not layout.is_margin(cell):
+                primary[cell] = (PRIMARY_SMALL, rule)
+            elif _margin_published(layout, cell, row_out=row_out, col_out=col_out):
+                primary[cell] = (PRIMARY_SMALL, rule.replace("人数が", "合計の人数が"))
+        blocks.append(
+            _Block(
+                "count",
+                columns,
+                layout,
+                values,
+                primary,
+                margins_out=row_out or col_out,
+                total_col_name=total_cols[0] if total_cols else None,
+            )
+        )
     if magnitude_columns:
         if contributors is None:
             raise DisclosureError(
@@ -470,17 +286,34 @@ def suppress(
                 parameter="contributors",
                 table=table,
             )
-        values = _matrix(df, magnitude_columns, table)
+        interior = _matrix(df.iloc[inner_rows], magnitude_columns)
+        layout = Layout(
+            len(inner_rows),
+            len(magnitude_columns),
+            margins and len(magnitude_columns) >= 2,
+            margins and len(inner_rows) >= 2,
+        )
+        values = extend(interior, layout)
+        if total_rows and not np.allclose(
+            _matrix(df.iloc[total_rows], magnitude_columns)[0], values[-1, : layout.n_cols]
+        ):
+            raise DisclosureError(
+                "計の行の金額等が各行の合計と一致しません", row=total_rows[0] + 1, table=table
+            )
         lookup = _contributors(contributors)
         primary = {}
-        for i, row_label in enumerate(df.index):
+        for i, pos in enumerate(inner_rows):
+            row_label = df.index[pos]
             for j, col in enumerate(magnitude_columns):
                 if values[i, j] == 0:
                     continue
                 contribs = lookup.get((row_label, col))
                 if contribs is None:
                     raise DisclosureError(
-                        "この金額セルの寄与者データがありません", row=i + 1, column=col, table=table
+                        "この金額セルの寄与者データがありません",
+                        row=pos + 1,
+                        column=col,
+                        table=table,
                     )
                 found = dominance_reason(
                     contribs,
@@ -490,33 +323,129 @@ def suppress(
                 )
                 if found:
                     primary[(i, j)] = found
-        blocks.append(_block("magnitude", magnitude_columns, values, primary, margins))
+        blocks.append(
+            _Block(
+                "magnitude",
+                magnitude_columns,
+                layout,
+                values,
+                primary,
+                margins_out=add_totals or bool(total_rows),
+            )
+        )
 
     for block in blocks:
-        lower = 0.0
-        if block.kind == "count" and not suppress_zero:
-            lower = 1.0  # zero counts are published, so an attacker knows every x is at least 1
-        _protect(block, protection=protection, rel=magnitude_protection, lower=lower)
-        if block.kind == "count" and lower == 1.0 and np.any(block.values[block.mask] == 0):
-            # a zero complement was unavoidable: redo the check with the weaker attacker bound
-            block.mask = None
-            block.secondary.clear()
-            _protect(block, protection=protection, rel=magnitude_protection, lower=0.0)
+        _protect_block(
+            block,
+            suppress_zero=suppress_zero,
+            protection=protection,
+            rel=magnitude_protection,
+            row_out=row_out,
+            col_out=add_totals or block.total_col_name is not None,
+        )
 
-    frame, audit = _publish(df, blocks, add_totals=add_totals)
-    info = _info(
-        table=table,
-        threshold=threshold,
-        count_columns=count_columns,
-        magnitude_columns=magnitude_columns,
-        audit=audit,
-        blocks=blocks,
-        margins=margins,
-        dominance=dominance,
-        p_percent=p_percent,
-        suppress_zero=suppress_zero,
+    frame, audit = _publish(
+        df,
+        blocks,
+        inner_rows=inner_rows,
+        total_rows=total_rows,
+        add_totals=add_totals,
+        linked=linked_columns,
     )
+    counts = {r: int((audit["reason"] == r).sum()) for r in REASONS}
+    info = {
+        "version": 1,
+        "table": table,
+        "protected": bool(count_columns or magnitude_columns),
+        "threshold": int(threshold),
+        "suppress_zero": bool(suppress_zero),
+        "count_columns": [str(c) for c in count_columns],
+        "magnitude_columns": [str(c) for c in magnitude_columns],
+        "linked_columns": [str(c) for c in linked_columns],
+        "dominance": list(dominance) if dominance and magnitude_columns else None,
+        "p_percent": p_percent if magnitude_columns else None,
+        "margins": bool(margins),
+        "total_columns": [str(c) for c in total_cols],
+        "total_rows": [_plain(df.index[p]) for p in total_rows],
+        "margins_hidden": any(b.margins_hidden for b in blocks),
+        "suppressed": counts,
+        "n_suppressed": int(len(audit)),
+    }
     return Suppressed(frame=frame, audit=audit, info=info)
+
+
+def _margin_published(layout: Layout, cell, *, row_out: bool, col_out: bool) -> bool:
+    """Is this total cell part of the published frame?"""
+    in_total_row = layout.total_row and cell[0] == layout.n_rows
+    in_total_col = layout.total_col and cell[1] == layout.n_cols
+    return (in_total_row and row_out) or (in_total_col and col_out)
+
+
+def _protect_block(block: _Block, *, suppress_zero, protection, rel, row_out, col_out) -> None:
+    layout = block.layout
+    frozen = np.zeros(block.values.shape, dtype=bool)
+    for i in range(frozen.shape[0]):
+        for j in range(frozen.shape[1]):
+            cell = (i, j)
+            if layout.is_margin(cell) and not _margin_published(
+                layout, cell, row_out=row_out, col_out=col_out
+            ):
+                frozen[cell] = True  # published elsewhere (or maybe): never hidden here
+    if layout.grand is not None:
+        frozen[layout.grand] = True
+
+    def required(cell, is_primary):
+        value = abs(block.values[cell])
+        if block.kind == "count":
+            return protection if is_primary else 0.5
+        return max(rel * value, 1e-9) if is_primary else max(1e-6 * value, 1e-9)
+
+    lower = 0.0 if (suppress_zero or block.kind != "count") else 1.0
+    result = protect(
+        block.values, layout, block.primary, frozen=frozen, required=required, lower=lower
+    )
+    if lower == 1.0 and np.any(block.values[result.mask] == 0):
+        # a zero complement was unavoidable: redo the check with the weaker attacker bound
+        result = protect(
+            block.values, layout, block.primary, frozen=frozen, required=required, lower=0.0
+        )
+    if result.margins_hidden:
+        for i in range(frozen.shape[0]):
+            for j in range(frozen.shape[1]):
+                if layout.is_margin((i, j)) and _margin_published(
+                    layout, (i, j), row_out=row_out, col_out=col_out
+                ):
+                    if not result.mask[i, j]:
+                        result.mask[i, j] = True
+                        result.secondary[(i, j)] = "保護幅を確保できないため合計も秘匿"
+    block.result = result
+
+
+def detect_totals(values: np.ndarray) -> tuple[list[int], list[int]]:
+    """Positions of a total column and of a total row (each the sum of at least two others)."""
+    values = np.asarray(values, dtype=float)
+    cols: list[int] = []
+    rows: list[int] = []
+    n_rows, n_cols = values.shape
+    if n_cols >= 3:
+        for j in range(n_cols):
+            others = np.delete(values, j, axis=1).sum(axis=1)
+            if values[:, j].sum() > 0 and np.allclose(values[:, j], others):
+                cols = [j]
+                break
+    inner = np.delete(values, cols, axis=1) if cols else values
+    if n_rows >= 3:
+        for i in range(n_rows):
+            others = np.delete(inner, i, axis=0).sum(axis=0)
+            if inner[i].sum() > 0 and np.allclose(inner[i], others):
+                rows = [i]
+                break
+    return cols, rows
+
+
+def _detect_totals(df: pd.DataFrame, count_columns: list[str]) -> tuple[list[str], list[int]]:
+    cols, rows = detect_totals(_matrix(df, count_columns))
+    return [count_columns[j] for j in cols], rows
 
 
 def _validate(df, *, threshold, dominance, p_percent, table) -> None:
@@ -550,22 +479,9 @@ def _validate(df, *, threshold, dominance, p_percent, table) -> None:
         )
 
 
-def _matrix(df: pd.DataFrame, columns: list[str], table: str | None) -> np.ndarray:
+def _matrix(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
     values = df[columns].astype("float64").to_numpy(na_value=np.nan)
     return np.where(np.isnan(values), 0.0, values)  # missing cells count as 0 in totals
-
-
-def _block(kind, columns, values, primary, margins) -> _Block:
-    n_rows, n_cols = values.shape
-    # a total over a single cell would be the cell itself, so such totals are never published
-    return _Block(
-        kind=kind,
-        columns=columns,
-        values=values,
-        primary=primary,
-        rows=margins and n_cols >= 2,
-        cols=margins and n_rows >= 2,
-    )
 
 
 def _contributors(contributors) -> dict[tuple[Any, str], list[float]]:
@@ -583,30 +499,44 @@ def _contributors(contributors) -> dict[tuple[Any, str], list[float]]:
     return {key: [float(v) for v in vals] for key, vals in dict(contributors).items()}
 
 
-def _publish(df: pd.DataFrame, blocks: list[_Block], *, add_totals: bool):
+def _publish(df, blocks, *, inner_rows, total_rows, add_totals, linked):
     frame = df.copy()
+    protected = [c for b in blocks for c in b.columns] + linked
+    protected += [b.total_col_name for b in blocks if b.total_col_name]
+    for col in protected:
+        frame[col] = frame[col].astype(object)
+    text_cols = [
+        c
+        for c in df.columns
+        if c not in protected and not pd.api.types.is_numeric_dtype(df[c].dtype)
+    ]
+    labels = _row_labels(df, text_cols)
+    total_row_pos = total_rows[0] if total_rows else None
+    if add_totals:
+        total_row_pos = _append_totals(df, frame, blocks, inner_rows, total_row_pos, text_cols)
     audit_rows = []
-    labels = _row_labels(df, [c for b in blocks for c in b.columns])
     for block in blocks:
-        for col in block.columns:
-            frame[col] = frame[col].astype(object)
-        for i, j in zip(*np.nonzero(block.mask), strict=True):
+        n_rows, n_cols = block.layout.n_rows, block.layout.n_cols
+        for i, j in zip(*np.nonzero(block.result.mask), strict=True):
             cell = (int(i), int(j))
-            col = block.columns[j]
-            frame.iloc[cell[0], frame.columns.get_loc(col)] = MARK
-            reason, rule = block.primary.get(cell, (SECONDARY, block.secondary.get(cell, "")))
+            pos = inner_rows[cell[0]] if cell[0] < n_rows else total_row_pos
+            col = block.columns[cell[1]] if cell[1] < n_cols else block.total_col_name
+            if pos is None or col is None:
+                continue  # a total that is not part of this frame
+            frame.iloc[pos, frame.columns.get_loc(col)] = MARK
+            reason, rule = block.primary.get(
+                cell, (SECONDARY, block.result.secondary.get(cell, ""))
+            )
             audit_rows.append(
                 {
-                    "row": _plain(df.index[cell[0]]),
-                    "label": labels[cell[0]],
+                    "row": _plain(frame.index[pos]),
+                    "label": labels[pos] if pos < len(labels) else TOTAL_LABEL,
                     "column": str(col),
                     "reason": reason,
                     "rule": rule,
                 }
             )
-        for col in block.columns:
-            frame[col] = [v if v == MARK else _plain_number(v) for v in frame[col]]
-        if block.margins_hidden:
+        if block.margins_hidden and not block.margins_out:
             audit_rows.append(
                 {
                     "row": TOTAL_LABEL,
@@ -616,47 +546,73 @@ def _publish(df: pd.DataFrame, blocks: list[_Block], *, add_totals: bool):
                     "rule": "保護幅を確保できないため合計も秘匿（合計を公表しないこと）",
                 }
             )
-    if add_totals:
-        frame = _add_totals(df, frame, blocks)
-    audit = pd.DataFrame(audit_rows, columns=AUDIT_COLUMNS)
-    return frame, audit
+    small_rows = sorted(
+        {
+            inner_rows[i]
+            for b in blocks
+            if b.kind == "count"
+            for (i, j), (why, _) in b.primary.items()
+            if why == PRIMARY_SMALL and i < b.layout.n_rows and j < b.layout.n_cols
+        }
+    )
+    for pos in small_rows:
+        for col in linked:
+            frame.iloc[pos, frame.columns.get_loc(col)] = MARK
+            audit_rows.append(
+                {
+                    "row": _plain(frame.index[pos]),
+                    "label": labels[pos],
+                    "column": str(col),
+                    "reason": PRIMARY_SMALL,
+                    "rule": "人数が少ない行の関連する値（平均・割合など）",
+                }
+            )
+    for col in [c for b in blocks for c in b.columns] + [
+        b.total_col_name for b in blocks if b.total_col_name
+    ]:
+        frame[col] = [v if isinstance(v, str) else _plain_number(v) for v in frame[col]]
+    return frame, pd.DataFrame(audit_rows, columns=AUDIT_COLUMNS)
 
 
-def _row_labels(df: pd.DataFrame, protected: list[str]) -> list[str]:
-    text_cols = [
-        c
-        for c in df.columns
-        if c not in protected and not pd.api.types.is_numeric_dtype(df[c].dtype)
-    ]
-    if not text_cols:
-        return [str(v) for v in df.index]
-    return [" ".join(str(v) for v in row) for row in df[text_cols].itertuples(index=False)]
-
-
-def _add_totals(df: pd.DataFrame, frame: pd.DataFrame, blocks: list[_Block]) -> pd.DataFrame:
-    wide = [b for b in blocks if len(b.columns) >= 2]
+def _append_totals(df, frame, blocks, inner_rows, total_row_pos, text_cols) -> int | None:
+    """Add 計 column(s) and, unless the table already has one, a 計 row (in place)."""
+    wide = [b for b in blocks if b.layout.total_col and b.total_col_name is None]
+    for block in wide:
+        name = TOTAL_LABEL if len(wide) == 1 else f"{TOTAL_LABEL}（{_KIND_JA[block.kind]}）"
+        block.total_col_name = name
+        column: list[Any] = [""] * len(df)
+        for i, pos in enumerate(inner_rows):
+            column[pos] = _plain_number(block.values[i, block.layout.n_cols])
+        if total_row_pos is not None and block.layout.total_row:
+            column[total_row_pos] = _plain_number(
+                block.values[block.layout.n_rows, block.layout.n_cols]
+            )
+        frame[name] = pd.Series(column, index=frame.index, dtype=object)
+    if total_row_pos is not None or not any(b.layout.total_row for b in blocks):
+        return total_row_pos
     total_row: dict[str, Any] = {c: "" for c in frame.columns}
-    text_cols = [c for c in frame.columns if not any(c in b.columns for b in blocks)]
     if text_cols:
         total_row[text_cols[0]] = TOTAL_LABEL
     for block in blocks:
+        if not block.layout.total_row:
+            continue
+        n_rows = block.layout.n_rows
         for j, col in enumerate(block.columns):
-            if len(df) >= 2:
-                total_row[col] = (
-                    MARK if block.margins_hidden else _plain_number(block.values[:, j].sum())
-                )
-            else:
-                total_row[col] = ""
-    for block in wide:
-        name = TOTAL_LABEL if len(wide) == 1 else f"{TOTAL_LABEL}（{_KIND_JA[block.kind]}）"
-        sums = block.values.sum(axis=1)
-        frame[name] = [MARK if block.margins_hidden else _plain_number(v) for v in sums]
-        total_row[name] = MARK if block.margins_hidden else _plain_number(sums.sum())
-    if len(df) >= 2 or wide:
-        keep_range = isinstance(df.index, pd.RangeIndex) and bool(text_cols)
-        label = len(df) if keep_range else TOTAL_LABEL  # 計 goes in the first text column instead
-        frame.loc[label] = pd.Series(total_row)
-    return frame
+            total_row[col] = _plain_number(block.values[n_rows, j])
+        if block.total_col_name and block.layout.total_col:
+            total_row[block.total_col_name] = _plain_number(
+                block.values[n_rows, block.layout.n_cols]
+            )
+    keep_range = isinstance(df.index, pd.RangeIndex) and bool(text_cols)
+    label = len(df) if keep_range else TOTAL_LABEL  # with text columns, 計 goes in the first one
+    frame.loc[label] = pd.Series(total_row, dtype=object)
+    return len(frame) - 1
+
+
+def _row_labels(df: pd.DataFrame, text_cols: list[str]) -> list[str]:
+    if not text_cols:
+        return [str(v) for v in df.index]
+    return [" ".join(str(v) for v in row) for row in df[text_cols].itertuples(index=False)]
 
 
 def _plain(value: Any) -> Any:
@@ -673,37 +629,6 @@ def _plain_number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
-
-
-def _info(
-    *,
-    table,
-    threshold,
-    count_columns,
-    magnitude_columns,
-    audit,
-    blocks,
-    margins,
-    dominance,
-    p_percent,
-    suppress_zero,
-) -> dict[str, Any]:
-    counts = {r: int((audit["reason"] == r).sum()) for r in REASONS}
-    return {
-        "version": 1,
-        "table": table,
-        "protected": bool(count_columns or magnitude_columns),
-        "threshold": int(threshold),
-        "suppress_zero": bool(suppress_zero),
-        "count_columns": [str(c) for c in count_columns],
-        "magnitude_columns": [str(c) for c in magnitude_columns],
-        "dominance": list(dominance) if dominance and magnitude_columns else None,
-        "p_percent": p_percent if magnitude_columns else None,
-        "margins": bool(margins),
-        "margins_hidden": any(b.margins_hidden for b in blocks),
-        "suppressed": counts,
-        "n_suppressed": int(len(audit)),
-    }
 
 
 # --------------------------------------------------------------------------- display
