@@ -440,6 +440,19 @@ def test_show_refuses_when_catalog_columns_are_missing(monkeypatch):
         dc.show(df, table="census_population")
 
 
+def test_show_on_microdata_needs_the_count_and_hides_linked_means(monkeypatch, capsys):
+    rule = {"threshold": 10, "count_columns": [], "microdata": True}
+    monkeypatch.setattr(dc, "_catalog_rule", lambda table: (rule, True))
+    agg = pd.DataFrame(
+        {"n": [4, 120, 95], "satisfaction": [3.9, 3.1, 3.4]}, index=["玉山", "盛岡", "都南"]
+    )
+    with pytest.raises(DisclosureError, match="個票データ"):
+        dc.show(agg, table="citizen_survey")
+    res = dc.show(agg, table="citizen_survey", count_columns=["n"])
+    assert res.frame.loc["玉山", "satisfaction"] == "x"
+    assert res.frame.loc["盛岡", "satisfaction"] == 3.1
+
+
 def test_check_outputs_passes_marked_tables():
     res = dc.suppress(pd.DataFrame({"n": [3, 40, 50]}))
     assert dc.check_outputs(_nb(_output_from(res))) == []

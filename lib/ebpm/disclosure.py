@@ -651,7 +651,9 @@ def show(
         The table to show (interior cells; see :func:`suppress`).
     table : str, optional
         Curated table the numbers come from; its catalog rule (``disclosure: {threshold,
-        count_columns}``) is applied. Without ``table`` and ``count_columns`` the table is shown as
+        count_columns, microdata}``) is applied. For microdata tables (one row per person) the
+        aggregated count column must be named in ``count_columns``, and every other numeric column
+        is hidden with a small count unless ``linked_columns`` says otherwise. Without ``table`` and ``count_columns`` the table is shown as
         not protected (still marked, so the render gate knows it was reviewed).
     count_columns : list of str, optional
         Count columns, overriding the catalog (``[]`` = none of the columns are counts).
@@ -672,6 +674,21 @@ def show(
         rule, synthetic = _catalog_rule(table)
     if threshold is None:
         threshold = int(rule.get("threshold", DEFAULT_DISCLOSURE_THRESHOLD))
+    if rule.get("microdata"):
+        if not count_columns:
+            raise DisclosureError(
+                "このテーブルは1行が1人（1標本）の個票データです。集計して人数の列を作り、"
+                "count_columns= でその列を指定してください（平均・割合の列は linked_columns= で指定すると、"
+                "人数が少ない行で一緒に秘匿されます）",
+                table=table,
+            )
+        if "linked_columns" not in options:
+            # values summarising a few respondents are as revealing as their count
+            options["linked_columns"] = [
+                c
+                for c in df.columns
+                if c not in count_columns and pd.api.types.is_numeric_dtype(df[c].dtype)
+            ]
     if count_columns is None:
         declared = list(rule.get("count_columns") or [])
         present = [c for c in declared if c in df.columns]
