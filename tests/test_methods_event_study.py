@@ -137,3 +137,26 @@ def test_bad_input():
         ebpm.event_study(
             frame.assign(first=frame["first"] + (frame["time"] == 3)), "y", "unit", "time", "first"
         )
+
+
+def test_synthetic_city_counter_visit_event_time_effects():
+    city = paths().raw / "synthetic_morioka"
+    if not (city / "counter_visit.csv").exists() or not (city / "ground_truth.yml").exists():
+        pytest.skip("模擬データ counter_visit がまだない")
+    import yaml
+
+    truth = yaml.safe_load((city / "ground_truth.yml").read_text(encoding="utf-8"))["counter_visit"]
+    by_e = truth["att_by_event_time"]
+    df = pd.read_csv(city / "counter_visit.csv")
+    month, since = pd.to_datetime(df["month"]), pd.to_datetime(df["cashless_since"])
+    df["period"] = (month.dt.year - 2019) * 12 + month.dt.month
+    df["first"] = (since.dt.year - 2019) * 12 + since.dt.month
+    df.attrs["synthetic"] = True
+    res = ebpm.event_study(
+        df, truth["outcome"], "office", "period", "first", window=(-6, 6), effect_unit="分"
+    )
+    post = res.details["coefficients"].query("rel_time >= 0").set_index("rel_time")
+    covered = sum(post.loc[e, "ci_low"] <= by_e[e] <= post.loc[e, "ci_high"] for e in range(7))
+    assert covered >= 6  # 7 event-time CIs against the generator's true effect (ramp over 3 months)
+    assert res.ci[0] < np.mean([by_e[e] for e in range(7)]) < res.ci[1]
+    assert res.diagnostics["pre_trend"]["f_p"] > 0.05  # no pre-period effect in the generator
