@@ -134,7 +134,7 @@ def test_gaussian_hac_matches_statsmodels_directly():
 
 def test_recovers_known_effect_on_simulated_data():
     frame = _simulated(level=-20.0, seed=5)
-    res = ebpm.its(frame, "y", "t", 37, unit="件", outcome_label="問い合わせ件数")
+    res = ebpm.its(frame, "y", "t", 37, effect_unit="件", outcome_label="問い合わせ件数")
     assert res.ci[0] <= -20.0 <= res.ci[1]
     assert res.synthetic and "模擬データ" in res.summary_ja()
     assert "減った" in res.summary_ja()

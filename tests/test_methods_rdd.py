@@ -68,7 +68,9 @@ def test_meyersson_matches_cattaneo_idrobo_titiunik():
 
 
 def test_recovers_known_jump_and_reports_checks():
-    res = ebpm.rdd(_simulated(), "y", "score", covariates=["age"], unit="点", outcome_label="成績")
+    res = ebpm.rdd(
+        _simulated(), "y", "score", covariates=["age"], effect_unit="点", outcome_label="成績"
+    )
     assert res.ci[0] <= 5.0 <= res.ci[1]
     assert res.grade == "A", res.reasons
     assert res.synthetic and "模擬データ" in res.summary_ja()

@@ -188,7 +188,7 @@ def test_basque_second_case():
 
 def test_recovers_known_effect_and_weights():
     frame = _panel(effect=-5.0)
-    res = ebpm.synth(frame, "y", "unit", "time", "u00", 2021, predictors=None, unit_label="件")
+    res = ebpm.synth(frame, "y", "unit", "time", "u00", 2021, predictors=None, effect_unit="件")
     assert res.ci[0] <= -5.0 <= res.ci[1]
     assert res.estimate == pytest.approx(-5.0, abs=1.0)
     assert res.diagnostics["pre_rmspe"] < 0.6  # noise SD 0.3 in treated and donors
@@ -282,7 +282,7 @@ def test_counter_visit_cashless_recovers_ground_truth():
     panel = frame[keep].copy()
     panel.attrs["synthetic"] = True
     res = ebpm.synth(panel, "mean_wait_min", "office", "month", office, pd.Timestamp("2022-10-01"),
-                     unit_label="分", outcome_label="窓口の平均待ち時間")  # fmt: skip
+                     effect_unit="分", outcome_label="窓口の平均待ち時間")  # fmt: skip
     assert res.ci[0] <= effect <= res.ci[1]
     assert res.estimate < 0
     assert "模擬データ" in res.summary_ja()

@@ -162,7 +162,7 @@ def its(
     autocorrelation: Autocorrelation = "newey_west",
     hac_lags: int | None = None,
     placebo: bool = True,
-    unit: str = "",
+    effect_unit: str = "",
     outcome_label: str | None = None,
     synthetic: bool | None = None,
     source: str | None = None,
@@ -205,7 +205,7 @@ def its(
         HAC lag for the gaussian family; default ⌊4·(n/100)^(2/9)⌋ (Newey–West 1994).
     placebo : bool
         Run the placebo-in-time check (a fake start in the middle of the pre-period).
-    unit, outcome_label : str
+    effect_unit, outcome_label : str
         Natural unit and Japanese name of the outcome for the summary.
     synthetic : bool, optional
         Mark the result as 模擬データ; defaults to ``data.attrs["synthetic"]``.
@@ -385,7 +385,7 @@ def its(
         pvalue=level["pvalue"],
         n=n,
         se_type=se_type,
-        unit="" if count else unit,
+        unit="" if count else effect_unit,
         outcome_label=outcome_label or y,
         diagnostics=diagnostics,
         grade=grade,
@@ -398,7 +398,7 @@ def its(
             "family": family,
             "start": start,
             "scale": "rate_ratio" if count else "difference",
-            "natural_unit": unit,
+            "natural_unit": effect_unit,
             "source": source,
         },
         _chart_builder=_chart,

@@ -69,7 +69,7 @@ def rdd(
     covariates: list[str] | None = None,
     cluster: str | None = None,
     density_test: bool = True,
-    unit: str = "",
+    effect_unit: str = "",
     outcome_label: str | None = None,
     running_label: str | None = None,
     synthetic: bool | None = None,
@@ -97,7 +97,7 @@ def rdd(
         Cluster column for the variance (rdrobust ``cluster``).
     density_test : bool
         Run the manipulation test of Cattaneo, Jansson & Ma (rddensity).
-    unit, outcome_label, running_label : str
+    effect_unit, outcome_label, running_label : str
         Natural unit and Japanese names for the summary and chart.
     synthetic : bool, optional
         Mark the result as 模擬データ; defaults to ``data.attrs["synthetic"]``.
@@ -202,7 +202,7 @@ def rdd(
             "bandwidth_sensitivity",
             same_sign and inside,
             "帯域幅を0.5倍〜2倍に変えた推定値は"
-            f"{fmt_num(sens['estimate'].min())}〜{fmt_num(sens['estimate'].max())}{unit}で、"
+            f"{fmt_num(sens['estimate'].min())}〜{fmt_num(sens['estimate'].max())}{effect_unit}で、"
             + (
                 "符号が変わらず主推定の95%信頼区間に収まる（安定）。"
                 if same_sign and inside
@@ -255,7 +255,7 @@ def rdd(
             + (f"・クラスター頑健（{cluster}）" if cluster else "")
             + "）。信頼区間とp値は頑健バイアス補正"
         ),
-        unit=unit,
+        unit=effect_unit,
         outcome_label=outcome_label or y,
         diagnostics=diagnostics,
         grade=grade,

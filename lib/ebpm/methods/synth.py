@@ -224,7 +224,7 @@ def synth(
     placebo_starts: int = 2,
     placebo_filter: float | None = 5.0,
     seed: int = 0,
-    unit_label: str = "",
+    effect_unit: str = "",
     outcome_label: str | None = None,
     synthetic: bool | None = None,
     source: str | None = None,
@@ -262,7 +262,7 @@ def synth(
         ratio of every placebo, as in ADH (2010).
     seed : int
         Seed of the random starts (results are deterministic).
-    unit_label, outcome_label : str
+    effect_unit, outcome_label : str
         Natural unit and Japanese name of the outcome.
     synthetic : bool, optional
         Mark the result as 模擬データ; defaults to ``data.attrs["synthetic"]``.
@@ -452,7 +452,7 @@ def synth(
         pvalue=pvalue,
         n=len(units),
         se_type="プラセボ（各比較候補を介入単位とみなした推定）の分布に基づく近似",
-        unit=unit_label,
+        unit=effect_unit,
         outcome_label=outcome_label or y,
         diagnostics=diagnostics,
         grade=grade,
