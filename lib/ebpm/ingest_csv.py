@@ -42,7 +42,8 @@ _ENCODING_JA = {
 }
 _DELIMITERS = (",", "\t", ";", "|")
 _SCAN_RECORDS = 30
-_HEAD_CHARS = 4_000_000
+_HEAD_BYTES = 4_000_000
+_CHUNK = 1 << 23  # 8 MiB per decoding step
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
@@ -95,33 +96,58 @@ def _raise_if_cut(raw: bytes, err: UnicodeDecodeError, file: str) -> None:
 _HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
 
 
-def _prefer_euc_jp(raw: bytes, cp932_text: str) -> tuple[str, str] | None:
+def _prefer_euc_jp(raw: bytes) -> bool:
     """EUC-JP bytes often decode as CP932 too, as half-width kana mojibake; prefer the cleaner one."""
-    kana = len(_HALFWIDTH_KANA.findall(cp932_text[:200_000]))
+    head = raw[:200_000]
+    kana = len(_HALFWIDTH_KANA.findall(head.decode("cp932", "ignore")))
     if not kana:
-        return None
+        return False
     try:
         euc = raw.decode("euc-jp")
     except UnicodeDecodeError:
-        return None
-    if len(_HALFWIDTH_KANA.findall(euc[:200_000])) < kana:
-        return euc, "euc-jp"
-    return None
+        return False
+    return len(_HALFWIDTH_KANA.findall(euc[:200_000])) < kana
 
 
-def decode(raw: bytes, encoding: str, file: str) -> tuple[str, str, int]:
-    """Decode bytes; return (text, encoding used, BOM length in bytes).
+def to_utf8(raw: bytes, enc: str) -> tuple[bytes, int]:
+    """Strictly decode ``raw`` as ``enc``; return UTF-8 bytes and how many leading bytes to skip.
 
-    ``"auto"`` tries BOMs (UTF-8, UTF-16), then strict UTF-8, then strict CP932.
+    UTF-8 input is only validated (in chunks) and returned as is, so a big file is never copied;
+    other encodings are transcoded chunk by chunk. A failure re-decodes the whole file so that the
+    :class:`UnicodeDecodeError` carries the exact position in ``raw``.
+    """
+    try:
+        if enc in ("utf-8", "utf-8-sig"):
+            skip = 3 if enc == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8) else 0
+            dec = codecs.getincrementaldecoder("utf-8")("strict")
+            for off in range(skip, len(raw), _CHUNK):
+                dec.decode(raw[off : off + _CHUNK], off + _CHUNK >= len(raw))
+            return raw, skip
+        dec = codecs.getincrementaldecoder(enc)("strict")
+        parts = [
+            dec.decode(raw[off : off + _CHUNK], off + _CHUNK >= len(raw)).encode("utf-8")
+            for off in range(0, len(raw), _CHUNK)
+        ]
+        return b"".join(parts), 0
+    except UnicodeDecodeError:
+        raw.decode(enc)  # raises again, with the position in the whole file
+        raise  # pragma: no cover - the line above always raises
+
+
+def decode(raw: bytes, encoding: str, file: str) -> tuple[bytes, int, str]:
+    """Decode bytes; return (UTF-8 bytes, bytes to skip at the start, encoding used).
+
+    ``"auto"`` tries BOMs (UTF-8, UTF-16), then strict UTF-8, then strict CP932 (EUC-JP when CP932
+    would only give half-width-kana mojibake, or when CP932 fails).
     """
     if not raw or raw.isspace():
         raise IngestError("ファイルが空です", file=file)
     if raw.startswith(codecs.BOM_UTF8):
-        bom, guess = 3, "utf-8-sig"
+        guess = "utf-8-sig"
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        bom, guess = 2, "utf-16"
+        guess = "utf-16"
     else:
-        bom, guess = 0, None
+        guess = None
     if guess != "utf-16":
         why = _looks_binary(raw)
         if why:
@@ -137,7 +163,7 @@ def decode(raw: bytes, encoding: str, file: str) -> tuple[str, str, int]:
         if enc == "utf-8" and guess == "utf-8-sig":
             enc = "utf-8-sig"
         try:
-            text = raw.decode(enc)
+            return (*to_utf8(raw, enc), enc)
         except UnicodeDecodeError as err:
             _raise_if_cut(raw, err, file)
             line = _line_of(raw, err.start) if enc != "utf-16" else None
@@ -147,10 +173,9 @@ def decode(raw: bytes, encoding: str, file: str) -> tuple[str, str, int]:
                 file=file,
                 row=line,
             ) from None
-        return text, enc, bom if enc in ("utf-8-sig", "utf-16") else 0
     if guess:
         try:
-            return raw.decode(guess), guess, bom
+            return (*to_utf8(raw, guess), guess)
         except UnicodeDecodeError as err:
             raise IngestError(
                 f"{encoding_label(guess)} の BOM がありますが、その文字コードとして読めません",
@@ -158,19 +183,20 @@ def decode(raw: bytes, encoding: str, file: str) -> tuple[str, str, int]:
                 row=_line_of(raw, err.start) if guess != "utf-16" else None,
             ) from None
     try:
-        return raw.decode("utf-8"), "utf-8", 0
+        return (*to_utf8(raw, "utf-8"), "utf-8")
     except UnicodeDecodeError as err_utf8:
         if not raw[: err_utf8.start].isascii():
             _raise_if_cut(raw, err_utf8, file)  # valid UTF-8 up to a character cut at the end
         utf8_line = _line_of(raw, err_utf8.start)
     try:
-        text = raw.decode("cp932")
-        return (_prefer_euc_jp(raw, text) or (text, "cp932")) + (0,)
+        if _prefer_euc_jp(raw):
+            return (*to_utf8(raw, "euc-jp"), "euc-jp")
+        return (*to_utf8(raw, "cp932"), "cp932")
     except UnicodeDecodeError as err_sjis:
         _raise_if_cut(raw, err_sjis, file)
         sjis_line = _line_of(raw, err_sjis.start)
     try:  # EUC-JP (older municipal systems) decodes strictly where UTF-8 and CP932 failed
-        return raw.decode("euc-jp"), "euc-jp", 0
+        return (*to_utf8(raw, "euc-jp"), "euc-jp")
     except UnicodeDecodeError:
         pass
     raise IngestError(
@@ -313,29 +339,29 @@ def load_csv(
         raise IngestError("ファイルがありません", file=str(path)) from None
     except OSError as err:
         raise IngestError(f"ファイルを開けません（{err.strerror}）", file=str(path)) from None
-    text, enc, bom = decode(raw, encoding, file)
+    buf, skip, enc = decode(raw, encoding, file)
+    del raw  # only the UTF-8 bytes are kept (the same object when the file was UTF-8)
     notes = [f"文字コード {encoding_label(enc)} として読みました"]
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    # header scans and sniffing look at the start only; a character cut by the slice is dropped
+    head = buf[skip : skip + _HEAD_BYTES].decode("utf-8", "ignore")
     if delimiter == "auto":
-        delimiter = sniff_delimiter(text)
+        delimiter = sniff_delimiter(head)
     elif not isinstance(delimiter, str) or len(delimiter) != 1:
         raise IngestError(
             f"区切り文字は1文字で指定してください（{delimiter!r}）", parameter="delimiter"
         )
-    quotes = text.count('"')
+    quotes = buf.count(b'"', skip)
     has_quotes = quotes > 0
     if quotes % 2:
-        raise _unterminated_quote(text, delimiter, 1, file)
+        raise _unterminated_quote(buf[skip:].decode("utf-8"), delimiter, 1, file)
     problems: list[str] = []
-    if not text.endswith(("\n", "\r")):
+    if not buf.endswith((b"\n", b"\r")):
         problems.append(
             "ファイルの最後に改行がありません（最後の行が途中で切れていないか確認してください）"
         )
-    if "\r\n" in text and re.search(r"(?<!\r)\n", text):
+    if b"\r\n" in buf and re.search(rb"(?<!\r)\n", buf):
         notes.append("改行コードが混在しています（CRLF と LF）。どちらも行の区切りとして読みました")
 
-    head = text[:_HEAD_CHARS]  # header scans look at the start only (no copy of a big file)
     if header_row == "auto":
         header_line, n_before = find_header(head, delimiter)
         if header_line is None and n_before == 0:
@@ -359,7 +385,7 @@ def load_csv(
     skipped_titles = n_before - (1 if header_line else 0)
     if skipped_titles > 0:
         notes.append(f"見出しの前のタイトル行など（{skipped_titles}行）を読み飛ばしました")
-    offset = _offset_after(text, n_before)
+    offset = _offset_after(head, n_before)
     first = next(scan_records(head, delimiter, _SCAN_RECORDS), None)
     if header_line is not None:
         header_fields = next(
@@ -369,19 +395,20 @@ def load_csv(
     else:
         width = len(first[1]) if first else 0
         names = [f"col{i + 1}" for i in range(width)]
-    base_line = len(_LINE_END.findall(text, 0, offset)) + 1
-    body = text[offset:] if offset else text
-    if not body or body.isspace():
+    base_line = len(_LINE_END.findall(head, 0, offset)) + 1
+    start = skip + len(head[:offset].encode("utf-8"))
+    rest = len(buf) - start
+    if rest <= 0 or (rest < _HEAD_BYTES and buf[start:].isspace()):
         empty = [pa.array([], pa.string()) for _ in names]
         return RawCsv(
             names, empty, enc, delimiter, header_line, lambda i: base_line + i, notes, problems
         )
 
-    if enc in ("utf-8", "utf-8-sig"):  # parse the original bytes: no re-encoding, no copy
-        start = (3 if enc == "utf-8-sig" and bom else 0) + len(text[:offset].encode("utf-8"))
-        data = pa.BufferReader(pa.py_buffer(raw).slice(start))
-    else:
-        data = pa.BufferReader(pa.py_buffer(body.encode("utf-8")))
+    data = pa.BufferReader(pa.py_buffer(buf).slice(start))  # no copy of the file
+
+    def body() -> str:  # only for error messages and row numbers
+        return buf[start:].decode("utf-8")
+
     colnames = [f"f{i}" for i in range(len(names))]
     try:
         table = pacsv.read_csv(
@@ -395,14 +422,14 @@ def load_csv(
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException) as err:
-        raise _diagnose(body, delimiter, base_line, [str(n) for n in names], file, err) from None
+        raise _diagnose(body(), delimiter, base_line, [str(n) for n in names], file, err) from None
     columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
 
     lines_cache: list[int] = []
 
     def row_of(index: int) -> int:
         if not lines_cache:
-            lines_cache.extend(_record_lines(body, delimiter, base_line))
+            lines_cache.extend(_record_lines(body(), delimiter, base_line))
         return lines_cache[index] if index < len(lines_cache) else base_line + index
 
     return RawCsv(names, columns, enc, delimiter, header_line, row_of, notes, problems)
