@@ -129,3 +129,9 @@ def test_outputs_are_japanese_and_json_safe():
     assert text.startswith("待ち時間は、xが1単位大きいと平均で") and "模擬データ" in text
     json.dumps(res.to_dict())
     assert "模擬データ" in json.dumps(res.chart().to_dict(), ensure_ascii=False)
+
+
+def test_negative_effect_is_worded_by_direction():
+    frame = _toy().assign(y=lambda f: -f["y"])
+    text = ebpm.regress(frame, "y ~ x", effect_unit="分").summary_ja()
+    assert "平均で2" in text and "分低い" in text and "-" not in text.split("（")[0]

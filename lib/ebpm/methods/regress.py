@@ -198,7 +198,7 @@ def _summary(result: EstimationResult) -> str:
     outcome = result.outcome_label or result.details["outcome"]
     lo, hi = result.ci
     text = (
-        f"{outcome}は、{term}が1単位大きいと平均で{c.fmt_num(result.estimate)}{result.unit}"
+        f"{outcome}は、{term}が1単位大きいと平均で{c.fmt_num(abs(result.estimate))}{result.unit}"
         f"{'高い' if result.estimate >= 0 else '低い'}"
         f"（95%信頼区間 {c.fmt_num(lo)}〜{c.fmt_num(hi)}{result.unit}、標準誤差は{result.se_type}）。"
         f"{c.ci_sentence(result.ci)}"
