@@ -32,7 +32,7 @@ OFFICES = [
 COHORT_MULTIPLIER = {"2021-10": 1.25, "2022-10": 1.0, "2023-07": 0.875, "2024-04": 0.75}
 RAMP_MONTHS = 3  # the effect builds up linearly over the first three months
 OFFICE_EFFECT_SD = 0.15  # relative spread of the full effect between offices of a cohort
-MIN_EXPECTED_WAIT = 2.0  # minutes; settings that push an expected wait below this are refused
+MIN_EXPECTED_WAIT = 3.0  # minutes; lower and the monthly noise (sd about 2) would often hit zero
 # month-of-year wait and visit profile (April first): moving season in March/April
 SEASON_WAIT = np.array([6.0, 1.5, 0.5, 0.0, -0.5, -0.5, -0.8, -0.8, 0.5, 0.0, 1.0, 5.0])
 SEASON_VISITS = np.array([1.35, 1.0, 0.95, 0.92, 0.9, 0.88, 0.92, 0.9, 0.95, 0.95, 1.05, 1.45])
@@ -56,7 +56,7 @@ def check_setting(effect: float) -> None:
     if worst < 0:
         raise ParameterError(
             f"キャッシュレス決済の効果 {effect} 分では、待ち時間の期待値が"
-            f"{MIN_EXPECTED_WAIT:g}分を下回る支所が出ます（待ち時間は0分未満にできません）。"
+            f"{MIN_EXPECTED_WAIT:g}分を下回る支所が出ます（月々の変動で待ち時間が0分以下になってしまう）。"
             "絶対値を小さくしてください",
             parameter="cashless_effect",
         )
