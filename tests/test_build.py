@@ -322,3 +322,56 @@ def test_sigkill_between_database_and_manifest_is_repaired(built):
 
     assert build_mod.repair_manifest(config.paths()) is True
     assert _assert_consistent(curated)["build_id"] == embedded["build_id"]
+
+
+# --- CP932 streaming (decode in pieces, then DuckDB reads UTF-8) ------------------------------
+
+staging = importlib.import_module("ebpm.staging")
+CP932_ROWS = "".join(f"{i},盛岡市中央通{i % 9 + 1}丁目,①㈱髙\n" for i in range(2000))
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_transcode_pieces_join_to_the_same_text(tmp_path, monkeypatch, parallel):
+    if parallel:
+        monkeypatch.setattr(staging, "_PARALLEL_BYTES", 0)
+    src = tmp_path / "a.csv"
+    src.write_bytes(("id,町名,記号\n" + CP932_ROWS).encode("cp932"))
+    files = staging.transcode_to_utf8(
+        src, tmp_path / "a.utf8.csv", "cp932", display="a.csv", header=True
+    )
+    assert (len(files) > 1) == (parallel and (os.cpu_count() or 1) > 1)
+    import duckdb
+
+    got = duckdb.sql(
+        f"SELECT * FROM read_csv({[str(f) for f in files]}, header=true, all_varchar=true)"
+    ).fetchall()
+    assert len(got) == 2000 and got[0] == (
+        "0",
+        "盛岡市中央通1丁目",
+        "①㈱髙",
+    )  # NEC/IBM extensions of CP932
+    assert got[-1][0] == "1999"
+
+
+def test_transcode_falls_back_when_a_cut_lands_in_a_quoted_cell(tmp_path, monkeypatch):
+    monkeypatch.setattr(staging, "_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(staging.os, "cpu_count", lambda: 2)
+    body = 'id,備考\n1,"' + "改行を含む\n" * 500 + '"\n2,終わり\n'
+    src = tmp_path / "q.csv"
+    src.write_bytes(body.encode("cp932"))
+    files = staging.transcode_to_utf8(
+        src, tmp_path / "q.utf8.csv", "cp932", display="q.csv", header=True
+    )
+    assert len(files) == 1
+    assert files[0].read_text(encoding="utf-8") == body
+
+
+def test_transcode_names_the_line_of_a_bad_byte(tmp_path, monkeypatch):
+    monkeypatch.setattr(staging, "_PARALLEL_BYTES", 0)
+    src = tmp_path / "b.csv"
+    src.write_bytes(("id,名\n" + CP932_ROWS).encode("cp932") + b"9999,\x81\x20bad\n")
+    with pytest.raises(IngestError, match="cp932 として読めないバイト") as info:
+        staging.transcode_to_utf8(
+            src, tmp_path / "b.utf8.csv", "cp932", display="b.csv", header=True
+        )
+    assert info.value.row == 2002 and info.value.file == "b.csv"

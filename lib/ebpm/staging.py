@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,9 @@ _ENCODING_ALIASES = {
     "utf-16": "utf-16",
     "euc-jp": "euc-jp",
 }
-_CHUNK = 1 << 22  # 4 MiB: memory stays flat whatever the file size
+_CHUNK = 1 << 24  # 16 MiB: memory stays flat whatever the file size
+_PARALLEL_BYTES = 1 << 25  # decode files over 32 MiB in parallel pieces
+_LINE_SAFE = {"cp932", "euc-jp"}  # encodings in which byte 0x0A is always a newline
 
 
 @dataclass
@@ -88,35 +91,139 @@ def detect_encoding(path: Path, sample: int = 1 << 16) -> str:
     return "utf-8"
 
 
-def transcode_to_utf8(src: Path, dst: Path, encoding: str, *, display: str) -> None:
-    """Stream ``src`` (e.g. CP932) into a UTF-8 file in fixed-size chunks (memory stays flat).
+def _transcode_range(
+    src: str, dst: str, encoding: str, start: int, end: int, header: bytes
+) -> tuple[int, int | None, int]:
+    """Decode bytes ``start:end`` of ``src`` into UTF-8 file ``dst`` (prefixed by ``header``).
+
+    Returns (newlines in the range, 1-based line within the range of the first undecodable
+    byte or None, number of double-quote bytes). Runs in a worker process.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    lines = 0
+    quotes = 0
+    with open(src, "rb") as fi, open(dst, "wb") as fo:
+        fo.write(header)
+        fi.seek(start)
+        remaining = end - start
+        while True:
+            chunk = fi.read(min(_CHUNK, remaining)) if remaining > 0 else b""
+            remaining -= len(chunk)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return lines, lines + chunk[: max(exc.start, 0)].count(b"\n") + 1, quotes
+            if start == 0 and lines == 0 and text.startswith("\ufeff"):
+                text = text[1:]
+            fo.write(text.encode("utf-8"))
+            if not chunk:
+                return lines, None, quotes
+            lines += chunk.count(b"\n")
+            quotes += chunk.count(b'"')
+
+
+def _run_workers(jobs: list[tuple]) -> list[tuple[int, int | None, int]]:
+    """Run :func:`_transcode_range` jobs in parallel Python processes (plain subprocesses: they
+    work from scripts, notebooks and stdin alike, and never fork a process running DuckDB)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys; from ebpm.staging import _transcode_range; "
+        "a = json.loads(sys.argv[1]); a[5] = bytes.fromhex(a[5]); "
+        "print(json.dumps(_transcode_range(*a)))"
+    )
+    procs = []
+    for job in jobs:
+        args = json.dumps([*job[:5], job[5].hex()])
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", code, args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        )
+    results = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise IngestError(
+                f"文字コードの変換に失敗しました（{err.decode(errors='replace').strip()[-300:]}）。"
+            )
+        lines, bad, quotes = json.loads(out)
+        results.append((lines, bad, quotes))
+    return results
+
+
+def _split_at_lines(path: Path, parts: int) -> list[int]:
+    """Byte offsets that start a line, cutting the file into about ``parts`` pieces."""
+    size = path.stat().st_size
+    points = [0]
+    with open(path, "rb") as fh:
+        for k in range(1, parts):
+            fh.seek(size * k // parts)
+            fh.readline()
+            pos = fh.tell()
+            if points[-1] < pos < size:
+                points.append(pos)
+    return points + [size]
+
+
+def transcode_to_utf8(
+    src: Path, dst: Path, encoding: str, *, display: str, header: bool = False
+) -> list[Path]:
+    """Stream ``src`` (e.g. CP932) into UTF-8 in fixed-size chunks (memory stays flat).
+
+    Large files with a header line are cut at line ends and decoded in parallel processes
+    (a newline byte never occurs inside a CP932, Shift_JIS or EUC-JP character); each piece
+    after the first repeats the header so that DuckDB can read the pieces as one table.
+
+    Returns
+    -------
+    list of Path
+        The UTF-8 file(s), in order.
 
     Raises
     ------
     IngestError
         Naming the file and line of the first byte that cannot be decoded.
     """
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    lines = 0
-    with open(src, "rb") as fi, open(dst, "w", encoding="utf-8", newline="") as fo:
-        while True:
-            chunk = fi.read(_CHUNK)
-            try:
-                text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
-                line = lines + chunk[: max(exc.start, 0)].count(b"\n") + 1
-                raise IngestError(
-                    f"文字コード {encoding} として読めないバイトがあります。"
-                    "catalog の options.encoding を確かめてください。",
-                    file=display,
-                    row=line,
-                ) from exc
-            if text.startswith("\ufeff") and lines == 0 and fo.tell() == 0:
-                text = text[1:]
-            fo.write(text)
-            if not chunk:
+    workers = min(os.cpu_count() or 1, 4)
+    size = src.stat().st_size
+    parallel = header and workers > 1 and size > _PARALLEL_BYTES and encoding in _LINE_SAFE
+    points = _split_at_lines(src, workers) if parallel else [0, size]
+    first_line = b""
+    if len(points) > 2:
+        with open(src, "rb") as fh:
+            first_line = fh.readline().decode(encoding).lstrip("\ufeff").encode("utf-8")
+    jobs = [
+        (str(src), str(dst) if k == 0 else f"{dst}.{k}", encoding, a, b, first_line if k else b"")
+        for k, (a, b) in enumerate(zip(points, points[1:], strict=False))
+    ]
+    if len(jobs) == 1:
+        results = [_transcode_range(*jobs[0])]
+    else:
+        results = _run_workers(jobs)
+        # a cut inside a quoted cell (odd number of '"' before it) would split a record:
+        # then decode the whole file in one piece instead (0x22 is never part of a CP932 character)
+        seen = 0
+        for _lines, _bad, quotes in results[:-1]:
+            seen += quotes
+            if seen % 2:
+                for job in jobs[1:]:
+                    Path(job[1]).unlink(missing_ok=True)
+                jobs = [(str(src), str(dst), encoding, 0, size, b"")]
+                results = [_transcode_range(*jobs[0])]
                 break
-            lines += chunk.count(b"\n")
+    before = 0
+    for lines, bad, _quotes in results:
+        if bad is not None:
+            raise IngestError(
+                f"文字コード {encoding} として読めないバイトがあります。"
+                "catalog の options.encoding を確かめてください。",
+                file=display,
+                row=before + bad,
+            )
+        before += lines
+    return [Path(job[1]) for job in jobs]
 
 
 def diagnose_csv(path: Path, encoding: str, *, display: str, skip: int = 0) -> BuildError:
@@ -245,10 +352,15 @@ def stage(con: Any, source: Source, raw_dir: Path, workdir: Path) -> Staged:
                 parameter="encoding",
             )
         staged.encoding = encoding
-        target = path
+        targets = [path]
         if encoding not in ("utf-8", "utf-8-sig"):
-            target = workdir / f"{source.name}.utf8.csv"
-            transcode_to_utf8(path, target, encoding, display=source.path)
+            targets = transcode_to_utf8(
+                path,
+                workdir / f"{source.name}.utf8.csv",
+                encoding,
+                display=source.path,
+                header=bool(options.get("header", True)) and not options.get("skip"),
+            )
             staged.notes.append(f"{encoding} を UTF-8 に変換して読み込みました。")
         unknown = set(options) - set(DUCKDB_CSV_KEYS)
         if unknown:
@@ -262,7 +374,8 @@ def stage(con: Any, source: Source, raw_dir: Path, workdir: Path) -> Staged:
         params["strict_mode"] = True
         staged.row_offset = int(params.get("skip", 0)) + (1 if params.get("header") else 0)
         args = ", ".join(f"{k}={_literal(v)}" for k, v in params.items())
-        return _view(con, staged, f"read_csv({_literal(str(target))}, {args})")
+        files = "[" + ", ".join(_literal(str(t)) for t in targets) + "]"
+        return _view(con, staged, f"read_csv({files}, {args})")
     if source.reader == "parquet":
         staged.row_offset = 0
         return _view(con, staged, f"read_parquet({_literal(str(path))})")
