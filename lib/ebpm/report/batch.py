@@ -103,7 +103,9 @@ def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> N
     pool = KernelPool(reuse=reuse, cwd=Path(root))
     pool.prestart(warmup)
     printer = PdfPrinter() if pdf else None
-    import papermill.clientwrap  # noqa: F401  imported once per worker, while the kernel boots
+    from ebpm.report.runner import preload
+
+    preload()  # papermill, Jinja, data layer: imported once per worker, while the kernel boots
 
     try:
         while True:

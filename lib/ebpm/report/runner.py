@@ -9,6 +9,7 @@ import os
 import secrets as _random
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -553,6 +554,38 @@ def _register(result_path: Path) -> list[str]:
     return []
 
 
+PRELOAD = (
+    "nbformat",
+    "papermill.clientwrap",
+    "papermill.engines",
+    "jinja2",
+    "mistune",
+    "ebpm.methods.result",
+    "ebpm.report.scrub",
+    "ebpm.report.render",
+    "ebpm.report.provenance",
+    "ebpm.data",
+    "ebpm.disclosure",
+    "ebpm.register",
+)
+
+
+def preload() -> None:
+    """Import what rendering needs while the kernel boots (imports release the GIL on I/O waits)."""
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # optional parts (register, disclosure) may be absent
+            continue
+    from ebpm.report import provenance, render
+
+    render._env()
+    render._markdown()
+    provenance.code_version()
+
+
 def default_out_dir(template: str, run_id: str) -> Path:
     return paths().reports / template / run_id
 
@@ -602,6 +635,7 @@ def run(
         from ebpm.report.render import PdfPrinter
 
         printer = PdfPrinter()
+    threading.Thread(target=preload, name="ebpm-preload", daemon=True).start()
     try:
         return run_job(job, kernel, printer, pdf=pdf)
     finally:

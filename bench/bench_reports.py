@@ -1,0 +1,193 @@
+"""Benchmark: `ebpm run` against naive `papermill` + `jupyter nbconvert --no-input`, single and batch of 24.
+
+Run from the project root::
+
+    .venv/bin/python bench/bench_reports.py [--naive-sample N] [--workers N]
+
+It builds the six DX tables into a temporary curated database, then times (wall clock, same machine,
+same notebook and parameters):
+
+- naive single: `papermill` CLI, then `jupyter nbconvert --to html --no-input` (no PDF);
+- ebpm single: `ebpm run` with PDF, and with `--no-pdf`;
+- naive batch: the naive pair in a sequential loop over 24 parameter sets (``--naive-sample N`` times
+  only the first N and scales up linearly; the JSON says so);
+- ebpm batch: `ebpm run --grid` over the same 24 sets (PDFs included).
+
+Ratios are printed and written with a breakdown (kernel start, warm-up imports, execution, HTML, PDF)
+to bench/results/reports.json. Goals: single ≤ 0.6× naive; batch ≥ 3× faster than naive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TEMPLATE = "dx_kpi_dashboard"
+TABLES = [
+    "procedure",
+    "procedure_usage",
+    "core_system",
+    "staff_training",
+    "digital_workshop",
+    "counter_visit",
+]
+GRID = [
+    {"start_fy": s, "end_fy": e, "projection_to_fy": p}
+    for s, e, p in itertools.product([2021, 2022, 2023], [2024, 2025], [2027, 2028, 2029, 2030])
+]
+
+
+def sh(cmd: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def naive_one(nb: Path, params: dict, out: Path, env: dict[str, str]) -> dict[str, float]:
+    out.mkdir(parents=True, exist_ok=True)
+    executed = out / "executed.ipynb"
+    cmd = [str(BIN / "papermill"), str(nb), str(executed), "-k", "python3", "--no-progress-bar"]
+    for k, v in params.items():
+        cmd += ["-p", k, str(v)]
+    t_pm = sh(cmd, env)
+    t_nb = sh([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)], env)
+    return {"papermill": t_pm, "nbconvert": t_nb, "total": t_pm + t_nb}
+
+
+def ebpm_one(params: dict, out: Path, env: dict[str, str], pdf: bool) -> dict:
+    cmd = [str(BIN / "ebpm"), "run", TEMPLATE, "--out", str(out)] + ([] if pdf else ["--no-pdf"])
+    for k, v in params.items():
+        cmd += ["-p", f"{k}={v}"]
+    total = sh(cmd, env)
+    res = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    return {"total": total, "timings": res["timings"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--naive-sample", type=int, default=len(GRID), help="naive batch: time only N sets"
+    )
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="ebpm-bench-"))
+    env = {**os.environ}
+    env.update(
+        EBPM_CATALOG=str(work / "catalog"),
+        EBPM_CURATED=str(work / "curated"),
+        EBPM_REPORTS=str(work / "reports"),
+        PYDEVD_DISABLE_FILE_VALIDATION="1",
+    )
+    (work / "catalog").mkdir()
+    for t in TABLES:
+        shutil.copy(ROOT / "data" / "catalog" / f"{t}.yml", work / "catalog")
+    sh([str(BIN / "ebpm"), "build", "-q"], env)
+    nb = ROOT / "notebooks" / "templates" / f"{TEMPLATE}.ipynb"
+    first = GRID[0]
+
+    # warm the OS file cache once so neither side pays for cold disk reads
+    naive_one(nb, first, work / "warm-naive", env)
+    ebpm_one(first, work / "warm-ebpm", env, pdf=True)
+
+    naive_single = [naive_one(nb, first, work / f"naive-single-{i}", env) for i in range(2)]
+    ebpm_single = [ebpm_one(first, work / f"ebpm-single-{i}", env, pdf=True) for i in range(2)]
+    ebpm_single_nopdf = [
+        ebpm_one(first, work / f"ebpm-nopdf-{i}", env, pdf=False) for i in range(2)
+    ]
+
+    sample = GRID[: max(1, min(args.naive_sample, len(GRID)))]
+    t = time.perf_counter()
+    naive_batch_runs = [
+        naive_one(nb, p, work / f"naive-batch-{i}", env) for i, p in enumerate(sample)
+    ]
+    naive_batch_measured = time.perf_counter() - t
+    naive_batch = naive_batch_measured * len(GRID) / len(sample)
+
+    grid_file = work / "grid.yml"
+    grid_file.write_text(json.dumps(GRID), encoding="utf-8")  # JSON is YAML
+    t_batch = sh(
+        [str(BIN / "ebpm"), "run", TEMPLATE, "--grid", str(grid_file), "--out", str(work / "ebpm-batch"),
+         "--workers", str(args.workers)],
+        env,
+    )  # fmt: skip
+    batch_results = [json.loads(p.read_text()) for p in (work / "ebpm-batch").glob("*/result.json")]
+    assert len(batch_results) == len(GRID) and all(r["status"] == "ok" for r in batch_results)
+
+    def med(values: list[float]) -> float:
+        return round(statistics.median(values), 3)
+
+    def breakdown(results: list[dict]) -> dict[str, float]:
+        keys = ["kernel_start", "kernel_ready", "execute", "html", "pdf"]
+        return {k: med([r["timings"].get(k, 0.0) for r in results]) for k in keys}
+
+    n_single = med([r["total"] for r in naive_single])
+    e_single = med([r["total"] for r in ebpm_single])
+    e_single_nopdf = med([r["total"] for r in ebpm_single_nopdf])
+    report = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_1m": os.getloadavg()[0],
+        },
+        "template": TEMPLATE,
+        "single": {
+            "naive_s": n_single,
+            "naive_breakdown": {
+                "papermill_cli": med([r["papermill"] for r in naive_single]),
+                "nbconvert_cli": med([r["nbconvert"] for r in naive_single]),
+            },
+            "ebpm_s": e_single,
+            "ebpm_no_pdf_s": e_single_nopdf,
+            "ebpm_breakdown": breakdown(ebpm_single),
+            "ratio_ebpm_over_naive": round(e_single / n_single, 3),
+            "ratio_ebpm_no_pdf_over_naive": round(e_single_nopdf / n_single, 3),
+            "goal": "≤ 0.6",
+        },
+        "batch": {
+            "n": len(GRID),
+            "workers": args.workers,
+            "naive_s": round(naive_batch, 2),
+            "naive_measured_sets": len(sample),
+            "naive_extrapolated": len(sample) < len(GRID),
+            "naive_per_report_s": med([r["total"] for r in naive_batch_runs]),
+            "ebpm_s": round(t_batch, 2),
+            "ebpm_per_report_breakdown": breakdown(batch_results),
+            "speedup_naive_over_ebpm": round(naive_batch / t_batch, 2),
+            "goal": "≥ 3",
+            "ebpm_includes_pdf": True,
+            "naive_includes_pdf": False,
+        },
+    }
+    out = ROOT / "bench" / "results" / "reports.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    s, b = report["single"], report["batch"]
+    print(f"single: naive {s['naive_s']}s, ebpm {s['ebpm_s']}s (PDF 込み) → {s['ratio_ebpm_over_naive']}×"
+          f"（PDF なし {s['ebpm_no_pdf_s']}s → {s['ratio_ebpm_no_pdf_over_naive']}×、目標 ≤ 0.6）")  # fmt: skip
+    print(f"  naive: {s['naive_breakdown']}  ebpm: {s['ebpm_breakdown']}")
+    print(f"batch of {b['n']}: naive {b['naive_s']}s"
+          f"{'（' + str(b['naive_measured_sets']) + '組から外挿）' if b['naive_extrapolated'] else ''}, "
+          f"ebpm {b['ebpm_s']}s ({b['workers']} workers, PDF 込み) → {b['speedup_naive_over_ebpm']}× faster（目標 ≥ 3）")  # fmt: skip
+    print(f"  ebpm per report: {b['ebpm_per_report_breakdown']}")
+    print(f"→ {out}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
