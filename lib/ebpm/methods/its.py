@@ -335,7 +335,7 @@ def its(
     if placebo:
         diagnostics["placebo"], check = _placebo(yv, t, n_pre, season_values,
                                                  seasonality, period, family, off, lags,
-                                                 autocorrelation, controls)  # fmt: skip
+                                                 autocorrelation, controls, frame[time])  # fmt: skip
         checks.append(check)
     if n_pre < MIN_PRE:
         warnings.append(f"介入前の時点が{n_pre}点と少なく、介入前の傾向を十分に推定できない。")
@@ -554,7 +554,9 @@ def _seasonality_check(yv, t, start, slope_change, s, period, family, off, lags,
     )
 
 
-def _placebo(yv, t, n_pre, season_values, seasonality, period, family, off, lags, ac, controls):
+def _placebo(
+    yv, t, n_pre, season_values, seasonality, period, family, off, lags, ac, controls, times
+):
     """Placebo in time: a fake start in the middle of the pre-period, fitted on pre-period data only."""
     pre = np.arange(n_pre)
     k = 3 + 2 * seasonality
@@ -575,11 +577,13 @@ def _placebo(yv, t, n_pre, season_values, seasonality, period, family, off, lags
     fit = _fit(yv[pre], x, family, off[pre] if off is not None else None, lags, ac)
     term = _term(fit, LEVEL, family != "gaussian")
     ok = term["pvalue"] >= PLACEBO_ALPHA
-    info = {"ran": True, "fake_start": fake, **term}
+    when = times.iloc[n_pre // 2]
+    when = when.date().isoformat() if hasattr(when, "date") else fmt_num(float(when))
+    info = {"ran": True, "fake_start": when, **term}
     return info, Check(
         "placebo_in_time",
         ok,
-        f"介入前の期間の途中（時点{fmt_num(fake)}）に偽の開始時点を置くと、変化は"
+        f"介入前の期間の途中（{when}）に偽の開始時点を置くと、変化は"
         + ("見られない" if ok else "統計的に有意に見え、介入以外の変化を拾っている可能性がある")
         + f"（{fmt_p(term['pvalue'])}、判定は1%水準）。",
     )
