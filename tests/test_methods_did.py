@@ -382,3 +382,11 @@ def test_few_clusters_lower_the_grade():
     res = ebpm.did(frame, "y", "treat", "d", unit="unit", time="time")
     assert res.grade in {"C", "D"}
     assert any("クラスター" in w for w in res.warnings)
+
+
+def test_two_by_two_cluster_warning_names_the_column():
+    frame = staggered_panel().assign(region=lambda f: f["unit"].str[-1])
+    two = frame[frame["time"].isin([3, 10])].assign(post=lambda f: (f["time"] == 10).astype(float))
+    res = ebpm.did(two, "y", "treat", "post", se="cluster:region")
+    assert res.se_type == "クラスター頑健（region、G=10）"
+    assert any("クラスター（region）が10個" in w for w in res.warnings)

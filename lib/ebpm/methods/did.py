@@ -45,7 +45,9 @@ def _two_by_two(
         }
     )
     if cluster_col:
-        work["cl"] = frame[cluster_col].to_numpy()
+        # keep the user's column name so that warnings name it (unless it clashes with ours)
+        cl_name = cluster_col if cluster_col not in work.columns else f"{cluster_col}_cluster"
+        work[cl_name] = frame[cluster_col].to_numpy()
     cells = work.groupby(["treat", "post"])["y"].agg(["count", "mean", "std"])
     for t in (0.0, 1.0):
         for p in (0.0, 1.0):
@@ -60,7 +62,9 @@ def _two_by_two(
                     f"{missing}の観測が2件未満で、差の差を計算できません。",
                     column=treat if p else post,
                 )
-    fitted = fit_ols(work, "y ~ treat + post + treat:post", "cluster:cl" if cluster_col else kind)
+    fitted = fit_ols(
+        work, "y ~ treat + post + treat:post", f"cluster:{cl_name}" if cluster_col else kind
+    )
     coefs = fitted["coefficients"].set_index("term")
     row = coefs.loc["treat:post"]
     cells = cells.reset_index()
