@@ -490,6 +490,22 @@ def test_check_outputs_passes_marked_tables():
         ),
         (
             {
+                "output_type": "stream",
+                "name": "stdout",
+                "text": pd.DataFrame({"n": [3]}).to_html(),
+            },
+            "print",
+        ),
+        (
+            {
+                "output_type": "stream",
+                "name": "stdout",
+                "text": "| 地区 | 人数 |\n|---|---|\n| 北 | 3 |\n",
+            },
+            "print",
+        ),
+        (
+            {
                 "output_type": "display_data",
                 "data": {"text/markdown": "| a | b |\n|---|---|\n| 1 | 2 |"},
                 "metadata": {},

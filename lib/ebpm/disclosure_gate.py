@@ -21,8 +21,9 @@ _TABLE_MIMES = ("application/vnd.dataresource+json",)
 
 
 def looks_like_frame_text(text: str) -> bool:
-    """True when plain text looks like a printed DataFrame or Series (a table that skipped `show`)."""
-    if _FRAME_FOOTER.search(text):
+    """True when plain text looks like a printed table: a DataFrame or Series repr, or an HTML or
+    Markdown table printed as text (a table that skipped `show`)."""
+    if _FRAME_FOOTER.search(text) or _HTML_TABLE.search(text) or _MD_RULE.search(text):
         return True
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if _SERIES_FOOTER.search(text) and len(lines) >= 2:
