@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EBPM := $(BIN)/ebpm
 STAMP := $(VENV)/.installed
-APT_PACKAGES := fonts-noto-cjk chromium
+APT_PACKAGES := fonts-noto-cjk chromium poppler-utils  # poppler-utils: pdftotext in the report tests
 SEED ?= 20260401
 
 .PHONY: demo test test-fast setup apt build synth reports lab lint fmt bench clean help
