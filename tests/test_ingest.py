@@ -638,6 +638,22 @@ def test_xlsx_text_only_table_has_one_header_row(tmp_path):
     assert ing.table.num_rows == 8
 
 
+def test_xlsx_two_column_table(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["避難所一覧（模擬データ）"])
+    ws.append(["名称", "収容人数"])
+    ws.append(["盛岡第一小学校", 300])
+    ws.append(["盛岡第二小学校", 250])
+    path = tmp_path / "two.xlsx"
+    wb.save(path)
+    ing = read_excel(path)
+    assert ing.header_rows == [2] and ing.columns == ["名称", "収容人数"]
+    assert ing.table.column("収容人数").to_pylist() == [300, 250]
+
+
 def test_xlsx_ruby_text_never_read(tmp_path):
     ing = read_excel(_tiny_xlsx(tmp_path, ruby=True))
     assert "人口_男" in ing.columns

@@ -238,8 +238,10 @@ def load_excel(
 
     # title rows: leading rows with at most two filled cells (a title, a date, a department name)
     if skip_title_rows == "auto":
+        # title rows: at most two filled cells, fewer than the widest row near the top
+        typical = max(_nonempty(r) for r in text[:40])
         start = 0
-        while start < len(text) and _nonempty(text[start]) <= 2:
+        while start < len(text) and _nonempty(text[start]) <= min(2, typical - 1):
             start += 1
     elif isinstance(skip_title_rows, int) and skip_title_rows >= 0:
         start = skip_title_rows
