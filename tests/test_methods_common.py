@@ -68,3 +68,38 @@ def test_checks_raise_japanese_errors():
 def test_effect_phrase_direction_first():
     text = c.effect_phrase(-4.1, (-5.0, -3.2), "分", "待ち時間", up="長くなった", down="短くなった")
     assert text == "待ち時間は平均で約4.1分短くなった（95%信頼区間 -5〜-3.2分）"
+
+
+@pytest.mark.parametrize(
+    ("times", "first", "expected_time", "expected_first"),
+    [
+        ([2019, 2020], [2020, None], [2019, 2020], [2020, None]),  # numeric: unchanged
+        (["2021-04-01", "2021-05-01"], ["2021-05-01", None], [0, 1], [1, None]),  # ISO text dates
+        (
+            ["2021-04-01", "2021-06-01"],
+            ["2021-05-15", None],
+            [0, 1],
+            [1, None],
+        ),  # between: next observed
+    ],
+)
+def test_to_periods(times, first, expected_time, expected_first):
+    frame = pd.DataFrame({"t": times, "f": first})
+    out = c.to_periods(frame, "t", "f")
+    assert out["t"].tolist() == expected_time
+    got = [None if pd.isna(v) else v for v in out["f"].tolist()]
+    assert got == expected_first
+
+
+def test_to_periods_rejects_text():
+    with pytest.raises(EstimationError, match="日付"):
+        c.to_periods(pd.DataFrame({"t": ["春", "夏"]}), "t")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [(["true", "False", None], [1.0, 0.0, None]), ([True, False, True], [1.0, 0.0, 1.0])],
+)
+def test_require_binary_reads_text_booleans(values, expected):
+    got = c.require_binary(pd.DataFrame({"d": values}), "d", "介入の指標").tolist()
+    assert [None if pd.isna(v) else v for v in got] == expected

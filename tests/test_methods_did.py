@@ -317,25 +317,20 @@ def test_synthetic_city_counter_visit_recovers_truth():
     if not path.exists() or not truth_path.exists():
         pytest.skip("模擬データ counter_visit がまだない")
     truth = yaml.safe_load(truth_path.read_text(encoding="utf-8"))["counter_visit"]
-    df = pd.read_csv(path)
-    month = pd.to_datetime(df["month"])
-    since = pd.to_datetime(df["cashless_since"])
-    df["period"] = (month.dt.year - 2019) * 12 + month.dt.month
-    df["first"] = (since.dt.year - 2019) * 12 + since.dt.month
-    df["d"] = df["cashless"].astype(str).str.lower().eq("true").astype(float)
-    df.attrs["synthetic"] = True
+    df = pd.read_csv(path)  # dates and true/false as text, read as periods and 0/1
     res = ebpm.did(
         df,
         truth["outcome"],
         None,
-        "d",
+        "cashless",
         unit="office",
-        time="period",
+        time="month",
         method="staggered",
-        first_treated="first",
+        first_treated="cashless_since",
         control="notyet",
         effect_unit="分",
         outcome_label="窓口の平均待ち時間",
+        synthetic=True,
     )
     assert res.ci[0] < truth["att_overall"] < res.ci[1]
     assert res.summary_ja().startswith("窓口の平均待ち時間は平均で約")

@@ -115,7 +115,16 @@ def require_numeric(data: pd.DataFrame, column: str, role: str = "結果変数")
 
 
 def require_binary(data: pd.DataFrame, column: str, role: str) -> pd.Series:
-    """Return a 0/1 float column, or raise if it holds values other than 0/1 (missing allowed)."""
+    """Return a 0/1 float column, or raise if it holds values other than 0/1 (missing allowed).
+
+    Text ``true``/``false`` (any case, as CSV files write booleans) is read as 1/0.
+    """
+    require_columns(data, [column])
+    series = data[column]
+    if not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        lowered = series.astype("string").str.strip().str.lower()
+        if lowered.dropna().isin(["true", "false"]).all():
+            return lowered.map({"true": 1.0, "false": 0.0}).astype(float)
     values = require_numeric(data, column, role)
     bad = values.dropna()
     bad = bad[~bad.isin([0.0, 1.0])]
@@ -294,3 +303,45 @@ def ci_sentence(ci: tuple[float, float]) -> str:
     if lo > 0 or hi < 0:
         return "95%信頼区間は0を含まず、効果がないとは考えにくい。"
     return "95%信頼区間は0を含んでおり、効果がない可能性も否定できない。"
+
+
+# --- periods ---------------------------------------------------------------------------------------
+
+
+def to_periods(data: pd.DataFrame, time: str, first_treated: str | None = None) -> pd.DataFrame:
+    """Turn a date-valued ``time`` (and ``first_treated``) column into period numbers 0, 1, 2, ….
+
+    Numeric columns are returned unchanged. Dates (datetime or ISO strings such as ``2021-10-01``)
+    become the position of each distinct date in sorted order, so monthly data count months; a
+    first-treated date between two observed dates counts from the next observed one.
+    """
+    require_columns(data, [time, first_treated])
+    col = data[time]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return data
+    try:
+        parsed = (
+            pd.to_datetime(col, format="ISO8601")
+            if not pd.api.types.is_datetime64_any_dtype(col)
+            else col
+        )
+    except (ValueError, TypeError) as err:
+        sample = col.dropna().astype(str).head(3).tolist()
+        raise EstimationError(
+            f"時点は数値（年、通し番号）か日付（例: 2021-10-01）にしてください（例: {sample}）。",
+            column=time,
+        ) from err
+    levels = np.sort(parsed.dropna().unique())
+    out = data.copy()
+    out[time] = np.searchsorted(levels, parsed.to_numpy()).astype(float)
+    out.loc[parsed.isna(), time] = np.nan
+    if first_treated is not None and not pd.api.types.is_numeric_dtype(data[first_treated]):
+        try:
+            first = pd.to_datetime(data[first_treated], format="ISO8601")
+        except (ValueError, TypeError) as err:
+            raise EstimationError(
+                "介入開始時点は時点と同じ形（日付）で指定してください。", column=first_treated
+            ) from err
+        pos = np.searchsorted(levels, first.to_numpy()).astype(float)
+        out[first_treated] = np.where(first.isna(), np.nan, pos)
+    return out

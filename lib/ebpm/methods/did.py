@@ -627,7 +627,7 @@ def did(
             data, y, treat, post, se, warnings, effect_unit, outcome_label, synthetic_flag
         )
     return _panel_did(
-        data,
+        c.to_periods(data, time, first_treated) if time is not None else data,
         y,
         treat,
         post,

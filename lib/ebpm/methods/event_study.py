@@ -207,7 +207,7 @@ def event_study(
         )
     c.require_numeric(data, y, "結果変数")
     warnings: list[str] = []
-    frame = c.drop_missing(data, [unit, time, y], warnings)
+    frame = c.drop_missing(c.to_periods(data, time, first_treated), [unit, time, y], warnings)
     frame, rel = prepare_event_time(frame, unit, time, first_treated)
     treated = rel.notna()
     if not treated.any():
