@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from ebpm import codes
@@ -134,7 +135,7 @@ def test_check_digit_against_localgovjp():
 
 def test_census_2010_codes_all_resolve():
     """Every code in the 2010 census (with 03305 and 03422) maps to a code in force today."""
-    path = _shared("iwate_estat_municipal/census_2010_p1.csv")
+    path = Path(__file__).parent / "fixtures" / "ingest" / "census_2010_p1.csv"
     with path.open(encoding="utf-8") as f:
         found = {r["code"]: codes.successor(r["code"]) for r in csv.DictReader(f)}
     assert found["03305"] == "03216" and found["03422"] == "03209"
