@@ -168,6 +168,7 @@ def test_castle_twfe_and_goodman_bacon_decomposition():
     res = ebpm.did(df, "l_homicide", None, "post", unit="state", time="year")
     assert res.estimate == pytest.approx(twfe, abs=1e-10)
     assert res.diagnostics["forbidden_share"] == pytest.approx(0.03190, abs=5e-6)
+    assert res.diagnostics["bacon_weighted_estimate"] == pytest.approx(res.estimate, abs=1e-8)
 
 
 def test_goodman_bacon_figure2_weights():

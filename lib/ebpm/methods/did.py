@@ -429,6 +429,10 @@ def _panel_did(
             "forbidden_share": share,
             "twfe_estimate": twfe_est,
             "bacon_twfe_check": twfe_b,
+            "bacon_weight_sum": None if bacon is None else float(bacon["weight"].sum()),
+            "bacon_weighted_estimate": None
+            if bacon is None
+            else float((bacon["weight"] * bacon["estimate"]).sum()),
             "n_timing_groups": int(frame.loc[frame[first_col].notna(), first_col].nunique()),
             "window": [lo, hi],
         },
