@@ -111,3 +111,42 @@ def test_register_is_not_left_locked(reports: Path):
     register.add_run(reports / DID / "result.json", register=reg)
     # a writer in this process released the file: a read-write open succeeds immediately
     duckdb.connect(str(reg)).close()
+
+
+def _hold_lock(path: Path, seconds: float):
+    import subprocess
+    import sys
+
+    code = (
+        "import duckdb, sys, time\n"
+        f"con = duckdb.connect({str(path)!r})\n"
+        "print('locked', flush=True)\n"
+        f"time.sleep({seconds})\n"
+        "con.close()\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_add_run_waits_for_another_writer(reports: Path):
+    reg = reports / "register.duckdb"
+    proc = _hold_lock(reg, 1.0)
+    try:
+        assert register.add_run(reports / DID / "result.json", register=reg)
+    finally:
+        proc.wait(timeout=30)
+    assert len(register.runs(register=reg)) == 1
+
+
+def test_busy_register_gives_a_japanese_message(reports: Path, monkeypatch):
+    reg = reports / "register.duckdb"
+    monkeypatch.setattr(register, "_LOCK_RETRIES", 2)
+    monkeypatch.setattr(register, "_LOCK_WAIT_S", 0.05)
+    proc = _hold_lock(reg, 3.0)
+    try:
+        with pytest.raises(RegisterError, match="使用中"):
+            register.add_run(reports / DID / "result.json", register=reg)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
