@@ -33,6 +33,7 @@ def runs(tmp_path_factory):
             "failing": run(
                 str(FIXTURES / "failing.ipynb"), {"token": SECRET}, out=root / "failing", pdf=False
             ),
+            "raw_table": run(str(FIXTURES / "raw_table.ipynb"), {}, out=root / "raw", pdf=False),
         }
     return out
 
@@ -115,6 +116,17 @@ def test_failure_report_says_which_step_and_why(runs):
     assert html.index("分析が途中で止まりました") < html.index("条件（パラメータ）")
     assert "ここは実行されない" not in html
     assert SECRET.encode() not in _all_bytes(Path(outcome.out_dir))
+
+
+def test_table_that_skipped_disclosure_control_fails_the_run(runs):
+    outcome = runs["raw_table"]
+    res = _result(outcome)
+    assert res["status"] == "failed" and res["error"]["step"] == "秘匿処理の確認"
+    assert res["results"] == {} and res["answer"] is None
+    html = (Path(outcome.out_dir) / "index.html").read_text(encoding="utf-8")
+    assert "町1" not in html and "表示されてはならない" not in html
+    nb = json.loads((Path(outcome.out_dir) / "notebook.ipynb").read_text(encoding="utf-8"))
+    assert all(not c.get("outputs") for c in nb["cells"])
 
 
 def test_cli_exits_non_zero_on_failure_and_refuses_bad_parameters(tmp_path, monkeypatch):

@@ -336,9 +336,13 @@ def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> Run
         )
         timings["kernel_ready"] = time.perf_counter() - t
         if setup.get("status") != "ok":
-            raise RuntimeError(
-                f"カーネルの準備に失敗しました: {setup.get('ename')}: {setup.get('evalue')}"
-            )
+            error = {
+                "step": "実行環境の準備",
+                "message": f"カーネルの準備に失敗しました: {setup.get('ename')}: {setup.get('evalue')}",
+            }
+            empty = {"results": {}, "tables": [], "headline": None}
+            nb = prepare_notebook(schema, values)
+            return finish_report(job, nb, error, empty, printer, pdf=pdf, timings=timings)
         t = time.perf_counter()
         nb, error = execute(prepare_notebook(schema, values), kernel)
         if error is None or kernel.alive():
