@@ -168,7 +168,7 @@ def fit_weights(
     """Outer search over diagonal V (softmax-parametrised) minimising the pre-period MSPE.
 
     Starts: equal V, the regression-based V and ``starts − 2`` random Dirichlet draws; each is run
-    with Nelder–Mead (at most ``effort × k`` iterations); the best is kept.
+    with Nelder–Mead (at most ``effort × k`` iterations); the best is restarted once and kept.
     """
     from scipy.optimize import minimize
 
@@ -189,20 +189,27 @@ def fit_weights(
     while len(inits) < max(starts, 1):
         inits.append(np.log(np.clip(rng.dirichlet(np.ones(k)), 1e-8, None)))
 
-    best: _Fit | None = None
-    for theta0 in inits:
+    def run(theta0):
         res = minimize(
             lambda th: loss_of(_softmax(th))[0],
             theta0,
             method="Nelder-Mead",
             options={"maxiter": effort * k, "xatol": 1e-6, "fatol": 1e-10, "adaptive": True},
         )
-        v = _softmax(res.x)
-        loss, w = loss_of(v)
-        if best is None or loss < best.loss:
-            best = _Fit(w, v, loss, len(inits))
-    assert best is not None
-    return best
+        return res.x, loss_of(_softmax(res.x))[0]
+
+    best_theta, best_loss = None, math.inf
+    for theta0 in inits:
+        theta, loss = run(theta0)
+        if loss < best_loss:
+            best_theta, best_loss = theta, loss
+    # one restart from the best point: Nelder–Mead often stalls on a collapsed simplex
+    theta, loss = run(best_theta)
+    if loss < best_loss:
+        best_theta = theta
+    v = _softmax(best_theta)
+    loss, w = loss_of(v)
+    return _Fit(w, v, loss, len(inits))
 
 
 # --- the estimator ---------------------------------------------------------------------------------
