@@ -110,7 +110,7 @@ def test_missing_values_become_null_and_types_are_cast(built):
     finally:
         con.close()
     assert rows[0] == ("03000", 2020, 1210534, None)  # leading zero kept: codes are read as text
-    assert rows[-1] == ("03216", 2020, None, "秘匿の例")  # '-' is a missing value: NULL, never 0
+    assert rows[-1] == ("03216", 2020, None, "-")  # "-" is NULL with the symbol kept as the reason
     assert types == {
         "area_code": "VARCHAR",
         "year": "INTEGER",

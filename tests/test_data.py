@@ -137,6 +137,7 @@ REAL_TABLES = [
     "municipality",
     "municipality_change",
     "census_population",
+    "census_industry_2020",
     "resident_population",
     "census_2020_prelim",
     "town",
@@ -203,6 +204,12 @@ def real(tmp_path_factory):
         ("SELECT successor_code5 FROM municipality WHERE code5 = $a", {"a": "03422"}, "03209"),
         ("SELECT count(*) FROM shelter WHERE kind = $k", {"k": "緊急避難場所"}, 245),
         ("SELECT count(*) FROM town", None, 1661),
+        # 国勢調査2020 p2: 葛巻町 (03302) 漁業 "-" → NULL with the symbol as the reason
+        (
+            "SELECT workers_note FROM census_industry_2020 WHERE area_code = $a AND industry_code = 'B' AND workers IS NULL",
+            {"a": "03302"},
+            "-",
+        ),
     ],
 )
 def test_real_spot_values(real, query, params, expected):

@@ -288,7 +288,6 @@ class _Builder:
             raise self._sql_error(spec, exc, files) from exc
         out_types = {r[0]: r[1] for r in described}
         exprs = []
-        missing = [v for v in spec.missing_values]
         for f in spec.fields:
             if f.name not in out_types:
                 raise BuildError(
@@ -299,6 +298,7 @@ class _Builder:
                     file=files,
                 )
             expr = quote_ident(f.name)
+            missing = f.missing_values if f.missing_values is not None else spec.missing_values
             if out_types[f.name] == "VARCHAR" and missing:
                 listed = ", ".join("'" + v.replace("'", "''") + "'" for v in missing)
                 expr = f"CASE WHEN trim({expr}) IN ({listed}) THEN NULL ELSE {expr} END"

@@ -105,6 +105,7 @@ class Field:
     description: str = ""
     unit: str = ""
     constraints: dict[str, Any] = field(default_factory=dict)
+    missing_values: list[str] | None = None  # field-level missingValues (overrides the table's)
 
     @property
     def duckdb_type(self) -> str:
@@ -223,6 +224,7 @@ def _parse_field(raw: Any, file: Path, table: str) -> Field:
         description=str(raw.get("description", "")).strip(),
         unit=str(raw.get("unit", "") or ""),
         constraints=constraints,
+        missing_values=[str(v) for v in raw["missingValues"]] if "missingValues" in raw else None,
     )
 
 
