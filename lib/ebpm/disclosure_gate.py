@@ -14,6 +14,7 @@ MARKER_KEY = "ebpm"  # output metadata written by ebpm.show: {"ebpm": {"disclosu
 _HTML_TABLE = re.compile(r"<table\b", re.IGNORECASE)
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$", re.MULTILINE)
 _FRAME_FOOTER = re.compile(r"\[\d+ rows x \d+ columns\]")
+_GRID_RULE = re.compile(r"^\s*\+(?:[-=:]+\+){2,}\s*$", re.MULTILINE)  # tabulate "grid" tables
 _SERIES_FOOTER = re.compile(r"^(Name: .*, )?(Length: \d+, )?dtype: \w+\s*$", re.MULTILINE)
 _NUM = r"-?[\d,]+(?:\.\d+)?|NaN|<NA>"
 _BODY_LINE = re.compile(rf"^\S+(?:\s+\S+)*?(?:\s+(?:{_NUM})){{1,}}\s*$")
@@ -23,7 +24,7 @@ _TABLE_MIMES = ("application/vnd.dataresource+json",)
 def looks_like_frame_text(text: str) -> bool:
     """True when plain text looks like a printed table: a DataFrame or Series repr, or an HTML or
     Markdown table printed as text (a table that skipped `show`)."""
-    if _FRAME_FOOTER.search(text) or _HTML_TABLE.search(text) or _MD_RULE.search(text):
+    if any(p.search(text) for p in (_FRAME_FOOTER, _HTML_TABLE, _MD_RULE, _GRID_RULE)):
         return True
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if _SERIES_FOOTER.search(text) and len(lines) >= 2:
