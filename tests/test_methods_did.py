@@ -386,3 +386,16 @@ def test_two_by_two_cluster_warning_names_the_column():
     res = ebpm.did(two, "y", "treat", "post", se="cluster:region")
     assert res.se_type == "クラスター頑健（region、G=10）"
     assert any("クラスター（region）が10個" in w for w in res.warnings)
+
+
+def test_charts_render_offline_with_synthetic_footer():
+    from ebpm.charts import to_svg
+    from ebpm.methods.did import bacon_chart
+
+    frame = staggered_panel(seed=4)
+    panel_res = ebpm.did(frame, "y", "treat", "d", unit="unit", time="time", method="staggered")
+    two = frame[frame["time"].isin([3, 10])].assign(post=lambda f: (f["time"] == 10).astype(float))
+    svg = to_svg(panel_res.chart())  # one offline render (vl-convert start-up is the slow part)
+    assert svg.startswith("<svg") and "模擬データ" in svg
+    for chart in (bacon_chart(panel_res), ebpm.did(two, "y", "treat", "post").chart()):
+        assert "模擬データ" in json.dumps(chart.to_dict(), ensure_ascii=False)
