@@ -506,6 +506,14 @@ def test_check_outputs_passes_marked_tables():
         ),
         (
             {
+                "output_type": "stream",
+                "name": "stdout",
+                "text": "+------+------+\n| 地区 | 人数 |\n+======+======+\n| 北   | 3    |\n+------+------+\n",
+            },
+            "print",
+        ),
+        (
+            {
                 "output_type": "display_data",
                 "data": {"text/markdown": "| a | b |\n|---|---|\n| 1 | 2 |"},
                 "metadata": {},
