@@ -375,3 +375,39 @@ def test_transcode_names_the_line_of_a_bad_byte(tmp_path, monkeypatch):
             src, tmp_path / "b.utf8.csv", "cp932", display="b.csv", header=True
         )
     assert info.value.row == 2002 and info.value.file == "b.csv"
+
+
+def test_ingest_route_normalises_and_keeps_symbol_reasons(built):
+    """`ingest: true` reads through ebpm.ingest.read_csv: CP932 decoded, full-width → half-width,
+    e-Stat symbols → NULL plus a `<col>_note` reason column."""
+    project, _ = built
+    (project / "catalog" / "visitors_ingest.yml").write_text(
+        """
+name: visitors_ingest
+title: 来庁者数（ingest 経由）
+sources:
+  - {name: v, path: tiny_city/visitors_cp932.csv, reader: csv, options: {ingest: true}}
+  - {name: p, path: tiny_city/population.csv, reader: csv, options: {ingest: true}}
+transform: |
+  SELECT v.area_code, v.name, v.visitors, p.population, p.population_note
+  FROM v JOIN p ON p.area_code = v.area_code AND p.year = 2020
+schema:
+  fields:
+    - {name: area_code, type: string, title: 団体コード}
+    - {name: name, type: string, title: 町名}
+    - {name: visitors, type: integer, title: 来庁者数}
+    - {name: population, type: integer, title: 人口}
+    - {name: population_note, type: string, title: 人口の注記, missingValues: ['']}
+  primaryKey: [area_code]
+""",
+        encoding="utf-8",
+    )
+    build_mod.build()
+    import duckdb
+
+    con = duckdb.connect(str(project / "curated" / "ebpm.duckdb"), read_only=True)
+    rows = con.execute("SELECT * FROM visitors_ingest ORDER BY area_code").fetchall()
+    con.close()
+    assert rows[0] == ("03201", "盛岡市中央通1丁目", 120, 289731, None)  # "１" → "1"
+    assert rows[1][:4] == ("03216", "滝沢市鵜飼", 45, None)
+    assert "-" in rows[1][4]  # the reason names the symbol

@@ -142,6 +142,7 @@ REAL_TABLES = [
     "census_2020_prelim",
     "town",
     "shelter",
+    "smallarea_2015",
 ]
 
 
@@ -204,6 +205,8 @@ def real(tmp_path_factory):
         ("SELECT successor_code5 FROM municipality WHERE code5 = $a", {"a": "03422"}, "03209"),
         ("SELECT count(*) FROM shelter WHERE kind = $k", {"k": "緊急避難場所"}, 245),
         ("SELECT count(*) FROM town", None, 1661),
+        # Σ small-area population = 2015 census total of Morioka (geo/PROVENANCE.md)
+        ("SELECT sum(population) FROM smallarea_2015 WHERE area_code = $a", {"a": "03201"}, 297631),
         # 国勢調査2020 p2: 葛巻町 (03302) 漁業 "-" → NULL with the symbol as the reason
         (
             "SELECT workers_note FROM census_industry_2020 WHERE area_code = $a AND industry_code = 'B' AND workers IS NULL",

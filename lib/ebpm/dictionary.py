@@ -49,7 +49,7 @@ def _table_context(spec: TableSpec, info: dict[str, Any]) -> dict[str, Any]:
         "synthetic": spec.synthetic,
         "rows": info["rows"],
         "vintage": info.get("vintage") or "",
-        "update": info.get("update") or "",
+        "update_frequency": info.get("update") or "",
         "sources": info.get("sources", []),
         "disclosure": spec.disclosure,
         "primary_key": spec.primary_key,
