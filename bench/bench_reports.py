@@ -43,6 +43,12 @@ TABLES = [
     "digital_workshop",
     "counter_visit",
 ]
+KERNEL_BOOT = """
+from jupyter_client.manager import start_new_kernel
+km, kc = start_new_kernel(kernel_name="python3")
+kc.stop_channels()
+km.shutdown_kernel(now=True)
+"""
 GRID = [
     {"start_fy": s, "end_fy": e, "projection_to_fy": p}
     for s, e, p in itertools.product([2021, 2022, 2023], [2024, 2025], [2027, 2028, 2029, 2030])
@@ -129,6 +135,18 @@ def main() -> None:
     batch_results = [json.loads(p.read_text()) for p in (work / "ebpm-batch").glob("*/result.json")]
     assert len(batch_results) == len(GRID) and all(r["status"] == "ok" for r in batch_results)
 
+    # where start-up time goes, measured alone
+    import nbformat
+    from ebpm.report.runner import warmup_source
+
+    warm_code = warmup_source(nbformat.read(nb, as_version=4))
+    parts = {
+        "python_start_s": sh([sys.executable, "-c", "pass"], env),
+        "papermill_import_s": sh([sys.executable, "-c", "import papermill"], env),
+        "template_imports_s": sh([sys.executable, "-c", warm_code], env),
+        "kernel_boot_s": sh([sys.executable, "-c", KERNEL_BOOT], env),
+    }
+
     def med(values: list[float]) -> float:
         return round(statistics.median(values), 3)
 
@@ -146,6 +164,7 @@ def main() -> None:
             "load_1m": os.getloadavg()[0],
         },
         "template": TEMPLATE,
+        "startup_parts": {k: (round(v, 3) if v is not None else None) for k, v in parts.items()},
         "single": {
             "naive_s": n_single,
             "naive_breakdown": {
@@ -185,6 +204,7 @@ def main() -> None:
           f"{'（' + str(b['naive_measured_sets']) + '組から外挿）' if b['naive_extrapolated'] else ''}, "
           f"ebpm {b['ebpm_s']}s ({b['workers']} workers, PDF 込み) → {b['speedup_naive_over_ebpm']}× faster（目標 ≥ 3）")  # fmt: skip
     print(f"  ebpm per report: {b['ebpm_per_report_breakdown']}")
+    print(f"  start-up parts (each alone): {report['startup_parts']}")
     print(f"→ {out}")
     shutil.rmtree(work, ignore_errors=True)
 
