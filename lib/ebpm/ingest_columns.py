@@ -205,10 +205,14 @@ def finish(
             fast = fast_numeric(arr, sym, declared)
             if fast is not None:
                 kind, typed = fast
+        ascii_only = None
         if typed is None:
-            has_fw = count(
-                pc.fill_null(pc.match_substring_regex(arr, jp.FULLWIDTH_NUMERIC_PATTERN), False)
-            )
+            ascii_only = pc.all(pc.string_is_ascii(arr)).as_py() is not False
+            has_fw = 0
+            if not ascii_only:
+                has_fw = count(
+                    pc.fill_null(pc.match_substring_regex(arr, jp.FULLWIDTH_NUMERIC_PATTERN), False)
+                )
             work = nfkc(arr) if has_fw else arr
             is_num = None
             if not kind:
@@ -242,7 +246,7 @@ def finish(
                 fw_cols.append(name)
             elif normalize == "nfkc":
                 typed = nfkc(arr)
-            elif normalize:
+            elif normalize and not ascii_only:
                 typed, n_fw = translate(arr, jp.FULLWIDTH_ALNUM_PATTERN, jp.to_halfwidth)
                 if n_fw:
                     fw_cols.append(name)
