@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ebpm import config
-from ebpm.catalog import TableSpec, load_catalog, load_source, sha256_file
+from ebpm.catalog import TYPE_LABELS_JA, TableSpec, load_catalog, load_source, sha256_file
 from ebpm.checks import CheckResult, run_all
 from ebpm.errors import BuildError, EbpmError
 from ebpm.staging import Staged, duckdb_read_error, first_row, quote_ident, stage, unstage
@@ -330,7 +330,7 @@ class _Builder:
                 if bad:
                     where = self.locate({f.name: bad[0]}, f.name) or (None, None)
                     raise BuildError(
-                        f"値「{bad[0]}」を{f.type}型に変換できません。"
+                        f"値「{bad[0]}」を{TYPE_LABELS_JA[f.type]}（{f.type}）に変換できません。"
                         "欠損を表す記号なら schema.missingValues に加えてください。",
                         table=spec.name,
                         column=f.name,

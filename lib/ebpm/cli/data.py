@@ -9,7 +9,7 @@ from typing import Literal
 import typer
 
 from ebpm.cli import app
-from ebpm.errors import ParameterError
+from ebpm.errors import EbpmError, ParameterError
 
 CatalogFormat = Literal["table", "json"]
 QueryFormat = Literal["table", "json", "csv"]
@@ -43,7 +43,17 @@ def build_cmd(
     from ebpm.config import paths
 
     console = None if quiet else _stderr_console()
-    manifest = build(console=console)
+    try:
+        manifest = build(console=console)
+    except EbpmError as err:
+        raise type(err)(
+            err.message + "（前回の整備済みデータベースと manifest.json は変更していません。）",
+            table=err.table,
+            file=err.file,
+            row=err.row,
+            column=err.column,
+            parameter=err.parameter,
+        ) from err
     p = paths()
     tables = manifest["tables"]
     rows = sum(t["rows"] for t in tables.values())
