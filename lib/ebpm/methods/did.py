@@ -374,9 +374,15 @@ def _panel_did(
         p = float(2 * stats.norm.sf(abs(estimate / se_value)))
         pre = overall["pre_trend"]
         if pre["q"]:
-            # F version W/q with (q, G−1) df: the chi-square test over-rejects with few units
-            pre["f"] = pre["wald"] / pre["q"]
-            pre["f_p"] = float(stats.f.sf(pre["f"], pre["q"], max(fit["n_clusters"] - 1, 1)))
+            # same small-sample F (Hotelling T², η = G − 1) as the event study's test
+            eta = max(fit["n_clusters"] - 1, 1)
+            q = pre["q"]
+            pre["test_ja"] = "F検定（Hotelling 補正）"
+            pre["f_plain_p"] = float(stats.f.sf(pre["wald"] / q, q, eta))
+            pre["f"], pre["f_p"] = None, None
+            if eta - q + 1 >= 1:
+                pre["f"] = (eta - q + 1) / (eta * q) * pre["wald"]
+                pre["f_p"] = float(stats.f.sf(pre["f"], q, eta - q + 1))
         checks = [pre_trend_check(pre)]
         details.update(
             {
@@ -534,7 +540,7 @@ def _summary(result: EstimationResult) -> str:
         pre = d.get("pre_trend") or {}
         p = pre.get("f_p")
         if p is None:
-            text += "介入前の期間が足りず、平行トレンドの仮定を確かめられていない。"
+            text += "介入前の合同検定ができず（介入前の期間かクラスターが足りない）、平行トレンドの仮定を確かめられていない。"
         elif p < 0.05:
             text += f"介入前から両群の差が動いており（合同検定 {c.fmt_p(p)}）、平行トレンドの仮定が疑わしい。"
         else:
