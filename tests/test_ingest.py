@@ -253,6 +253,23 @@ def test_prefjp_lost_leading_zero_stays_text():
     assert any("最後に改行がありません" in p for p in ing.problems)
 
 
+def test_codes_option_normalises_area_codes(tmp_path):
+    ing = read_csv(FIX / "prefjp-utf8.csv", codes={"lgcode": "code6"})
+    assert row(ing, "pref", "北海道")["lgcode"] == "010006"
+    assert row(ing, "pref", "岩手県")["lgcode"] == "030007"
+    five = read_csv(FIX / "census_2020_p1.csv", codes={"code": "code6"})
+    assert row(five, "total", 289_731)["code"] == "032018"
+    text = "code,total\n3201,1\n-,2\n032019,3\n"
+    p = write(tmp_path, "c.csv", text.encode())
+    with pytest.raises(IngestError, match="検査数字が合いません") as err:
+        read_csv(p, codes={"code": "code5"})
+    assert (err.value.row, err.value.column) == (4, "code")
+    ok = read_csv(write(tmp_path, "d.csv", b"code,total\n3201,1\n-,2\n"), codes={"code": "code5"})
+    assert ok.table.column("code").to_pylist() == ["03201", None]
+    with pytest.raises(IngestError, match="code5"):
+        read_csv(p, codes={"code": "code7"})
+
+
 def test_bom_crlf_and_wareki_in_text():
     ing = read_csv(FIX / "institution01_20141128.csv")
     assert ing.encoding == "utf-8-sig" and ing.columns[0] == "施設ID"

@@ -157,6 +157,7 @@ def read_csv(
     symbols: bool | dict[str, str] = True,
     normalize: bool | Literal["nfkc"] = True,
     delimiter: Literal["auto"] | str = "auto",
+    codes: dict[str, Literal["code5", "code6"]] | None = None,
 ) -> Ingested:
     """Read a Japanese public-sector CSV file.
 
@@ -179,6 +180,9 @@ def read_csv(
         ``True``: full-width digits/latin → half-width in text cells (kana kept as written);
         ``"nfkc"``: NFKC on every text cell (half-width kana → full-width too); ``False``: as written.
     delimiter : str, default "auto"
+    codes : dict, optional
+        Column → ``"code5"`` or ``"code6"``: 団体コード normalised with :mod:`ebpm.codes` (lost
+        leading zeros, full-width digits, check digit verified); a bad code raises with its row.
 
     Returns
     -------
@@ -205,6 +209,7 @@ def read_csv(
         dtype=dtype,
         symbols=symbols,
         normalize=normalize,
+        area_codes=codes,
     )
     return Ingested(
         table=done.table,
@@ -233,6 +238,7 @@ def read_excel(
     dtype: dict[str, str] | None = None,
     symbols: bool | dict[str, str] = True,
     normalize: bool | Literal["nfkc"] = True,
+    codes: dict[str, Literal["code5", "code6"]] | None = None,
 ) -> Ingested:
     """Read one sheet of a ``.xlsx`` or ``.xls`` workbook.
 
@@ -246,7 +252,7 @@ def read_excel(
         takes every row above the first mostly-numeric row (at most 6).
     skip_title_rows : "auto" or int
         Title rows above the header; ``"auto"`` skips leading rows with at most two filled cells.
-    columns, dtype, symbols, normalize
+    columns, dtype, symbols, normalize, codes
         As in :func:`read_csv`.
 
     Returns
@@ -273,6 +279,7 @@ def read_excel(
         symbols=symbols,
         normalize=normalize,
         units=raw.units,
+        area_codes=codes,
     )
     return Ingested(
         table=done.table,

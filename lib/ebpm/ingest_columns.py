@@ -112,6 +112,7 @@ def finish(
     symbols: bool | dict[str, str] = True,
     normalize: bool | str = True,
     units: dict[str, str] | None = None,
+    area_codes: dict[str, str] | None = None,
 ) -> Finished:
     """Normalise headers, type every column, turn special symbols into NULL + ``<col>_note``.
 
@@ -129,6 +130,8 @@ def finish(
         Row of the header, for messages about headers.
     columns_required, dtype, symbols, normalize
         As in :func:`ebpm.ingest.read_csv`.
+    area_codes : dict, optional
+        Column → ``"code5"`` or ``"code6"``: normalise 団体コード (lost zeros, full-width, check digit).
     units : dict, optional
         Units already known (from an Excel unit row), by raw header position name.
     """
@@ -281,6 +284,8 @@ def finish(
         notes.append(
             f"列「{name}」の特殊記号 {listed} を NULL にし、理由を「{name}_note」に記録しました"
         )
+    if area_codes:
+        _normalise_codes(area_codes, result_names, result_cols, types, file, row_of, notes)
     _units_in_cells(result_names, result_cols, types, all_units, notes)
     table = (
         pa.table(dict(zip(result_names, result_cols, strict=True)))
@@ -362,3 +367,50 @@ def _units_in_cells(
             f"列「{name}」のセルに書かれた単位「{unit}」を数値の列の単位として記録しました"
         )
         return
+
+
+def _normalise_codes(
+    area_codes: dict[str, str],
+    names: list[str],
+    cols: list[pa.Array],
+    types: dict[str, str],
+    file: str,
+    row_of: Callable[[int], int],
+    notes: list[str],
+) -> None:
+    """団体コード columns → 5 or 6 digits; a bad code stops the read with its row and column."""
+    from ebpm import codes
+
+    for name, form in area_codes.items():
+        if form not in ("code5", "code6"):
+            raise IngestError(
+                f'codes の「{name}」は "code5" か "code6" で指定してください（{form!r}）',
+                parameter="codes",
+            )
+        if name not in names:
+            raise IngestError(
+                f"codes に指定した列「{name}」がありません", file=file, parameter="codes"
+            )
+        i = names.index(name)
+        arr = pc.cast(cols[i], pa.string())
+        convert = codes.to_code5 if form == "code5" else codes.to_code6
+        mapping: dict[str, str | None] = {}
+        for value in pc.unique(pc.drop_null(arr)).to_pylist():
+            if value in jp.SYMBOL_REASONS:  # the national total row of 総務省 tables has "-"
+                mapping[value] = None
+                continue
+            try:
+                mapping[value] = convert(value)
+            except IngestError as err:
+                at = int(pc.index(arr, value).as_py())
+                raise IngestError(err.message, file=file, row=row_of(at), column=name) from None
+        keys = pa.array(list(mapping), pa.string())
+        values = pa.array(list(mapping.values()), pa.string())
+        converted = pc.take(values, pc.index_in(arr, value_set=keys))
+        changed = sum(1 for k, v in mapping.items() if v is not None and k != v)
+        cols[i] = converted
+        types[name] = "string"
+        width = "5桁の団体コード" if form == "code5" else "6桁の全国地方公共団体コード"
+        notes.append(
+            f"列「{name}」を{width}にそろえました（書き換えた値 {changed:,}種類、検査数字を確認済み）"
+        )
