@@ -108,6 +108,13 @@ def test_reference_cycle_is_refused(tmp_path):
         order_tables(specs)
 
 
+def test_source_name_must_not_hide_a_table(tmp_path):
+    write(tmp_path, {**GOOD, "name": "a", "sources": [{"name": "b", "path": "s/x.csv"}]}, "a")
+    write(tmp_path, {**GOOD, "name": "b"}, "b")
+    with pytest.raises(BuildError, match="source 名「b」がテーブル名と同じ"):
+        load_catalog(tmp_path)
+
+
 def test_every_shipped_catalog_entry_parses():
     specs = load_catalog(ROOT / "data" / "catalog")
     names = {s.name for s in specs}

@@ -375,6 +375,14 @@ def load_catalog(catalog_dir: Path) -> list[TableSpec]:
         if spec.name in specs:
             raise _err("同じ name のカタログ定義が2つあります。", file, table=spec.name)
         specs[spec.name] = spec
+    for spec in specs.values():
+        for src in spec.sources:
+            if src.name in specs:  # the staged relation would hide the curated table in SQL
+                raise _err(
+                    f"source 名「{src.name}」がテーブル名と同じです。別の名前にしてください。",
+                    spec.file,
+                    table=spec.name,
+                )
     return order_tables(specs)
 
 
