@@ -16,7 +16,8 @@ TYPE_JA = {"string": "文字列", "integer": "整数", "number": "数値", "date
 
 
 def count(mask: pa.Array) -> int:
-    return int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
+    """Number of true values in a boolean mask (nulls count as false)."""
+    return int(pc.sum(mask).as_py() or 0)
 
 
 def first(mask: pa.Array) -> int:
