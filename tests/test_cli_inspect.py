@@ -112,3 +112,51 @@ def test_not_a_table_file(tmp_path):
     path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
     result = inspect(str(path))
     assert result.exit_code == 1 and "CSV と Excel" in result.output
+
+
+# Fixture cheat-sheet of ../shared/data/public/PROVENANCE.md: every file is described or refused clearly
+CHEAT_SHEET = [
+    "localgovjp/2019/localgovjp-sjis.csv",
+    "cp932_and_estat_download_csv/FEH_00200524_200927163843.csv",
+    "cp932_and_estat_download_csv/japanpost_KEN_ALL_13TOKYO_head300.CSV",
+    "kobe_city_opendata/okunaihinanjyo.csv",
+    "localgovjp/localgovjp-utf8.csv",
+    "abr_address_master/lgcode.csv",
+    "abr_address_master/030007/032018/town.csv",
+    "yaizu_standard_opendata/222127_tourism_sights.csv",
+    "kobe_city_opendata/institution01_20141128.csv",
+    "cp932_and_estat_download_csv/estat_dashboard_Sample_20201008140116.csv",
+    "soumu_juki_population/2204ssnen.xlsx",
+    "soumu_juki_population/2203ssjin.xlsx",
+    "soumu_juki_population/1903ssjin.xls",
+    "kobe_city_opendata/jinkou2708.xls",
+    "kobe_city_opendata/zensi2706.xls",
+    "kobe_city_opendata/H7-27.csv",
+    "yaizu_standard_opendata/222127_aed.csv",
+    "iwate_estat_municipal/census_2020_p2.csv",
+    "iwate_estat_municipal/census_2010_p1.csv",
+    "iwate_estat_municipal/population_2013_2026.csv",
+    "iwate_estat_municipal/ssds_household.csv",
+    "localgovjp/prefjp-utf8.csv",
+    "yaizu_standard_opendata/222127_preschool.csv",
+    "estat_api_responses/getStatsData_0003433219_census2020_prelim_pop_by_sex_all_municipalities.json",
+    "estat_api_responses/estat_api_dlt_helper_SampleResponse1752633595900_getStatsData_0000020202_limit10.json",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rel", CHEAT_SHEET)
+def test_cheat_sheet_files(rel):
+    from ebpm.config import paths
+
+    path = paths().shared / "data" / "public" / rel
+    if not path.exists():
+        pytest.skip(f"{rel} がありません（../shared なし）")
+    result = inspect(str(path), "--format", "json")
+    if path.suffix == ".json":  # e-Stat API responses are read by ebpm.estat, not by inspect
+        assert result.exit_code == 1 and "CSV と Excel" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    assert info["rows"] > 0 and info["columns"]
+    assert all(isinstance(n, str) for n in info["notes"] + info["problems"])
