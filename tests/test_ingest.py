@@ -68,6 +68,20 @@ def test_split_unit(header, expected):
 
 
 @pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("＜西神山手線＞\n駅別乗車人員（１日平均）   (人）", "人"),
+        ("人口推計（単位：千人）", "千人"),
+        ("気温【℃】", "℃"),
+        ("令和4年1月1日住民基本台帳人口（市区町村別）（総計）", None),
+        ("", None),
+    ],
+)
+def test_unit_in_title(title, expected):
+    assert jp.unit_in_title(title) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("27,506", 27506),
@@ -173,6 +187,7 @@ def test_kobe_h7_27_embedded_newlines_and_thousands():
     assert total["7年度"] == 286_793
     assert any("改行コードが混在" in n for n in ing.notes)
     assert any("421行目で見出しが繰り返されています" in p for p in ing.problems)
+    assert ing.units["7年度"] == "人"  # from the title "駅別乗車人員（１日平均） (人）"
 
 
 def test_kobe_h7_27_second_table_by_header_row():

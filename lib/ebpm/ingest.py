@@ -210,6 +210,7 @@ def read_csv(
         symbols=symbols,
         normalize=normalize,
         area_codes=codes,
+        title=raw.title,
     )
     return Ingested(
         table=done.table,
@@ -280,6 +281,7 @@ def read_excel(
         normalize=normalize,
         units=raw.units,
         area_codes=codes,
+        title=raw.title,
     )
     return Ingested(
         table=done.table,

@@ -113,6 +113,7 @@ def finish(
     normalize: bool | str = True,
     units: dict[str, str] | None = None,
     area_codes: dict[str, str] | None = None,
+    title: str = "",
 ) -> Finished:
     """Normalise headers, type every column, turn special symbols into NULL + ``<col>_note``.
 
@@ -130,6 +131,8 @@ def finish(
         Row of the header, for messages about headers.
     columns_required, dtype, symbols, normalize
         As in :func:`ebpm.ingest.read_csv`.
+    title : str, optional
+        Text of the title rows; a unit it states (``(人)``) applies to numeric columns without one.
     area_codes : dict, optional
         Column → ``"code5"`` or ``"code6"``: normalise 団体コード (lost zeros, full-width, check digit).
     units : dict, optional
@@ -287,6 +290,15 @@ def finish(
     if area_codes:
         _normalise_codes(area_codes, result_names, result_cols, types, file, row_of, notes)
     _units_in_cells(result_names, result_cols, types, all_units, notes)
+    title_unit = jp.unit_in_title(title)
+    if title_unit:
+        numeric = [
+            n for n in result_names if types[n] in ("integer", "number") and n not in all_units
+        ]
+        for n in numeric:
+            all_units[n] = title_unit
+        if numeric:
+            notes.append(f"タイトル行の単位「{title_unit}」を数値の列の単位として記録しました")
     table = (
         pa.table(dict(zip(result_names, result_cols, strict=True)))
         if result_names

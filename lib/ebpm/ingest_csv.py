@@ -59,6 +59,7 @@ class RawCsv:
     row_of: Callable[[int], int]
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    title: str = ""  # text of the title rows above the header (may state the unit)
 
 
 def encoding_label(encoding: str | None) -> str:
@@ -385,6 +386,11 @@ def load_csv(
     skipped_titles = n_before - (1 if header_line else 0)
     if skipped_titles > 0:
         notes.append(f"見出しの前のタイトル行など（{skipped_titles}行）を読み飛ばしました")
+    title = ""
+    if skipped_titles > 0:
+        title = " ".join(
+            c for _, f in scan_records(head, delimiter, skipped_titles) for c in f if c.strip()
+        )
     offset = _offset_after(head, n_before)
     first = next(scan_records(head, delimiter, _SCAN_RECORDS), None)
     if header_line is not None:
@@ -432,4 +438,4 @@ def load_csv(
             lines_cache.extend(_record_lines(body(), delimiter, base_line))
         return lines_cache[index] if index < len(lines_cache) else base_line + index
 
-    return RawCsv(names, columns, enc, delimiter, header_line, row_of, notes, problems)
+    return RawCsv(names, columns, enc, delimiter, header_line, row_of, notes, problems, title)

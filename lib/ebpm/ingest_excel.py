@@ -40,6 +40,7 @@ class RawExcel:
     first_data_row: int
     units: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    title: str = ""
 
 
 def _cell_text(value: object) -> str | None:
@@ -331,4 +332,7 @@ def load_excel(
         )
     body = body[:tail]
     columns = [pa.array([r[c] for r in body], pa.string()) for c in range(width)]
-    return RawExcel(names, columns, sheets, chosen, [r + 1 for r in hdr], end + 1, units, notes)
+    title = " ".join(c for r in text[:start] for c in r if c)
+    return RawExcel(
+        names, columns, sheets, chosen, [r + 1 for r in hdr], end + 1, units, notes, title
+    )

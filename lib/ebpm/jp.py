@@ -144,3 +144,21 @@ def parse_number_or_none(text: str | None) -> int | float | None:
         return parse_number(text)
     except ValueError:
         return None
+
+
+_PAREN_RE = re.compile(r"[(（]([^()（）]{1,8})[)）]")
+
+
+def unit_in_title(text: str) -> str | None:
+    """The unit a title states for the whole table: ``"駅別乗車人員（１日平均） (人）"`` → ``"人"``."""
+    if not text:
+        return None
+    _, unit = split_unit(text)
+    if unit:
+        return unit
+    for inner in _PAREN_RE.findall(text):
+        word = unicodedata.normalize("NFKC", inner).strip()
+        word = word.removeprefix("単位").lstrip(":：").strip()
+        if word in UNIT_WORDS:
+            return word
+    return None
