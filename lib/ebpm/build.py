@@ -300,8 +300,12 @@ class _Builder:
             expr = quote_ident(f.name)
             missing = f.missing_values if f.missing_values is not None else spec.missing_values
             if out_types[f.name] == "VARCHAR" and missing:
-                listed = ", ".join("'" + v.replace("'", "''") + "'" for v in missing)
-                expr = f"CASE WHEN trim({expr}) IN ({listed}) THEN NULL ELSE {expr} END"
+                # Frictionless semantics: a cell equal to one of the strings is missing (exact match)
+                listed = ["'" + v.replace("'", "''") + "'" for v in missing]
+                if len(listed) == 1:
+                    expr = f"nullif({expr}, {listed[0]})"
+                else:
+                    expr = f"CASE WHEN {expr} IN ({', '.join(listed)}) THEN NULL ELSE {expr} END"
             if out_types[f.name] != f.duckdb_type:
                 expr = f"CAST({expr} AS {f.duckdb_type})"
             exprs.append((f, expr))
