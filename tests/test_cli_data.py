@@ -61,7 +61,7 @@ def test_catalog_table(built):
     [
         ("csv", lambda out: out.splitlines()[:2] == ['"area_code","population"', '"03201",289731']),
         ("json", lambda out: json.loads(out) == [{"area_code": "03201", "population": 289731}]),
-        ("table", lambda out: "289731" in out and "1行" in out),
+        ("table", lambda out: "289731" in out and "1行" in out and "団体コード" in out),
     ],
 )
 def test_query_formats(built, fmt, check):

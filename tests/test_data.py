@@ -226,3 +226,8 @@ def test_real_manifest_credits_sources(real):
     resident = real["tables"]["resident_population"]["sources"][0]
     assert "住民基本台帳" in resident["attribution"]  # per-file attribution in SOURCE.yml
     assert all(not t["synthetic"] for t in real["tables"].values())
+
+
+def test_column_titles(built):
+    titles = data.column_titles(["area_code", "population", "x"], "SELECT * FROM population")
+    assert titles == {"area_code": "団体コード", "population": "人口"}

@@ -328,6 +328,31 @@ def table_info(name: str) -> dict[str, Any]:
     }
 
 
+def column_titles(columns: list[str], query: str | None = None) -> dict[str, str]:
+    """Japanese titles (項目名) of result columns, taken from the catalog of the tables a query reads.
+
+    A column gets a title only when every table of the query that has it agrees on one.
+    """
+    import duckdb
+
+    con = _shared()
+    tables = list(_tables(con))
+    if query:
+        try:
+            named = con.get_table_names(query)
+            tables = [t for t in tables if t in named]
+        except duckdb.Error:
+            pass
+    if not tables or not columns:
+        return {}
+    rows = con.execute(
+        "SELECT name, list(DISTINCT title) FROM _ebpm_columns "
+        "WHERE list_contains($1, table_name) AND list_contains($2, name) AND title <> '' GROUP BY name",
+        [tables, list(columns)],
+    ).fetchall()
+    return {name: titles[0] for name, titles in rows if len(titles) == 1}
+
+
 def accessed_tables() -> list[str]:
     """Tables this process has read through :func:`load` or :func:`sql`, in first-use order."""
     return list(_accessed)

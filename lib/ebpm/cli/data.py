@@ -134,8 +134,10 @@ def query_cmd(
 
     caption = f"{len(records):,}行" + (f"（先頭{limit:,}行を表示）" if len(records) > limit else "")
     out = Table(caption=caption)
+    titles = data.column_titles(table.column_names, sql)
     for name in table.column_names:
-        out.add_column(str(name), overflow="fold")
+        title = titles.get(name)
+        out.add_column(f"{title}\n{name}" if title else str(name), overflow="fold")
     for rec in records[:limit]:
         out.add_row(*["" if v is None else _cell(v) for v in rec.values()])
     Console().print(out)
