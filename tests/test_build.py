@@ -322,6 +322,8 @@ def test_sigkill_between_database_and_manifest_is_repaired(built):
 
     assert build_mod.repair_manifest(config.paths()) is True
     assert _assert_consistent(curated)["build_id"] == embedded["build_id"]
+    assert embedded["build_id"] in (curated / "dictionary.html").read_text(encoding="utf-8")
+    assert build_mod.repair_manifest(config.paths()) is False  # nothing left to repair
 
 
 # --- CP932 streaming (decode in pieces, then DuckDB reads UTF-8) ------------------------------

@@ -135,6 +135,14 @@ def repair_manifest(paths: config.Paths) -> bool:
     if current and current.get("build_id") == embedded.get("build_id"):
         return False
     atomic_write_text(paths.manifest, json.dumps(embedded, ensure_ascii=False, indent=2))
+    try:  # the dictionary of the killed build was never written either
+        from ebpm.dictionary import render_dictionary
+
+        atomic_write_text(
+            paths.dictionary, render_dictionary(embedded, load_catalog(paths.catalog))
+        )
+    except (EbpmError, OSError, KeyError):
+        pass
     return True
 
 
