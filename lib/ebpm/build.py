@@ -186,7 +186,8 @@ class _Builder:
         entry = meta["files"].get(inner)
         if entry is None:
             raise BuildError(
-                "このファイルが SOURCE.yml の files にありません（出典と sha256 を追記してください）。",
+                "このファイルが SOURCE.yml の files にありません。"
+                f"files に「- {{path: {inner}, sha256: {digest}}}」と説明を追記してください。",
                 file=rel,
             )
         expected = entry.get("sha256")
