@@ -413,3 +413,17 @@ schema:
     assert rows[0] == ("03201", "盛岡市中央通1丁目", 120, 289731, None)  # "１" → "1"
     assert rows[1][:4] == ("03216", "滝沢市鵜飼", 45, None)
     assert "-" in rows[1][4]  # the reason names the symbol
+
+
+def test_unlisted_raw_file_is_refused_with_its_sha256(built):
+    project, _ = built
+    before = snapshot(project / "curated")
+    extra = project / "raw" / "tiny_city" / "extra.csv"
+    extra.write_text(
+        (project / "raw/tiny_city/population.csv").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    point_population_at(project, "tiny_city/extra.csv")
+    with pytest.raises(BuildError, match="SOURCE.yml の files にありません") as info:
+        build_mod.build()
+    assert sha(extra) in str(info.value) and info.value.file == "tiny_city/extra.csv"
+    assert snapshot(project / "curated") == before
