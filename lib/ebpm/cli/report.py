@@ -102,6 +102,13 @@ def run(
         int | None, typer.Option("--workers", help="一括作成の並列数（既定: CPU コア数）")
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="A4 の PDF も作る")] = True,
+    keep_warm: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-warm/--no-keep-warm",
+            help="次の実行のために準備済みのカーネルを1つ残す（10分使われなければ自動で終了。既定: 環境変数 EBPM_KEEP_WARM=1）",
+        ),
+    ] = None,
 ) -> None:
     """分析テンプレートを実行して、レポート（HTML・PDF・result.json）を作ります。"""
     from rich.console import Console
@@ -115,7 +122,7 @@ def run(
         from ebpm.report.runner import run as run_one
 
         with console.status(f"{template} を実行しています…"):
-            outcome = run_one(template, base, out=out, pdf=pdf)
+            outcome = run_one(template, base, out=out, pdf=pdf, keep_warm=keep_warm)
         _print_outcome(console, outcome)
         if outcome.status != "ok":
             raise typer.Exit(1)

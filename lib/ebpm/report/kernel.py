@@ -112,14 +112,33 @@ def _post_cell(*_args: Any) -> None:
     _write_tables()
 
 
+def arm_idle_exit(seconds: float) -> None:
+    """Exit this (spare) kernel if no run begins within ``seconds``."""
+    import threading
+
+    timer = threading.Timer(seconds, os._exit, args=(0,))
+    timer.daemon = True
+    timer.start()
+    _state["idle_timer"] = timer
+
+
 def begin_run(record_path: str | os.PathLike[str]) -> None:
-    """Start a report run in this kernel: results go to ``record_path``; charts render as SVG."""
+    """Start a report run in this kernel: results go to ``record_path``; charts render as SVG.
+
+    The user namespace is emptied first (names left by warm-up imports or an earlier run); imported
+    modules stay loaded, which is what makes a warm kernel fast.
+    """
+    timer = _state.pop("idle_timer", None)
+    if timer is not None:
+        timer.cancel()
+    ip = _ipython()
+    if ip is not None:
+        ip.run_line_magic("reset", "-f")
     _state["path"] = str(record_path)
     _state["tables"] = None
     _forget_data_module()
     Path(record_path).write_text("", encoding="utf-8")
     _enable_altair()
-    ip = _ipython()
     if ip is not None and not _state["hooks"]:
         ip.events.register("pre_run_cell", _pre_cell)
         ip.events.register("post_run_cell", _post_cell)

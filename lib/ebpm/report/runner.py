@@ -87,6 +87,7 @@ class Kernel:
         self.started_s = time.perf_counter() - t0
         self.runs = 0
         self.ready = False
+        self.adopted = False
 
     async def _ready_and_run(self, code: str) -> dict[str, Any]:
         if not self.ready:
@@ -100,6 +101,23 @@ class Kernel:
             output_hook=_ignore,
         )
         return reply["content"]
+
+    @classmethod
+    def adopt(cls, info: dict[str, Any]) -> Kernel:
+        """Use a warm spare kernel left by an earlier run (see :mod:`ebpm.report.warm`)."""
+        self = cls.__new__(cls)
+        self.km = AdoptedKernelManager(
+            kernel_name=KERNEL_NAME, connection_file=info["connection_file"]
+        )
+        self.km.load_connection_file()
+        self.km.adopted_pid = int(info["pid"])
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.started_s = 0.0
+        self.runs = 0
+        self.ready = False
+        self.adopted = True
+        return self
 
     def run_code(self, code: str) -> dict[str, Any]:
         """Run ``code`` outside the notebook (nothing of it is recorded in the notebook)."""
@@ -124,6 +142,42 @@ class Kernel:
 
 def _ignore(_msg: Any) -> None:
     return None
+
+
+def _adopted_manager_class():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _Adopted(AsyncKernelManager):
+        """A kernel started by an earlier command: alive while its pid is; stopped by signal."""
+
+        adopted_pid = 0
+
+        @property
+        def has_kernel(self) -> bool:
+            from ebpm.report.warm import pid_alive
+
+            return pid_alive(self.adopted_pid)
+
+        async def is_alive(self) -> bool:  # type: ignore[override]
+            return self.has_kernel
+
+        async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:  # type: ignore[override]
+            from ebpm.report.warm import stop
+
+            stop(self.adopted_pid, self.connection_file)
+
+        async def cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
+            return None
+
+    return _Adopted
+
+
+class _LazyAdopted:
+    def __call__(self, *args: Any, **kwargs: Any):
+        return _adopted_manager_class()(*args, **kwargs)
+
+
+AdoptedKernelManager = _LazyAdopted()
 
 
 class KernelPool:
@@ -330,9 +384,8 @@ def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> Run
     with tempfile.TemporaryDirectory(prefix="ebpm-run-") as tmp:
         record_path = Path(tmp) / "record.jsonl"
         t = time.perf_counter()
-        setup = kernel.run_code(
+        setup = kernel.run_code(  # begin_run empties the namespace, this name included
             f"import ebpm.report.kernel as _ebpm_kernel\n_ebpm_kernel.begin_run({str(record_path)!r})\n"
-            "del _ebpm_kernel\n"
         )
         timings["kernel_ready"] = time.perf_counter() - t
         if setup.get("status") != "ok":
@@ -611,6 +664,7 @@ def run(
     *,
     out: str | Path | None = None,
     pdf: bool = True,
+    keep_warm: bool | None = None,
 ) -> RunOutcome:
     """Render one report: validate, start the kernel and Chromium at once, execute, render.
 
@@ -624,6 +678,9 @@ def run(
         Output folder (default ``reports/<template>/<run-id>/``).
     pdf : bool, default True
         Also print ``report.pdf`` (A4) with headless Chromium.
+    keep_warm : bool, optional
+        Leave a warm spare kernel for the next run of this template (default: ``EBPM_KEEP_WARM=1``).
+        A waiting spare is always adopted, whatever this says.
 
     Returns
     -------
@@ -631,9 +688,17 @@ def run(
     """
     import nbformat
 
+    from ebpm.report import warm as spare
+
     job = make_job(template, params or {}, out)
     warm = warmup_source(nbformat.read(job.schema.notebook, as_version=4))
-    kernel = Kernel(cwd=paths().root, warmup=warm)  # boots while Chromium and papermill load
+    root = paths().root
+    key = spare.spare_key(job.schema.notebook, warm, root)
+    info = spare.adopt(key)
+    # a warm spare from an earlier `--keep-warm` run, or a new kernel that boots while Chromium starts
+    kernel = Kernel.adopt(info) if info else Kernel(cwd=root, warmup=warm)
+    if keep_warm is None:
+        keep_warm = os.environ.get(spare.KEEP_WARM_ENV, "") == "1"
     printer = None
     if pdf:
         from ebpm.report.render import PdfPrinter
@@ -646,6 +711,8 @@ def run(
         kernel.shutdown()
         if printer is not None:
             printer.close()
+        if keep_warm:
+            spare.leave_spare(key, warm, root)
 
 
 def render_notebook(

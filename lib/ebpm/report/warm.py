@@ -1,0 +1,180 @@
+"""A warm spare kernel left behind by `ebpm run --keep-warm` for the next run of the same template.
+
+The spare is a fresh kernel that has only imported what the template imports; it never ran a report, so
+nothing (no parameter, no secret) carries over. It exits by itself when nobody adopts it within
+``SPARE_IDLE_S`` seconds. Adoption is atomic (a rename), so two runs never share one kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SPARE_IDLE_S = 600
+KEEP_WARM_ENV = "EBPM_KEEP_WARM"
+
+
+def warm_dir() -> Path:
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    path = Path(jupyter_runtime_dir()) / "ebpm-warm"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def spare_key(notebook: Path, warmup: str, cwd: Path) -> str:
+    """Kernels are interchangeable only for the same interpreter, template imports, folder and EBPM_* settings."""
+    settings = sorted(
+        (k, v) for k, v in os.environ.items() if k.startswith("EBPM_") and k != KEEP_WARM_ENV
+    )
+    blob = json.dumps([sys.executable, str(notebook), warmup, str(cwd), settings])
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped) is not alive
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def leave_spare(key: str, warmup: str, cwd: Path) -> None:
+    """Start a detached, warming kernel for ``key`` unless a live one is already waiting."""
+    from jupyter_client.connect import write_connection_file
+
+    folder = warm_dir()
+    claim = folder / f"{key}.json"
+    if claim.exists():
+        try:
+            if pid_alive(int(json.loads(claim.read_text())["pid"])):
+                return
+        except (OSError, ValueError, KeyError):
+            pass
+    token = secrets.token_hex(4)
+    conn, _ = write_connection_file(fname=str(folder / f"kernel-{key}-{token}.json"))
+    script = folder / f"warm-{key}-{token}.py"
+    script.write_text(
+        f"import ebpm.report.kernel as _ebpm_kernel\n_ebpm_kernel.arm_idle_exit({SPARE_IDLE_S})\n"
+        f"del _ebpm_kernel\n{warmup}\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            conn,
+            "--HistoryManager.hist_file=:memory:",
+            f"--IPKernelApp.exec_files=['{script}']",
+        ],
+        cwd=str(cwd),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # outlives this command; exits by itself when idle
+    )
+    tmp = claim.with_suffix(f".{token}.tmp")
+    tmp.write_text(
+        json.dumps(
+            {
+                "connection_file": conn,
+                "pid": proc.pid,
+                "script": str(script),
+                "created": time.time(),
+            }
+        ),
+        encoding="utf-8",
+    )
+    os.replace(tmp, claim)
+
+
+def adopt(key: str) -> dict[str, Any] | None:
+    """Take the waiting spare for ``key`` (connection file and pid), or None."""
+    claim = warm_dir() / f"{key}.json"
+    taken = claim.with_suffix(f".taken-{os.getpid()}-{secrets.token_hex(3)}")
+    try:
+        os.rename(claim, taken)
+    except FileNotFoundError:
+        return None
+    try:
+        info = json.loads(taken.read_text(encoding="utf-8"))
+    finally:
+        taken.unlink(missing_ok=True)
+    Path(info.get("script", "")).unlink(missing_ok=True)
+    if not pid_alive(int(info.get("pid", 0))) or not Path(info["connection_file"]).exists():
+        Path(info["connection_file"]).unlink(missing_ok=True)
+        return None
+    return info
+
+
+def stop(pid: int, connection_file: str | None = None, grace_s: float = 3.0) -> None:
+    """Stop an adopted kernel process (SIGTERM, then SIGKILL) and remove its connection file."""
+    try:
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace_s
+            while pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if connection_file:
+        Path(connection_file).unlink(missing_ok=True)
+
+
+def wait_warm(key: str, timeout: float = 120.0) -> bool:
+    """Block until the spare for ``key`` has finished its warm-up (without adopting it)."""
+    from jupyter_client.blocking import BlockingKernelClient
+
+    claim = warm_dir() / f"{key}.json"
+    deadline = time.monotonic() + timeout
+    while not claim.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    info = json.loads(claim.read_text(encoding="utf-8"))
+    kc = BlockingKernelClient(connection_file=info["connection_file"])
+    kc.load_connection_file()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=max(1.0, deadline - time.monotonic()))
+        return True
+    except RuntimeError:
+        return False
+    finally:
+        kc.stop_channels()
+
+
+def stop_all() -> int:
+    """Stop every waiting spare (tests and `make clean`); return how many were stopped."""
+    stopped = 0
+    for claim in warm_dir().glob("*.json"):
+        if claim.name.startswith("kernel-"):
+            continue
+        info = adopt(claim.stem)
+        if info:
+            stop(int(info["pid"]), info["connection_file"])
+            stopped += 1
+    return stopped

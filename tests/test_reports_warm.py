@@ -1,0 +1,51 @@
+"""Warm spare kernels (`ebpm run --keep-warm`): adopted by the next run, never shared, exit when idle."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from ebpm.report import warm
+from ebpm.report.runner import run
+
+FIXTURES = Path(__file__).parent / "fixtures" / "reports"
+SECRET = "SECRET-7f3a9c"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def runtime(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("EBPM_REPORTS", str(tmp_path / "reports"))
+    yield tmp_path
+    warm.stop_all()
+
+
+def test_next_run_adopts_the_spare_and_nothing_carries_over(runtime):
+    nb = str(FIXTURES / "secret.ipynb")
+    first = run(nb, {"api_key": SECRET}, out=runtime / "a", pdf=False, keep_warm=True)
+    claims = [p for p in warm.warm_dir().glob("*.json") if not p.name.startswith("kernel-")]
+    assert first.status == "ok" and len(claims) == 1
+    pid = json.loads(claims[0].read_text())["pid"]
+    assert warm.wait_warm(claims[0].stem, timeout=120)
+    second = run(nb, {"year": "2025"}, out=runtime / "b", pdf=False, keep_warm=False)
+    res = json.loads((runtime / "b" / "result.json").read_text(encoding="utf-8"))
+    assert second.status == "ok" and res["timings"]["kernel_start"] == 0.0  # adopted, not started
+    assert not warm.pid_alive(pid)  # the adopted kernel was stopped after its one run
+    assert list(warm.warm_dir().glob("*.json")) == []  # and no spare left (keep_warm=False)
+    blob = b"".join(p.read_bytes() for p in (runtime / "b").iterdir())
+    assert SECRET.encode() not in blob and "年は2025" in res["answer"]
+
+
+def test_unadopted_spare_exits_by_itself(runtime, monkeypatch):
+    monkeypatch.setattr(warm, "SPARE_IDLE_S", 2)
+    warm.leave_spare("testkey", "import json", runtime)
+    pid = json.loads((warm.warm_dir() / "testkey.json").read_text())["pid"]
+    deadline = time.monotonic() + 60
+    while warm.pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not warm.pid_alive(pid)
+    assert warm.adopt("testkey") is None  # a dead spare is never handed out
