@@ -162,12 +162,14 @@ def fit_weights(
     starts: int = 8,
     rng: np.random.Generator,
     v_start_regression: np.ndarray | None = None,
+    v_start_extra: np.ndarray | None = None,
     effort: int = 400,
     fixed_v: np.ndarray | None = None,
 ) -> _Fit:
     """Outer search over diagonal V (softmax-parametrised) minimising the pre-period MSPE.
 
-    Starts: equal V, the regression-based V and ``starts − 2`` random Dirichlet draws; each is run
+    Starts: equal V, the regression-based V, ``v_start_extra`` (placebos: the treated fit's V) and
+    random Dirichlet draws up to ``starts``; each is run
     with Nelder–Mead (at most ``effort × k`` iterations); the best is restarted once and kept.
     """
     from scipy.optimize import minimize
@@ -184,8 +186,9 @@ def fit_weights(
         return _Fit(w, v, loss, 0)
 
     inits = [np.zeros(k)]
-    if v_start_regression is not None:
-        inits.append(np.log(np.clip(v_start_regression, 1e-8, None)))
+    for extra in (v_start_regression, v_start_extra):
+        if extra is not None:
+            inits.append(np.log(np.clip(extra, 1e-8, None)))
     while len(inits) < max(starts, 1):
         inits.append(np.log(np.clip(rng.dirichlet(np.ones(k)), 1e-8, None)))
 
@@ -424,7 +427,7 @@ def synth(
     placebo_gaps = None
     if placebo:
         placebo_table, placebo_gaps = _placebos(
-            xs, yw, pre_mask, fit_mask, units, placebo_starts, rng, fixed_v
+            xs, yw, pre_mask, fit_mask, units, placebo_starts, rng, fixed_v, main.v
         )
         all_ratios = np.append(placebo_table["post_pre_ratio"].to_numpy(), ratio)
         rank = int(np.sum(all_ratios >= ratio))
@@ -488,7 +491,7 @@ def synth(
     return result
 
 
-def _placebos(xs, yw, pre_mask, fit_mask, units, starts, rng, fixed_v):
+def _placebos(xs, yw, pre_mask, fit_mask, units, starts, rng, fixed_v, v_main):
     """Re-run with each donor as the treated unit; donors = the other donors (treated left out).
 
     The standardised predictor matrix is computed once (scaled over all units, treated included)
@@ -509,6 +512,7 @@ def _placebos(xs, yw, pre_mask, fit_mask, units, starts, rng, fixed_v):
             starts=starts,
             rng=rng,
             v_start_regression=v_reg,
+            v_start_extra=v_main,
             effort=PLACEBO_EFFORT,
             fixed_v=fixed_v,
         )
