@@ -222,6 +222,15 @@ def test_too_few_units_for_placebo_inference_is_untested_not_failed():
     assert res.diagnostics["weights"] and sum(res.diagnostics["weights"].values()) > 0.99
 
 
+def test_treated_above_every_donor_is_flagged():
+    frame = _panel(seed=3)
+    frame.loc[frame["unit"] == "u00", "y"] += 100
+    res = ebpm.synth(frame, "y", "unit", "time", "u00", 2021, placebo=False)
+    assert res.diagnostics.get("outside_donor_range") is True
+    assert any("上回って" in w for w in res.warnings)
+    assert any(r.startswith("【要注意】介入前の当てはまり") for r in res.reasons)
+
+
 def test_chart_has_placebo_lines_and_footer():
     from ebpm.charts import to_svg
 

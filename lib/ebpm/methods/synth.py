@@ -449,6 +449,15 @@ def synth(
             "filter": placebo_filter,
         }
 
+    # a weighted average cannot leave the donors' range: say so when the treated unit is outside it
+    pre_means = yw[pre_mask].mean(axis=0)
+    if not pre_means[1:].min() <= pre_means[0] <= pre_means[1:].max():
+        side = "上回って" if pre_means[0] > pre_means[1:].max() else "下回って"
+        warnings.append(
+            f"介入単位の介入前の平均（{fmt_num(pre_means[0])}）がすべての比較候補を{side}おり、"
+            "重み付き平均では介入前の水準を再現できない。"
+        )
+        diagnostics["outside_donor_range"] = True
     checks = _checks(diagnostics, z[:, 0], weights, pool, placebo)
     grade, reasons = decide("synth", checks)
 
