@@ -1,29 +1,30 @@
-"""Policy-evaluation estimators with diagnostics, credibility grades and Japanese summaries."""
+"""Policy-evaluation estimators with diagnostics, credibility grades and Japanese summaries.
+
+The functions are bound eagerly here: a lazy ``__getattr__`` would be shadowed by the submodule
+of the same name (``ebpm.methods.its`` the module vs ``its`` the function) once that submodule was
+imported. ``import ebpm`` itself stays light because its own map points at the submodules.
+"""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ebpm.methods.describe import describe
+from ebpm.methods.did import did
+from ebpm.methods.event_study import event_study
+from ebpm.methods.its import its
+from ebpm.methods.power import power
+from ebpm.methods.rdd import rdd
+from ebpm.methods.regress import regress
+from ebpm.methods.result import EstimationResult
+from ebpm.methods.synth import synth
 
-_LAZY = {
-    "describe": "ebpm.methods.describe",
-    "regress": "ebpm.methods.regress",
-    "did": "ebpm.methods.did",
-    "event_study": "ebpm.methods.event_study",
-    "power": "ebpm.methods.power",
-    "its": "ebpm.methods.its",
-    "rdd": "ebpm.methods.rdd",
-    "synth": "ebpm.methods.synth",
-    "EstimationResult": "ebpm.methods.result",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ebpm.methods' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__all__ = [
+    "EstimationResult",
+    "describe",
+    "did",
+    "event_study",
+    "its",
+    "power",
+    "rdd",
+    "regress",
+    "synth",
+]
