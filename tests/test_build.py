@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ebpm.catalog import load_table
 from ebpm.errors import BuildError, CheckError, IngestError
 
 build_mod = importlib.import_module("ebpm.build")  # `ebpm.build` is also the lazy function name
@@ -139,11 +140,21 @@ BAD_INPUTS = [
 ]
 
 
+@pytest.mark.parametrize("typed_read", [False, True], ids=["text_then_cast", "typed_read"])
 @pytest.mark.parametrize(("rel", "error", "column", "row", "words"), BAD_INPUTS)
-def test_bad_input_leaves_previous_snapshot_untouched(built, rel, error, column, row, words):
+def test_bad_input_leaves_previous_snapshot_untouched(
+    built, rel, error, column, row, words, typed_read
+):
     project, manifest = built
     before = snapshot(project / "curated")
     point_population_at(project, rel)
+    file = project / "catalog" / "population.yml"
+    if typed_read:  # without field-level missingValues the build lets DuckDB parse the types
+        spec = yaml.safe_load(file.read_text(encoding="utf-8"))
+        for field in spec["schema"]["fields"]:
+            field.pop("missingValues", None)
+        file.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    assert build_mod._Builder._fast_path(None, load_table(file)) is typed_read
     with pytest.raises(error) as info:
         build_mod.build()
     err = info.value

@@ -22,7 +22,15 @@ from ebpm import config
 from ebpm.catalog import TYPE_LABELS_JA, TableSpec, load_catalog, load_source, sha256_file
 from ebpm.checks import CheckResult, run_all
 from ebpm.errors import BuildError, EbpmError
-from ebpm.staging import Staged, duckdb_read_error, first_row, quote_ident, stage, unstage
+from ebpm.staging import (
+    INGEST_ONLY_KEYS,
+    Staged,
+    duckdb_read_error,
+    first_row,
+    quote_ident,
+    stage,
+    unstage,
+)
 
 PAUSE_ENV = "EBPM_BUILD_PAUSE_AT"  # test hook: sleep at this stage so a test can SIGKILL the build
 PAUSE_SECONDS_ENV = "EBPM_BUILD_PAUSE_SECONDS"
@@ -125,6 +133,11 @@ def repair_manifest(paths: config.Paths) -> bool:
 
     The database is the truth: it embeds its own manifest. Returns True when a repair was made.
     """
+    try:  # manifest.json is written after the database is swapped in: newer means consistent
+        if paths.manifest.stat().st_mtime_ns >= paths.database.stat().st_mtime_ns:
+            return False
+    except FileNotFoundError:
+        pass
     embedded = read_embedded_manifest(paths.database)
     if embedded is None:
         return False
@@ -374,9 +387,45 @@ class _Builder:
         )
 
     def build_table(self, spec: TableSpec, available: set[str]) -> tuple[int, list[CheckResult]]:
-        for src in spec.sources:
-            self.verify_input(src.path)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # hash the raw files while DuckDB reads them (hashlib releases the GIL)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            verified = pool.submit(lambda: [self.verify_input(src.path) for src in spec.sources])
+            try:
+                return self._build_table(spec, available, verified)
+            except BaseException:
+                verified.result()  # a changed or truncated raw file explains a failure best
+                raise
+
+    def _build_table(
+        self, spec: TableSpec, available: set[str], verified: Any
+    ) -> tuple[int, list[CheckResult]]:
         self.staged = []
+        if self._fast_path(spec):
+            try:
+                src = spec.sources[0]
+                types = {f.name: f.duckdb_type for f in spec.fields}
+                self.staged.append(
+                    stage(
+                        self.con,
+                        src,
+                        self.paths.raw,
+                        self.workdir,
+                        types=types,
+                        nullstr=spec.missing_values,
+                    )
+                )
+                self.create_table(spec)
+            except Exception:  # noqa: BLE001 - redo the careful way, which names the value and row
+                for st in self.staged:
+                    with contextlib.suppress(Exception):
+                        unstage(self.con, st)
+                with contextlib.suppress(Exception):
+                    self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(spec.name)}")
+                self.staged = []
+            else:
+                return self._check_table(spec, available, verified)
         try:
             for src in spec.sources:
                 try:
@@ -393,6 +442,31 @@ class _Builder:
                         parameter=err.parameter,
                     ) from err
             self.create_table(spec)
+        except BaseException:
+            for st in self.staged:
+                with contextlib.suppress(Exception):
+                    unstage(self.con, st)
+            raise
+        return self._check_table(spec, available, verified)
+
+    def _fast_path(self, spec: TableSpec) -> bool:
+        """A whole UTF-8/CP932 CSV taken as it is: let DuckDB parse the schema types while reading."""
+        if spec.transform or len(spec.sources) != 1 or spec.sources[0].reader != "csv":
+            return False
+        options = spec.sources[0].options
+        if (
+            options.get("ingest")
+            or INGEST_ONLY_KEYS & set(options)
+            or options.get("all_varchar") is False
+        ):
+            return False
+        return all(f.missing_values is None for f in spec.fields)
+
+    def _check_table(
+        self, spec: TableSpec, available: set[str], verified: Any
+    ) -> tuple[int, list[CheckResult]]:
+        try:
+            verified.result()
             results = run_all(self.con, spec, available, self.locate)
         finally:
             for st in self.staged:

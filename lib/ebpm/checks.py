@@ -171,12 +171,21 @@ class _Runner:
     ) -> None:
         group = ", ".join(q(c) for c in cols)
         not_null = " AND ".join(f"{q(c)} IS NOT NULL" for c in cols)
-        row = first_row(
+        key = q(cols[0]) if len(cols) == 1 else f"({group})"
+        # cheap first pass; the query that finds an example runs only when there is a duplicate
+        extra = first_row(
             self.con.execute(
-                f"SELECT count(*) OVER () AS _n, {group}, _c FROM "
-                f"(SELECT {group}, count(*) AS _c FROM {self.table} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1) LIMIT 1"
+                f"SELECT count(*) - count(DISTINCT {key}) FROM {self.table} WHERE {not_null}"
             )
-        )
+        )[0]
+        row = None
+        if extra:
+            row = first_row(
+                self.con.execute(
+                    f"SELECT count(*) OVER () AS _n, {group}, _c FROM "
+                    f"(SELECT {group}, count(*) AS _c FROM {self.table} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1) LIMIT 1"
+                )
+            )
         n = int(row[0]) if row else 0
         ex = list(row[1:-1]) if row else None
         self.record(

@@ -69,6 +69,10 @@ def first_row(cursor: Any) -> tuple | None:
 
 
 def _literal(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(str(k))}: {_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -319,7 +323,15 @@ def _view(con: Any, staged: Staged, sql_from: str) -> Staged:
     return staged
 
 
-def stage(con: Any, source: Source, raw_dir: Path, workdir: Path) -> Staged:
+def stage(
+    con: Any,
+    source: Source,
+    raw_dir: Path,
+    workdir: Path,
+    *,
+    types: dict[str, str] | None = None,
+    nullstr: list[str] | None = None,
+) -> Staged:
     """Make ``source.name`` queryable on ``con``; return how it was read.
 
     UTF-8 CSVs become a view over DuckDB's ``read_csv`` (all columns text, so codes keep their
@@ -372,6 +384,9 @@ def stage(con: Any, source: Source, raw_dir: Path, workdir: Path) -> Staged:
         params = {"header": True, "all_varchar": True, "delim": ",", "quote": '"', "escape": '"'}
         params.update({DUCKDB_CSV_KEYS[k]: v for k, v in options.items()})
         params["strict_mode"] = True
+        if types:  # fast path: DuckDB parses the declared types and missing values while reading
+            params["types"] = types
+            params["nullstr"] = list(nullstr or [""])
         staged.row_offset = int(params.get("skip", 0)) + (1 if params.get("header") else 0)
         args = ", ".join(f"{k}={_literal(v)}" for k, v in params.items())
         files = "[" + ", ".join(_literal(str(t)) for t in targets) + "]"
