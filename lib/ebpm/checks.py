@@ -107,16 +107,56 @@ class _Runner:
         )
 
     # --- schema constraints ---------------------------------------------------------------
-    def constraints(self) -> None:
+    def _plan(self) -> list[tuple[str, Any, str, list[Any]]]:
+        """(kind, field, WHERE of violations, params) of every row-wise schema constraint."""
         spec = self.spec
-        required = {f.name for f in spec.fields if f.constraints.get("required")} | set(
-            spec.primary_key
-        )
+        required = {f.name for f in spec.fields if f.constraints.get("required")}
+        required |= set(spec.primary_key)
+        plan = []
         for f in spec.fields:
             col = q(f.name)
             c = f.constraints
             if f.name in required:
-                n, ex = self._violations(f"{col} IS NULL", [], self.key)
+                plan.append(("required", f, f"{col} IS NULL", []))
+            if "minimum" in c:
+                plan.append(("minimum", f, f"{col} < $1", [c["minimum"]]))
+            if "maximum" in c:
+                plan.append(("maximum", f, f"{col} > $1", [c["maximum"]]))
+            if "pattern" in c:
+                where = f"{col} IS NOT NULL AND NOT regexp_full_match(CAST({col} AS VARCHAR), $1)"
+                plan.append(("pattern", f, where, [c["pattern"]]))
+            if "enum" in c:
+                values = [str(v) for v in c["enum"]]
+                where = f"{col} IS NOT NULL AND NOT list_contains($1::VARCHAR[], CAST({col} AS VARCHAR))"
+                plan.append(("enum", f, where, [values]))
+        return plan
+
+    def _count_all(self, plan: list[tuple[str, Any, str, list[Any]]]) -> list[int]:
+        """Count the violations of every planned constraint in one scan of the table."""
+        if not plan:
+            return []
+        parts, params = [], []
+        for _kind, _f, where, ps in plan:
+            for k, value in enumerate(ps, start=1):
+                params.append(value)
+                where = where.replace(f"${k}", f"${len(params)}")
+            parts.append(f"count(*) FILTER (WHERE {where})")
+        return list(
+            first_row(self.con.execute(f"SELECT {', '.join(parts)} FROM {self.table}", params))
+        )
+
+    def constraints(self) -> None:
+        spec = self.spec
+        plan = self._plan()
+        counts = self._count_all(plan)
+        for (kind, f, where, params), count in zip(plan, counts, strict=True):
+            c = f.constraints
+            n, ex = (0, None)
+            if count:
+                n, ex = self._violations(
+                    where, params, self.key if kind == "required" else [f.name, *self.key]
+                )
+            if kind == "required":
                 self.record(
                     f"required:{f.name}",
                     n,
@@ -124,11 +164,9 @@ class _Runner:
                     f"必須の列が空の行が{n}行あります（例: {_fmt(self.key)} = {_fmt(ex or [])}）。",
                     column=f.name,
                     example=ex,
+                    cols=self.key,
                 )
-            if c.get("unique"):
-                self._duplicates([f.name], f"unique:{f.name}", column=f.name)
-            if "minimum" in c:
-                n, ex = self._violations(f"{col} < $1", [c["minimum"]], [f.name, *self.key])
+            elif kind == "minimum":
                 self.record(
                     f"minimum:{f.name}",
                     n,
@@ -136,9 +174,9 @@ class _Runner:
                     f"最小値 {c['minimum']} を下回る値が{n}行あります（例: {ex[0] if ex else ''}）。",
                     column=f.name,
                     example=ex,
+                    cols=[f.name, *self.key],
                 )
-            if "maximum" in c:
-                n, ex = self._violations(f"{col} > $1", [c["maximum"]], [f.name, *self.key])
+            elif kind == "maximum":
                 self.record(
                     f"maximum:{f.name}",
                     n,
@@ -146,13 +184,9 @@ class _Runner:
                     f"最大値 {c['maximum']} を上回る値が{n}行あります（例: {ex[0] if ex else ''}）。",
                     column=f.name,
                     example=ex,
+                    cols=[f.name, *self.key],
                 )
-            if "pattern" in c:
-                n, ex = self._violations(
-                    f"{col} IS NOT NULL AND NOT regexp_full_match(CAST({col} AS VARCHAR), $1)",
-                    [c["pattern"]],
-                    [f.name, *self.key],
-                )
+            elif kind == "pattern":
                 self.record(
                     f"pattern:{f.name}",
                     n,
@@ -160,9 +194,23 @@ class _Runner:
                     f"形式 {c['pattern']} に合わない値が{n}行あります（例: 「{ex[0] if ex else ''}」）。",
                     column=f.name,
                     example=ex,
+                    cols=[f.name, *self.key],
                 )
-            if "enum" in c:
-                self._accepted(f.name, [str(v) for v in c["enum"]], f"enum:{f.name}")
+            elif kind == "enum":
+                values = params[0]
+                shown = "、".join(values[:12]) + ("…" if len(values) > 12 else "")
+                self.record(
+                    f"enum:{f.name}",
+                    n,
+                    "すべて許された値です。",
+                    f"許された値（{shown}）以外の値が{n}行あります（例: 「{ex[0] if ex else ''}」）。",
+                    column=f.name,
+                    example=ex,
+                    cols=[f.name, *self.key],
+                )
+        for f in spec.fields:
+            if f.constraints.get("unique"):
+                self._duplicates([f.name], f"unique:{f.name}", column=f.name)
         if spec.primary_key:
             self._duplicates(spec.primary_key, "primary_key", column=",".join(spec.primary_key))
 
