@@ -438,3 +438,37 @@ def test_unlisted_raw_file_is_refused_with_its_sha256(built):
         build_mod.build()
     assert sha(extra) in str(info.value) and info.value.file == "tiny_city/extra.csv"
     assert snapshot(project / "curated") == before
+
+
+GEOJSON = (
+    '{"type": "FeatureCollection", "features": ['
+    '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [141.15, 39.70]},'
+    ' "properties": {"共通ID": "E0320100002201", "洪水": "1", "NO": 9841}},'
+    '{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]},'
+    ' "properties": {"共通ID": "E2", "洪水": ""}}]}'
+)
+
+
+def test_read_geojson_keeps_properties_as_text(tmp_path):
+    file = tmp_path / "s.json"
+    file.write_text(GEOJSON, encoding="utf-8")
+    frame = staging.read_geojson(file, display="s.json")
+    assert list(frame["共通ID"]) == ["E0320100002201", "E2"]
+    assert frame.loc[0, "NO"] == "9841"  # numbers in properties stay text; the schema types them
+    assert (frame.loc[0, "lon"], frame.loc[0, "lat"]) == (141.15, 39.70)
+    assert frame.loc[1, "geometry_type"] == "Polygon" and frame["lon"].isna().iloc[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (GEOJSON[:120], "GeoJSON として読めません"),  # truncated
+        ('{"type": "Feature"}', "FeatureCollection"),
+    ],
+)
+def test_read_geojson_refuses_bad_files(tmp_path, text, words):
+    file = tmp_path / "bad.json"
+    file.write_text(text, encoding="utf-8")
+    with pytest.raises(IngestError, match=words) as info:
+        staging.read_geojson(file, display="bad.json")
+    assert info.value.file == "bad.json"

@@ -280,7 +280,17 @@ def read_geojson(path: Path, *, display: str) -> Any:
         raise IngestError("GeoJSON の FeatureCollection（features）がありません。", file=display)
     rows = []
     for feature in features:
-        props = dict(feature.get("properties") or {})
+        # every property as text (producers mix "1", 1 and ""); the catalog schema types them
+        props = {
+            k: (
+                None
+                if v is None
+                else v
+                if isinstance(v, str)
+                else json.dumps(v, ensure_ascii=False)
+            )
+            for k, v in (feature.get("properties") or {}).items()
+        }
         geom = feature.get("geometry") or {}
         coords = geom.get("coordinates")
         point = geom.get("type") == "Point" and isinstance(coords, list) and len(coords) >= 2
@@ -289,11 +299,9 @@ def read_geojson(path: Path, *, display: str) -> Any:
         props["geometry_type"] = geom.get("type")
         props["geometry"] = json.dumps(geom, ensure_ascii=False) if geom else None
         rows.append(props)
-    frame = pd.DataFrame(rows)
-    # keep every property as text: GeoJSON producers mix "1", 1 and "" freely
+    frame = pd.DataFrame(rows, dtype=object)
     for col in frame.columns:
-        if col not in ("lon", "lat"):
-            frame[col] = frame[col].map(lambda v: None if v is None else str(v)).astype("string")
+        frame[col] = frame[col].astype("Float64" if col in ("lon", "lat") else "string")
     return frame
 
 
