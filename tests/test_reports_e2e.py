@@ -126,3 +126,16 @@ def test_batch_over_a_grid_with_a_failure(curated, tmp_path):
     assert [o.status for o in outcomes] == ["ok", "failed", "ok"]
     assert outcomes[1].error["step"] == "待ち時間の集計"
     assert all((Path(o.out_dir) / "result.json").exists() for o in outcomes)
+
+
+def test_choices_from_a_curated_table(curated):
+    from ebpm.errors import ParameterError
+    from ebpm.report.params import load_schema, validate
+
+    schema = load_schema(ROOT / "notebooks" / "templates" / "did_study.ipynb")
+    assert validate(schema, {"exclude_offices": "本庁,好摩出張所"})["exclude_offices"] == [
+        "本庁",
+        "好摩出張所",
+    ]
+    with pytest.raises(ParameterError, match="『exclude_offices』は次のいずれか.*都南総合支所"):
+        validate(schema, {"exclude_offices": "盛岡駅前出張所"})

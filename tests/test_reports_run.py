@@ -156,3 +156,19 @@ def test_pdf_is_a4_and_carries_no_secret(tmp_path, monkeypatch):
     assert SECRET not in text and SECRET.encode() not in _all_bytes(tmp_path / "s")
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "pts (A4)" in info  # pdfinfo names the paper size
+
+
+def test_render_an_executed_notebook_again(runs, tmp_path):
+    from ebpm.report.runner import render_notebook
+
+    ok = render_notebook(
+        Path(runs["basic"].out_dir) / "notebook.ipynb", out=tmp_path / "r1", pdf=False
+    )
+    assert ok.status == "ok" and "<svg" in (tmp_path / "r1" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    failed = render_notebook(
+        Path(runs["failing"].out_dir) / "notebook.ipynb", out=tmp_path / "r2", pdf=False
+    )
+    assert failed.status == "failed" and failed.error["step"] == "待ち時間の集計"
+    assert SECRET.encode() not in _all_bytes(tmp_path / "r2")
