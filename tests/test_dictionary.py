@@ -100,3 +100,41 @@ def test_dictionary_escapes_and_stays_offline(html):
     assert not re.search(r'(src|href)\s*=\s*"https?:', html)
     assert "@import" not in html and "url(" not in html
     assert "Content-Security-Policy" in html
+
+
+@pytest.mark.browser
+def test_dictionary_search_works_offline_in_chromium(tmp_path, monkeypatch):
+    """Build the tiny fixture project, open dictionary.html in headless Chromium, use the search box."""
+    import importlib
+    import shutil
+    from pathlib import Path
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("/usr/bin/chromium がありません")
+    playwright = pytest.importorskip("playwright.sync_api")
+    fixtures = Path(__file__).parent / "fixtures" / "data"
+    shutil.copytree(fixtures / "raw", tmp_path / "raw")
+    shutil.copytree(fixtures / "catalog", tmp_path / "catalog")
+    monkeypatch.setenv("EBPM_RAW", str(tmp_path / "raw"))
+    monkeypatch.setenv("EBPM_CATALOG", str(tmp_path / "catalog"))
+    monkeypatch.setenv("EBPM_CURATED", str(tmp_path / "curated"))
+    importlib.import_module("ebpm.build").build()
+    page_url = (tmp_path / "curated" / "dictionary.html").as_uri()
+    requests, errors = [], []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(chromium), args=["--headless", "--no-sandbox"]
+        )
+        page = browser.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(page_url)
+        assert page.locator("section.tbl:visible").count() == 3
+        page.fill("#q", "来庁者")
+        assert page.inner_text("#count") == "1 / 3 テーブル"
+        assert page.locator("section.tbl:visible").count() == 1
+        assert page.locator("#toc tbody tr:visible").count() == 1
+        browser.close()
+    assert [u for u in requests if not u.startswith("file://")] == []
+    assert errors == []
