@@ -515,6 +515,9 @@ def finish_report(
     timings["html"] = time.perf_counter() - t
 
     files = {"html": "index.html", "notebook": "notebook.ipynb", "pdf": None}
+    (out / "report.pdf").unlink(
+        missing_ok=True
+    )  # never leave an earlier run's PDF beside this report
     if pdf and printer is not None:
         t = time.perf_counter()
         try:
@@ -564,7 +567,9 @@ def finish_report(
     }
     text = json.dumps(_json_safe(result), ensure_ascii=False, indent=2)
     result_path = out / "result.json"
-    result_path.write_text(scrub.mask_text(text, secrets), encoding="utf-8")
+    partial = out / "result.json.tmp"  # the portal never reads a half-written file
+    partial.write_text(scrub.mask_text(text, secrets), encoding="utf-8")
+    os.replace(partial, result_path)
     warnings.extend(_register(result_path))
     return RunOutcome(
         template=schema.name,
