@@ -158,7 +158,6 @@ def run_batch(
     on_done : callable, optional
         Called with each outcome as it finishes (progress bars).
     """
-    import nbformat
 
     from ebpm.config import paths
     from ebpm.report.runner import warmup_source
@@ -166,7 +165,7 @@ def run_batch(
     if not jobs:
         return []
     n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    warm = warmup_source(nbformat.read(jobs[0].schema.notebook, as_version=4))
+    warm = warmup_source(jobs[0].schema.notebook)
     ctx = mp.get_context("spawn")
     tasks, results = ctx.Queue(), ctx.Queue()
     for i, job in enumerate(jobs):

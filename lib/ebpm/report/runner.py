@@ -44,13 +44,19 @@ def new_run_id(now: dt.datetime | None = None) -> str:
 
 
 def warmup_source(nb) -> str:
-    """Code that imports what the template imports, so a pre-started kernel pays that cost early."""
+    """Code that imports what the template imports, so a pre-started kernel pays that cost early.
+
+    ``nb`` is a notebook node, or a path (read as plain JSON: the kernel starts before nbformat loads).
+    """
+    if isinstance(nb, (str, Path)):
+        nb = json.loads(Path(nb).read_text(encoding="utf-8"))
     lines = ["import ebpm.report.kernel"]
-    for cell in nb.cells:
+    for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
             continue
+        source = cell.get("source", "")
         try:
-            tree = ast.parse(cell.source)
+            tree = ast.parse("".join(source) if isinstance(source, list) else source)
         except SyntaxError:
             continue
         for stmt in tree.body:
@@ -691,12 +697,10 @@ def run(
     -------
     RunOutcome
     """
-    import nbformat
-
     from ebpm.report import warm as spare
 
     job = make_job(template, params or {}, out)
-    warm = warmup_source(nbformat.read(job.schema.notebook, as_version=4))
+    warm = warmup_source(job.schema.notebook)
     root = paths().root
     key = spare.spare_key(job.schema.notebook, warm, root)
     info = spare.adopt(key)
