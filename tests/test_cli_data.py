@@ -71,6 +71,13 @@ def test_query_formats(built, fmt, check):
     assert check(result.output)
 
 
+def test_query_binds_params(built):
+    sql = "SELECT population FROM population WHERE area_code = $code AND year = $year::INTEGER"
+    result = runner.invoke(app, ["query", sql, "-p", "code=03201", "-p", "year=2015", "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ['"population"', "297631"]
+
+
 def test_query_null_stays_empty_in_csv(built):
     result = runner.invoke(
         app, ["query", "SELECT population FROM population WHERE area_code = '03216'", "-f", "csv"]
@@ -88,6 +95,7 @@ def test_query_null_stays_empty_in_csv(built):
             "--format は table / json / csv",
         ),
         (["catalog", "--format", "csv"], ParameterError, "--format は table / json"),
+        (["query", "SELECT 1", "-p", "oops"], ParameterError, "「名前=値」"),
     ],
 )
 def test_cli_refusals(built, args, error, words):

@@ -113,12 +113,29 @@ def query_cmd(
         "table", "--format", "-f", help="出力形式: table（表） / json / csv"
     ),
     limit: int = typer.Option(1000, "--limit", help="表示する最大行数（table 形式のみ）"),
+    param: list[str] | None = typer.Option(  # noqa: B008 - typer's way of declaring a repeatable option
+        None,
+        "--param",
+        "-p",
+        help="SQL の $名前 に渡す値（名前=値、文字列として渡す。数値は $year::INTEGER のように変換）",
+    ),
 ) -> None:
-    """整備済みデータベースに読み取り専用の SQL を実行します。"""
+    """整備済みデータベースに読み取り専用の SQL を実行します。
+
+    値は SQL に書き込まず、--param で渡します（例: ebpm query "SELECT * FROM town WHERE name = $n" -p n=大通一丁目）。
+    """
     _check_format(format, ("table", "json", "csv"))
     from ebpm import data
 
-    table = data.sql_arrow(sql)
+    params = {}
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(
+                f"--param は「名前=値」の形で書いてください（指定: {item}）。", parameter="param"
+            )
+        params[name.strip()] = value
+    table = data.sql_arrow(sql, params or None)
     if format == "csv":
         import pyarrow.csv as pacsv
 
