@@ -70,7 +70,7 @@ fmt: setup
 	$(BIN)/ruff check --fix lib tests bench
 
 bench: setup
-	$(BIN)/python bench/run_all.py
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf data/curated/*.duckdb data/curated/*.json data/curated/*.html reports/*

@@ -16,7 +16,7 @@ from ebpm.errors import BuildError, IngestError
 
 #: ``options`` keys that only :func:`ebpm.ingest.read_csv` understands; any of them routes a CSV
 #: through ingest (full normalisation) instead of DuckDB's reader.
-INGEST_ONLY_KEYS = {"header_row", "columns", "dtype", "symbols", "normalize"}
+INGEST_ONLY_KEYS = {"header_row", "columns", "dtype", "symbols", "normalize", "codes"}
 #: ``options`` keys passed to DuckDB's ``read_csv`` on the fast path (name in the catalog → DuckDB).
 DUCKDB_CSV_KEYS = {
     "delimiter": "delim",
