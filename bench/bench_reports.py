@@ -103,6 +103,7 @@ def main() -> None:
         "--naive-sample", type=int, default=len(GRID), help="naive batch: time only N sets"
     )
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the single runs")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="ebpm-bench-"))
@@ -111,6 +112,7 @@ def main() -> None:
         EBPM_CATALOG=str(work / "catalog"),
         EBPM_CURATED=str(work / "curated"),
         EBPM_REPORTS=str(work / "reports"),
+        JUPYTER_RUNTIME_DIR=str(work / "runtime-cold"),  # cold runs never find a spare kernel
         PYDEVD_DISABLE_FILE_VALIDATION="1",
     )
     (work / "catalog").mkdir()
@@ -124,22 +126,24 @@ def main() -> None:
     naive_one(nb, first, work / "warm-naive", env)
     ebpm_one(first, work / "warm-ebpm", env, pdf=True)
 
-    naive_single = [naive_one(nb, first, work / f"naive-single-{i}", env) for i in range(2)]
-    ebpm_single = [ebpm_one(first, work / f"ebpm-single-{i}", env, pdf=True) for i in range(2)]
-    ebpm_single_nopdf = [
-        ebpm_one(first, work / f"ebpm-nopdf-{i}", env, pdf=False) for i in range(2)
-    ]
-
-    # warm single: the previous `ebpm run --keep-warm` left a spare kernel that has finished warming
-    # (a planner reading one report before running the next); the spare is adopted by the next run
-    env_warm = {**env, "JUPYTER_RUNTIME_DIR": str(work / "runtime")}
+    # Single runs, interleaved round by round so that load from other processes hits every variant
+    # alike. Warm: the previous `ebpm run --keep-warm` left a spare kernel that has finished warming
+    # (a planner reading one report before running the next); the next run adopts it. The spare
+    # warms between rounds (wait_for_spare), never while another variant is being timed.
+    env_warm = {**env, "JUPYTER_RUNTIME_DIR": str(work / "runtime-warm")}
     ebpm_one(first, work / "ebpm-warm-0", env_warm, pdf=True, keep_warm=True)
-    ebpm_single_warm = []
-    for i in range(1, 3):
-        wait_for_spare(env_warm)
+    wait_for_spare(env_warm)
+    naive_single, ebpm_single, ebpm_single_nopdf, ebpm_single_warm = [], [], [], []
+    for i in range(args.rounds):
+        naive_single.append(naive_one(nb, first, work / f"naive-single-{i}", env))
+        ebpm_single.append(ebpm_one(first, work / f"ebpm-single-{i}", env, pdf=True))
+        ebpm_single_nopdf.append(ebpm_one(first, work / f"ebpm-nopdf-{i}", env, pdf=False))
+        last = i == args.rounds - 1
         ebpm_single_warm.append(
-            ebpm_one(first, work / f"ebpm-warm-{i}", env_warm, pdf=True, keep_warm=i < 2)
+            ebpm_one(first, work / f"ebpm-warm-{i + 1}", env_warm, pdf=True, keep_warm=not last)
         )
+        if not last:
+            wait_for_spare(env_warm)
 
     sample = GRID[: max(1, min(args.naive_sample, len(GRID)))]
     t = time.perf_counter()
