@@ -97,8 +97,9 @@ def plan(
 
 def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> None:
     """One worker process: one papermill import, one kernel pool, one Chromium."""
+    from ebpm.report.kernels import KernelPool
     from ebpm.report.render import PdfPrinter
-    from ebpm.report.runner import KernelPool, run_job
+    from ebpm.report.runner import run_job
 
     pool = KernelPool(reuse=reuse, cwd=Path(root))
     pool.prestart(warmup)
