@@ -131,6 +131,25 @@ def test_accessed_tables(built):
     assert data.accessed_tables() == []
 
 
+def test_accessed_tables_with_bound_parameters(built):
+    """Provenance must not be lost when a query binds values (get_table_names refuses them)."""
+    data.sql("SELECT * FROM population WHERE year = $year AND note <> '$x?'", {"year": 2020})
+    assert data.accessed_tables() == ["population"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("SELECT 1 WHERE a = $x", "SELECT 1 WHERE a = NULL"),
+        ("SELECT 1 WHERE a = ? AND b = $1", "SELECT 1 WHERE a = NULL AND b = NULL"),
+        ("SELECT '$x', \"col?\" FROM t", "SELECT '$x', \"col?\" FROM t"),
+        ("SELECT 'it''s $y' WHERE c = $z", "SELECT 'it''s $y' WHERE c = NULL"),
+    ],
+)
+def test_without_parameters(query, expected):
+    assert data._without_parameters(query) == expected
+
+
 # --- real data: spot values (published figures) -----------------------------------------------
 
 REAL_TABLES = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 import threading
 from pathlib import Path
@@ -233,7 +235,7 @@ def sql_arrow(
         ) from exc
     try:
         known = set(_tables(con))
-        for name in sorted(con.get_table_names(query)):
+        for name in sorted(con.get_table_names(_without_parameters(query))):
             if name in known:
                 _note(name)
     except duckdb.Error:
@@ -339,7 +341,7 @@ def column_titles(columns: list[str], query: str | None = None) -> dict[str, str
     tables = list(_tables(con))
     if query:
         try:
-            named = con.get_table_names(query)
+            named = con.get_table_names(_without_parameters(query))
             tables = [t for t in tables if t in named]
         except duckdb.Error:
             pass
@@ -351,6 +353,20 @@ def column_titles(columns: list[str], query: str | None = None) -> dict[str, str
         [tables, list(columns)],
     ).fetchall()
     return {name: titles[0] for name, titles in rows if len(titles) == 1}
+
+
+_PARAMETER_OR_LITERAL = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$\w+|\?")
+
+
+def _without_parameters(query: str) -> str:
+    """The query with bound placeholders ($name, $1, ?) replaced by NULL, string literals kept.
+
+    DuckDB's ``get_table_names`` refuses queries with prepared parameters; the table names do not
+    depend on the values, so NULL stands in for them.
+    """
+    return _PARAMETER_OR_LITERAL.sub(
+        lambda m: m.group(0) if m.group(0)[0] in "'\"" else "NULL", query
+    )
 
 
 def accessed_tables() -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ebpm.config import paths
-from ebpm.methods.result import GRADE_LABELS_JA
+from ebpm.result import GRADE_LABELS_JA
 from ebpm.register import JST
 
 GRADES = ("A", "B", "C", "D")

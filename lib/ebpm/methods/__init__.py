@@ -14,7 +14,7 @@ from ebpm.methods.its import its
 from ebpm.methods.power import power
 from ebpm.methods.rdd import rdd
 from ebpm.methods.regress import regress
-from ebpm.methods.result import EstimationResult
+from ebpm.result import EstimationResult
 from ebpm.methods.synth import synth
 
 __all__ = [

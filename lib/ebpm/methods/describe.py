@@ -19,7 +19,7 @@ from scipy import stats
 from ebpm.errors import EstimationError
 from ebpm.methods import _common as c
 from ebpm.methods.grading import decide
-from ebpm.methods.result import EstimationResult
+from ebpm.result import EstimationResult
 
 __all__ = ["describe", "weighted_mean", "weighted_quantile", "weighted_share"]
 

@@ -12,7 +12,7 @@ from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
 from ebpm.methods._panel import fit_twfe, t_interval
 from ebpm.methods.grading import Check, decide
-from ebpm.methods.result import EstimationResult
+from ebpm.result import EstimationResult
 
 __all__ = ["did", "bacon_chart", "FORBIDDEN_SHARE_LIMIT"]
 

@@ -22,7 +22,7 @@ from ebpm.methods._common import (
     require_numeric,
 )
 from ebpm.methods.grading import Check, decide
-from ebpm.methods.result import EstimationResult
+from ebpm.result import EstimationResult
 
 Family = Literal["gaussian", "poisson", "quasipoisson"]
 Autocorrelation = Literal["newey_west", "ar1"]

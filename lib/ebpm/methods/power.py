@@ -23,7 +23,7 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
-from ebpm.methods.result import EstimationResult
+from ebpm.result import EstimationResult
 
 __all__ = ["power", "design_factor"]
 

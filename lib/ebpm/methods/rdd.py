@@ -23,7 +23,7 @@ from ebpm.methods._common import (
     require_numeric,
 )
 from ebpm.methods.grading import Check, decide
-from ebpm.methods.result import EstimationResult
+from ebpm.result import EstimationResult
 
 Kernel = Literal["triangular", "uniform", "epanechnikov"]
 

@@ -12,7 +12,7 @@ import pandas as pd
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
 from ebpm.methods.grading import Check, decide
-from ebpm.methods.result import EstimationResult
+from ebpm.result import EstimationResult
 
 __all__ = ["regress", "fit_ols", "coefficient_chart"]
 

@@ -21,7 +21,7 @@ from ebpm.methods._common import (
     require_numeric,
 )
 from ebpm.methods.grading import Check, decide
-from ebpm.methods.result import EstimationResult
+from ebpm.result import EstimationResult
 
 MIN_DONORS = 5  # fewer donors than this: the synthetic unit has little to be built from
 MIN_PRE = 5  # pre-period points to judge the fit on

@@ -28,7 +28,7 @@ def _append(line: dict[str, Any]) -> None:
 
 def _to_json(value: Any) -> tuple[Any, bool]:
     """Return (JSON-safe value, whether it is an estimation result)."""
-    from ebpm.methods.result import _json_safe
+    from ebpm.result import _json_safe
 
     if hasattr(value, "to_dict") and hasattr(value, "summary_ja") and hasattr(value, "grade"):
         return value.to_dict(), True

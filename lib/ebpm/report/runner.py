@@ -308,7 +308,7 @@ def finish_report(
     duration = time.perf_counter() - t_start
     public_params = {k: v for k, v in values.items() if k not in secret_names}
 
-    from ebpm.methods.result import GRADE_LABELS_JA, _json_safe
+    from ebpm.result import GRADE_LABELS_JA, _json_safe
 
     context = {
         "ebpm_version": _version(),
@@ -456,7 +456,7 @@ PRELOAD = (
     "papermill.engines",
     "jinja2",
     "mistune",
-    "ebpm.methods.result",
+    "ebpm.result",
     "ebpm.report.scrub",
     "ebpm.report.render",
     "ebpm.report.provenance",

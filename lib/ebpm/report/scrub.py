@@ -97,7 +97,7 @@ def scrub_notebook(nb, values: dict[str, Any], secret_names: list[str]):
     """
     import nbformat
 
-    from ebpm.methods.result import _json_safe
+    from ebpm.result import _json_safe
     from ebpm.report.params import injection_source
 
     for cell in nb.cells:

@@ -1,4 +1,4 @@
-"""The result object every estimator returns: estimate, CI, diagnostics, grade and a Japanese summary."""
+"""The result object every estimator returns: estimate, CI, diagnostics, grade and a Japanese summary (light: no heavy imports)."""
 
 from __future__ import annotations
 
