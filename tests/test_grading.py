@@ -1,7 +1,6 @@
 """The grade rule: design ceiling, failed checks lower it, untested checks cap it at B."""
 
 import pytest
-
 from ebpm.methods.grading import Check, decide, lower
 
 

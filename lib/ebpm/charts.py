@@ -24,7 +24,12 @@ def _theme() -> dict[str, Any]:
             "mark": {"color": PALETTE[0]},
             "axis": {"labelFontSize": 12, "titleFontSize": 13, "gridColor": "#e5e5e5"},
             "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom"},
-            "title": {"fontSize": 16, "anchor": "start", "subtitleFontSize": 12, "subtitleColor": "#555"},
+            "title": {
+                "fontSize": 16,
+                "anchor": "start",
+                "subtitleFontSize": 12,
+                "subtitleColor": "#555",
+            },
             "numberFormat": ",.4~g",
         }
     }

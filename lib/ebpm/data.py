@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any

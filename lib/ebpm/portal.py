@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ebpm.config import paths
-from ebpm.result import GRADE_LABELS_JA
 from ebpm.register import JST
+from ebpm.result import GRADE_LABELS_JA
 
 GRADES = ("A", "B", "C", "D")
 # colours pass WCAG AA with white text; the letter and the word are always shown as well

@@ -14,8 +14,8 @@ from ebpm.methods.its import its
 from ebpm.methods.power import power
 from ebpm.methods.rdd import rdd
 from ebpm.methods.regress import regress
-from ebpm.result import EstimationResult
 from ebpm.methods.synth import synth
+from ebpm.result import EstimationResult
 
 __all__ = [
     "EstimationResult",

@@ -97,8 +97,8 @@ def scrub_notebook(nb, values: dict[str, Any], secret_names: list[str]):
     """
     import nbformat
 
-    from ebpm.result import _json_safe
     from ebpm.report.params import injection_source
+    from ebpm.result import _json_safe
 
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
