@@ -287,6 +287,19 @@ def test_panel_recovers_known_effect(method):
     assert res.chart() is not None
 
 
+def test_first_treated_zero_means_never_treated():
+    """csdid / R did code never-treated units as 0: same estimate and control count as NaN."""
+    frame = staggered_panel(effect=2.0, seed=3)
+    frame["time"] += 2010
+    frame["first"] += 2010
+    zero = frame.assign(first=frame["first"].fillna(0))
+    kw = dict(unit="unit", time="time", first_treated="first", method="staggered")
+    a = ebpm.did(frame, "y", "treat", "d", **kw)
+    b = ebpm.did(zero, "y", "treat", "d", **kw)
+    assert b.estimate == pytest.approx(a.estimate, abs=1e-12)
+    assert b.diagnostics == a.diagnostics
+
+
 def test_twfe_bias_with_heterogeneous_effects_is_flagged():
     """Effects growing with time since adoption and no never-treated units: TWFE is pulled away, CS is not."""
     rng = np.random.default_rng(3)

@@ -308,14 +308,33 @@ def ci_sentence(ci: tuple[float, float]) -> str:
 # --- periods ---------------------------------------------------------------------------------------
 
 
+def _zero_means_never(data: pd.DataFrame, time: str, first_treated: str | None) -> pd.DataFrame:
+    """Read a first-treated value of 0 as "never treated" (NaN), the convention of csdid and R's did.
+
+    Only when 0 cannot be a real period, i.e. every observed time is positive.
+    """
+    if first_treated is None or not pd.api.types.is_numeric_dtype(data[first_treated]):
+        return data
+    times = data[time]
+    if not pd.api.types.is_numeric_dtype(times) or not (data[first_treated] == 0).any():
+        return data
+    if times.min() <= 0:
+        return data
+    out = data.copy()
+    out[first_treated] = out[first_treated].astype(float).where(out[first_treated] != 0)
+    return out
+
+
 def to_periods(data: pd.DataFrame, time: str, first_treated: str | None = None) -> pd.DataFrame:
     """Turn a date-valued ``time`` (and ``first_treated``) column into period numbers 0, 1, 2, ….
 
-    Numeric columns are returned unchanged. Dates (datetime or ISO strings such as ``2021-10-01``)
+    A first-treated value of 0 with positive times means never treated (csdid / R ``did``
+    convention) and becomes NaN. Numeric columns are otherwise returned unchanged. Dates (datetime or ISO strings such as ``2021-10-01``)
     become the position of each distinct date in sorted order, so monthly data count months; a
     first-treated date between two observed dates counts from the next observed one.
     """
     require_columns(data, [time, first_treated])
+    data = _zero_means_never(data, time, first_treated)
     col = data[time]
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         return data
