@@ -56,6 +56,8 @@ lab: setup
 
 # --- quality -------------------------------------------------------------------
 test: setup
+	$(BIN)/ruff check lib tests bench
+	$(BIN)/ruff format --check lib tests bench
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup
 
 test-fast: setup

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ebpm.catalog import load_table
+from ebpm.catalog_spec import load_table
 from ebpm.errors import BuildError, CheckError, IngestError
 
-build_mod = importlib.import_module("ebpm.build")  # `ebpm.build` is also the lazy function name
+build_mod = importlib.import_module("ebpm.builder")  # module of the lazy function `ebpm.build`
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ebpm.catalog import load_catalog, load_table, order_tables, source_problems
+from ebpm.catalog_spec import load_catalog, load_table, order_tables, source_problems
 from ebpm.dictionary import constraint_text
 from ebpm.errors import BuildError
 from ebpm.staging import detect_encoding

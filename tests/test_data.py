@@ -10,7 +10,7 @@ import pytest
 from ebpm import data
 from ebpm.errors import DataAccessError
 
-build_mod = importlib.import_module("ebpm.build")
+build_mod = importlib.import_module("ebpm.builder")
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -250,3 +250,19 @@ def test_real_manifest_credits_sources(real):
 def test_column_titles(built):
     titles = data.column_titles(["area_code", "population", "x"], "SELECT * FROM population")
     assert titles == {"area_code": "団体コード", "population": "人口"}
+
+
+def test_frames_carry_provenance_attrs(built):
+    """load()/sql() label their frames so methods and charts can name the outcome and say 模擬データ."""
+    frame = data.load("population")
+    assert frame.attrs["tables"] == ["population"]
+    assert frame.attrs["synthetic"] is False
+    assert frame.attrs["column_titles"]["population"] == "人口"
+    assert frame.attrs["column_units"] == {"population": "人"}
+    joined = data.sql(
+        "SELECT a.name, p.population FROM population p JOIN area a ON a.code5 = p.area_code "
+        "WHERE p.year = $y",
+        {"y": 2020},
+    )
+    assert joined.attrs["tables"] == ["area", "population"]
+    assert joined.attrs["column_titles"] == {"name": "名称", "population": "人口"}

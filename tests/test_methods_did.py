@@ -412,3 +412,16 @@ def test_charts_render_offline_with_synthetic_footer():
     assert svg.startswith("<svg") and "模擬データ" in svg
     for chart in (bacon_chart(panel_res), ebpm.did(two, "y", "treat", "post").chart()):
         assert "模擬データ" in json.dumps(chart.to_dict(), ensure_ascii=False)
+
+
+def test_outcome_title_and_unit_come_from_the_catalog():
+    """A frame from ebpm.load carries column titles/units; the summary uses them, not the column name."""
+    frame = staggered_panel(effect=2.0, seed=5)
+    frame.attrs.update(column_titles={"y": "平均待ち時間"}, column_units={"y": "分"})
+    res = ebpm.did(frame, "y", "treat", "d", unit="unit", time="time", method="staggered")
+    assert res.outcome_label == "平均待ち時間" and res.unit == "分"
+    assert res.summary_ja().startswith("平均待ち時間は平均で約")
+    explicit = ebpm.did(
+        frame, "y", "treat", "d", unit="unit", time="time", method="staggered", outcome_label="待ち"
+    )
+    assert explicit.outcome_label == "待ち"

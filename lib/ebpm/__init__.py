@@ -15,7 +15,7 @@ _LAZY: dict[str, str] = {
     "sql": "ebpm.data",
     "catalog": "ebpm.data",
     # build
-    "build": "ebpm.build",
+    "build": "ebpm.builder",
     # ingest: Japanese public-sector files read alone (the build uses the same readers)
     "read_csv": "ebpm.ingest",
     "read_excel": "ebpm.ingest",

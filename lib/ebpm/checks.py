@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ebpm.catalog import Check, TableSpec
+from ebpm.catalog_spec import Check, TableSpec
 from ebpm.errors import CheckError
 from ebpm.staging import first_row
 from ebpm.staging import quote_ident as q

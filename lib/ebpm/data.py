@@ -166,7 +166,7 @@ def load(name: str, /, **filters: Any) -> pd.DataFrame:
     if where:
         query += " WHERE " + " AND ".join(where)
     _note(name)
-    return _run(con, query, params).to_pandas()
+    return _with_attrs(con, _run(con, query, params).to_pandas(), [name])
 
 
 def sql(
@@ -190,7 +190,9 @@ def sql(
     --------
     >>> ebpm.sql("SELECT * FROM census_population WHERE area_code = $code", {"code": "03201"})  # doctest: +SKIP
     """
-    return sql_arrow(query, params).to_pandas()
+    table = sql_arrow(query, params)
+    con = _shared()
+    return _with_attrs(con, table.to_pandas(), _tables_of(con, query))
 
 
 def sql_arrow(
@@ -232,14 +234,45 @@ def sql_arrow(
         raise DataAccessError(
             f"SQL を実行できません（{str(exc).splitlines()[0]}）。", parameter="query"
         ) from exc
+    for name in _tables_of(con, query):
+        _note(name)
+    return table
+
+
+def _tables_of(con: Any, query: str) -> list[str]:
+    """Curated tables a query reads (sorted); empty when DuckDB cannot tell."""
+    import duckdb
+
     try:
         known = set(_tables(con))
-        for name in sorted(con.get_table_names(_without_parameters(query))):
-            if name in known:
-                _note(name)
+        return sorted(n for n in con.get_table_names(_without_parameters(query)) if n in known)
     except duckdb.Error:
-        pass
-    return table
+        return []
+
+
+def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFrame:
+    """Label a result with where it came from, so methods and charts can say so.
+
+    ``attrs``: ``tables`` (curated tables read), ``synthetic`` (any of them 模擬データ),
+    ``column_titles`` and ``column_units`` (Japanese titles and units of the result's columns,
+    where the tables agree).
+    """
+    frame.attrs["tables"] = list(tables)
+    if not tables:
+        return frame
+    flags = con.execute(
+        "SELECT bool_or(coalesce(synthetic, false)) FROM _ebpm_tables WHERE list_contains($1, name)",
+        [tables],
+    ).fetchone()[0]
+    frame.attrs["synthetic"] = bool(flags)
+    rows = con.execute(
+        "SELECT name, list(DISTINCT title), list(DISTINCT unit) FROM _ebpm_columns "
+        "WHERE list_contains($1, table_name) AND list_contains($2, name) GROUP BY name",
+        [tables, [str(c) for c in frame.columns]],
+    ).fetchall()
+    frame.attrs["column_titles"] = {n: t[0] for n, t, _ in rows if len(t) == 1 and t[0]}
+    frame.attrs["column_units"] = {n: u[0] for n, _, u in rows if len(u) == 1 and u[0]}
+    return frame
 
 
 def catalog() -> pd.DataFrame:

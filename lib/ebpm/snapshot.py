@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ebpm import config
-from ebpm.catalog import TableSpec, load_catalog
+from ebpm.catalog_spec import TableSpec, load_catalog
 from ebpm.errors import BuildError, EbpmError
 from ebpm.staging import first_row
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ebpm.catalog import Source
+from ebpm.catalog_spec import Source
 from ebpm.errors import BuildError, IngestError
 
 #: ``options`` keys that only :func:`ebpm.ingest.read_csv` understands; any of them routes a CSV

@@ -39,7 +39,7 @@ def build_cmd(
     すべてのチェックに合格したときだけ data/curated/ebpm.duckdb と manifest.json・データ定義書を
     置き換えます。失敗したときは前回のデータベースがそのまま残ります。
     """
-    from ebpm.build import build
+    from ebpm.builder import build
     from ebpm.config import paths
 
     console = None if quiet else _stderr_console()

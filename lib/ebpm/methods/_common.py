@@ -148,6 +148,18 @@ def drop_missing(data: pd.DataFrame, columns: Sequence[str], warnings: list[str]
     return kept
 
 
+def title_of(data: Any, column: str) -> str:
+    """Japanese title of a column from the catalog (``attrs`` set by ebpm.load/sql), else its name."""
+    attrs = getattr(data, "attrs", None) or {}
+    return (attrs.get("column_titles") or {}).get(column) or column
+
+
+def unit_of(data: Any, column: str) -> str:
+    """Unit of a column from the catalog (``attrs`` set by ebpm.load/sql), else ''."""
+    attrs = getattr(data, "attrs", None) or {}
+    return (attrs.get("column_units") or {}).get(column) or ""
+
+
 def is_synthetic(data: Any, synthetic: bool | None) -> bool:
     """True if the caller says so or the frame carries ``attrs['synthetic']``."""
     if synthetic is not None:

@@ -104,8 +104,8 @@ def _two_by_two(
         pvalue=float(row["pvalue"]),
         n=int(fitted["fit"].nobs),
         se_type=se_type,
-        unit=effect_unit,
-        outcome_label=outcome_label or y,
+        unit=effect_unit or c.unit_of(data, y),
+        outcome_label=outcome_label or c.title_of(data, y),
         diagnostics={
             "design": "2x2",
             "smallest_cell": smallest,
@@ -424,8 +424,8 @@ def _panel_did(
         pvalue=float(p),
         n=int(fit["n"]),
         se_type=se_type,
-        unit=effect_unit,
-        outcome_label=outcome_label or y,
+        unit=effect_unit or c.unit_of(data, y),
+        outcome_label=outcome_label or c.title_of(data, y),
         diagnostics={
             "design": method,
             "pre_trend": pre,

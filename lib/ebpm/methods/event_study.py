@@ -287,8 +287,8 @@ def event_study(
         pvalue=p,
         n=fit["n"],
         se_type=c.se_type_ja(f"cluster:{cluster or unit}", fit["n_clusters"]),
-        unit=effect_unit,
-        outcome_label=outcome_label or y,
+        unit=effect_unit or c.unit_of(data, y),
+        outcome_label=outcome_label or c.title_of(data, y),
         diagnostics={
             "pre_trend": pre,
             "n_clusters": fit["n_clusters"],

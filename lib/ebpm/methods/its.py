@@ -20,6 +20,8 @@ from ebpm.methods._common import (
     require_columns,
     require_frame,
     require_numeric,
+    title_of,
+    unit_of,
 )
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
@@ -385,8 +387,8 @@ def its(
         pvalue=level["pvalue"],
         n=n,
         se_type=se_type,
-        unit="" if count else effect_unit,
-        outcome_label=outcome_label or y,
+        unit="" if count else (effect_unit or unit_of(data, y)),
+        outcome_label=outcome_label or title_of(data, y),
         diagnostics=diagnostics,
         grade=grade,
         reasons=reasons,

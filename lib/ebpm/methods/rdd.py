@@ -21,6 +21,8 @@ from ebpm.methods._common import (
     require_columns,
     require_frame,
     require_numeric,
+    title_of,
+    unit_of,
 )
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
@@ -255,8 +257,8 @@ def rdd(
             + (f"・クラスター頑健（{cluster}）" if cluster else "")
             + "）。信頼区間とp値は頑健バイアス補正"
         ),
-        unit=effect_unit,
-        outcome_label=outcome_label or y,
+        unit=effect_unit or unit_of(data, y),
+        outcome_label=outcome_label or title_of(data, y),
         diagnostics=diagnostics,
         grade=grade,
         reasons=reasons,

@@ -19,6 +19,8 @@ from ebpm.methods._common import (
     require_columns,
     require_frame,
     require_numeric,
+    title_of,
+    unit_of,
 )
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
@@ -471,8 +473,8 @@ def synth(
         pvalue=pvalue,
         n=len(units),
         se_type="プラセボ（各比較候補を介入単位とみなした推定）の分布に基づく近似",
-        unit=effect_unit,
-        outcome_label=outcome_label or y,
+        unit=effect_unit or unit_of(data, y),
+        outcome_label=outcome_label or title_of(data, y),
         diagnostics=diagnostics,
         grade=grade,
         reasons=reasons,

@@ -1,4 +1,4 @@
-"""Read and validate data/catalog/*.yml (one curated table each) and data/raw/*/SOURCE.yml."""
+"""Read and validate the catalog: data/catalog/*.yml (one curated table each) and data/raw/*/SOURCE.yml."""
 
 from __future__ import annotations
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ebpm import config
-from ebpm.catalog import TYPE_LABELS_JA, TableSpec, load_catalog, load_source, sha256_file
+from ebpm.catalog_spec import TYPE_LABELS_JA, TableSpec, load_catalog, load_source, sha256_file
 from ebpm.checks import CheckResult, run_all
 from ebpm.errors import BuildError, EbpmError
-from ebpm.snapshot import (  # noqa: F401 - re-exported: tests and tools use ebpm.build.<name>
+from ebpm.snapshot import (  # noqa: F401 - re-exported: tests and tools use ebpm.builder.<name>
     LOCK_NAME,
     PAUSE_ENV,
     PAUSE_SECONDS_ENV,
