@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Any
 
 RECORD_ENV = "EBPM_RECORD_PATH"
+
+# jsonschema (imported by altair) loads rfc3987_syntax when it is installed (JupyterLab brings it)
+# and compiles a grammar for about a second; altair never checks URI formats, so ebpm's own
+# processes skip it. Measured: template imports 4.2 s -> 3.0 s (see bench/bench_reports.py).
+sys.modules.setdefault("rfc3987_syntax", None)
 SPECIAL_NAMES = ("title", "answer", "headline", "grade", "grade_reasons")
 _state: dict[str, Any] = {"path": None, "tables": None, "altair": False, "hooks": False}
 
