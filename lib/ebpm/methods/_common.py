@@ -148,6 +148,15 @@ def drop_missing(data: pd.DataFrame, columns: Sequence[str], warnings: list[str]
     return kept
 
 
+def close_summary(text: str, res: Any) -> str:
+    """End a Japanese summary with the estimator's warnings and the 模擬データ notice."""
+    if res.warnings:
+        text += "注意: " + " ".join(res.warnings)
+    if res.synthetic:
+        text += "（模擬データによる結果です。）"
+    return text
+
+
 def title_of(data: Any, column: str) -> str:
     """Japanese title of a column from the catalog (``attrs`` set by ebpm.load/sql), else its name."""
     attrs = getattr(data, "attrs", None) or {}

@@ -12,6 +12,7 @@ from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods._common import (
     check_option,
     ci_sentence,
+    close_summary,
     drop_missing,
     effect_phrase,
     fmt_num,
@@ -626,12 +627,7 @@ def _summary(res: EstimationResult) -> str:
         "比較群がないため、同じ時期に起きた他の変化（制度改正、景気、季節の変わり方など）も"
         "効果に含まれうる。"
     )
-    text = f"{head}{sure}{extra}エビデンスの強さは{res.grade_label}。{caveat}"
-    if res.warnings:
-        text += "注意: " + " ".join(res.warnings)
-    if res.synthetic:
-        text += "（模擬データによる結果です。）"
-    return text
+    return close_summary(f"{head}{sure}{extra}エビデンスの強さは{res.grade_label}。{caveat}", res)
 
 
 def _chart(res: EstimationResult):

@@ -14,6 +14,7 @@ import pandas as pd
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods._common import (
     check_option,
+    close_summary,
     drop_missing,
     fmt_num,
     fmt_p,
@@ -402,12 +403,7 @@ def _summary(res: EstimationResult) -> str:
         f"右{d['n_effective_right']:,}件）の比較であり、しきい値から離れた人にも同じ効果があるとは限らない。"
     )
     caveat = "しきい値をまたいで割当変数が操作されていたり、同じしきい値で別の制度が変わっていたりすると偏る。"
-    text = f"{head}{sure}エビデンスの強さは{res.grade_label}。{scope}{caveat}"
-    if res.warnings:
-        text += "注意: " + " ".join(res.warnings)
-    if res.synthetic:
-        text += "（模擬データによる結果です。）"
-    return text
+    return close_summary(f"{head}{sure}エビデンスの強さは{res.grade_label}。{scope}{caveat}", res)
 
 
 def _chart(res: EstimationResult):

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods._common import (
+    close_summary,
     drop_missing,
     fmt_num,
     fmt_p,
@@ -641,12 +642,7 @@ def _summary(res: EstimationResult) -> str:
         "介入単位は一つだけで、同じ時期にその単位だけに起きた別の出来事も差に含まれうる。"
         "区間は標本誤差ではなくプラセボの広がりに基づく目安である。"
     )
-    text = f"{head}{sure}エビデンスの強さは{res.grade_label}。{caveat}"
-    if res.warnings:
-        text += "注意: " + " ".join(res.warnings)
-    if res.synthetic:
-        text += "（模擬データによる結果です。）"
-    return text
+    return close_summary(f"{head}{sure}エビデンスの強さは{res.grade_label}。{caveat}", res)
 
 
 def _chart(res: EstimationResult):
