@@ -27,9 +27,11 @@ $(BIN)/python:
 	$(PY) -m pip install -q uv || true
 	$(PY) -m uv venv -q $(VENV) --python 3.11 || $(PY) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml tools/jupyterlab-overrides.json | $(BIN)/python
 	$(PY) -m uv pip install -q --python $(BIN)/python -e ".[dev]" || $(BIN)/python -m pip install -q -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name ebpm --display-name "ebpm (Python 3)" >/dev/null
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp tools/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 setup: apt $(STAMP)
@@ -50,9 +52,11 @@ demo: reports
 	@echo "レポート一覧: reports/index.html / データ定義書: data/curated/dictionary.html"
 
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.open_browser=False \
-	  --LabApp.default_url=/lab --notebook-dir=. \
-	  --ServerApp.token=$${JUPYTER_TOKEN:-$$($(BIN)/python -c 'import secrets;print(secrets.token_hex(24))')}
+	@token=$${JUPYTER_TOKEN:-$$($(BIN)/python -c 'import secrets;print(secrets.token_hex(24))')}; \
+	echo "JupyterLab: http://127.0.0.1:$${JUPYTER_PORT:-8888}/lab?token=$$token"; \
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$${JUPYTER_PORT:-8888} \
+	  --ServerApp.open_browser=False --IdentityProvider.token=$$token \
+	  --ServerApp.root_dir=. $$( [ "$$(id -u)" = "0" ] && echo --allow-root )
 
 # --- quality -------------------------------------------------------------------
 test: setup
