@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -12,6 +13,11 @@ from ebpm.errors import EbpmError
 # and compiles a grammar for about a second; altair never checks URI formats, so ebpm's own
 # processes skip it. Measured: template imports 4.2 s -> 3.0 s (see bench/bench_reports.py).
 sys.modules.setdefault("rfc3987_syntax", None)
+
+# Rich wraps at 80 columns when output is not a terminal (logs, CI, pipes); Japanese table titles
+# then break mid-word. Use a wide line unless the user set COLUMNS.
+if "COLUMNS" not in os.environ and not sys.stdout.isatty():
+    os.environ["COLUMNS"] = "160"
 
 app = typer.Typer(
     name="ebpm",
