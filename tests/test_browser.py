@@ -8,19 +8,13 @@ from pathlib import Path
 
 import pytest
 from ebpm import config, portal
+from ebpm.report import render
 
 pytestmark = pytest.mark.browser
 
 FIXTURES = Path(__file__).parent / "fixtures" / "portal" / "reports"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+CHROMIUM = Path(render.CHROMIUM)
+CHROMIUM_ARGS = render.CHROMIUM_ARGS
 ALLOWED_PREFIXES = ("file://", "data:", "about:", "http://127.0.0.1", "https://127.0.0.1")
 
 

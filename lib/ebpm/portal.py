@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ebpm.config import paths
-from ebpm.register import JST
+from ebpm.register import JST, parse_jst
 from ebpm.result import GRADE_LABELS_JA
 
 GRADES = ("A", "B", "C", "D")
@@ -78,18 +78,6 @@ class ReportEntry:
         ]
         parts += ["失敗" if self.failed else "成功", *self.grade_reasons]
         return " ".join(p for p in parts if p)
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(JST).replace(tzinfo=None)
-    return moment
 
 
 def _decimals(value: float) -> int:
@@ -164,7 +152,7 @@ def load_entries(reports_dir: str | Path | None = None) -> list[ReportEntry]:
                 answer=str(result.get("answer") or ""),
                 grade=result.get("grade") if result.get("grade") in GRADES else None,
                 grade_reasons=[str(r) for r in result.get("grade_reasons") or []],
-                created_at=_parse_time(result.get("created_at")),
+                created_at=parse_jst(result.get("created_at")),
                 vintage=str(result.get("vintage") or ""),
                 synthetic=bool(result.get("synthetic", False)),
                 status="ok" if status == "ok" else "failed",

@@ -120,8 +120,11 @@ def record_from_result(result: dict[str, Any], *, report_path: str = "") -> dict
     }
 
 
-def _jst(value: Any) -> str | None:
-    """ISO-8601 text -> naive Japan time (日本時間), so that runs sort correctly whatever the offset."""
+def parse_jst(value: Any) -> datetime | None:
+    """ISO-8601 text -> naive Japan time (日本時間), so that runs sort correctly whatever the offset.
+
+    None for empty or unreadable text; a time without offset is taken as already Japan time.
+    """
     if not value:
         return None
     try:
@@ -130,7 +133,12 @@ def _jst(value: Any) -> str | None:
         return None
     if moment.tzinfo is not None:
         moment = moment.astimezone(JST).replace(tzinfo=None)
-    return moment.isoformat(sep=" ")
+    return moment
+
+
+def _jst(value: Any) -> str | None:
+    moment = parse_jst(value)
+    return None if moment is None else moment.isoformat(sep=" ")
 
 
 def _number(value: Any) -> float | None:
