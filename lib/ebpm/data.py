@@ -190,9 +190,8 @@ def sql(
     --------
     >>> ebpm.sql("SELECT * FROM census_population WHERE area_code = $code", {"code": "03201"})  # doctest: +SKIP
     """
-    table = sql_arrow(query, params)
-    con = _shared()
-    return _with_attrs(con, table.to_pandas(), _tables_of(con, query))
+    table, tables = _select(query, params)
+    return _with_attrs(_shared(), table.to_pandas(), tables)
 
 
 def sql_arrow(
@@ -212,6 +211,11 @@ def sql_arrow(
     DataAccessError
         When the query is not a single read-only statement or fails.
     """
+    return _select(query, params)[0]
+
+
+def _select(query: str, params: Any) -> tuple[Any, list[str]]:
+    """Run a checked read-only SELECT; return the Arrow table and the curated tables it read."""
     import duckdb
 
     try:
@@ -234,9 +238,10 @@ def sql_arrow(
         raise DataAccessError(
             f"SQL を実行できません（{str(exc).splitlines()[0]}）。", parameter="query"
         ) from exc
-    for name in _tables_of(con, query):
+    tables = _tables_of(con, query)
+    for name in tables:
         _note(name)
-    return table
+    return table, tables
 
 
 def _tables_of(con: Any, query: str) -> list[str]:
