@@ -270,13 +270,9 @@ def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFram
         [tables],
     ).fetchone()[0]
     frame.attrs["synthetic"] = bool(flags)
-    rows = con.execute(
-        "SELECT name, list(DISTINCT title), list(DISTINCT unit) FROM _ebpm_columns "
-        "WHERE list_contains($1, table_name) AND list_contains($2, name) GROUP BY name",
-        [tables, [str(c) for c in frame.columns]],
-    ).fetchall()
-    frame.attrs["column_titles"] = {n: t[0] for n, t, _ in rows if len(t) == 1 and t[0]}
-    frame.attrs["column_units"] = {n: u[0] for n, _, u in rows if len(u) == 1 and u[0]}
+    titles, units = _labels(con, tables, [str(c) for c in frame.columns])
+    frame.attrs["column_titles"] = titles
+    frame.attrs["column_units"] = units
     return frame
 
 
@@ -382,14 +378,22 @@ def column_titles(columns: list[str], query: str | None = None) -> dict[str, str
             tables = [t for t in tables if t in named]
         except duckdb.Error:
             pass
+    return _labels(con, tables, list(columns))[0]
+
+
+def _labels(con: Any, tables: list[str], columns: list[str]) -> tuple[dict, dict]:
+    """Japanese titles and units of ``columns`` where every table in ``tables`` that has one agrees."""
     if not tables or not columns:
-        return {}
+        return {}, {}
     rows = con.execute(
-        "SELECT name, list(DISTINCT title) FROM _ebpm_columns "
-        "WHERE list_contains($1, table_name) AND list_contains($2, name) AND title <> '' GROUP BY name",
-        [tables, list(columns)],
+        "SELECT name, list(DISTINCT title) FILTER (WHERE title <> ''), "
+        "list(DISTINCT unit) FILTER (WHERE unit <> '') FROM _ebpm_columns "
+        "WHERE list_contains($1, table_name) AND list_contains($2, name) GROUP BY name",
+        [tables, columns],
     ).fetchall()
-    return {name: titles[0] for name, titles in rows if len(titles) == 1}
+    titles = {n: t[0] for n, t, _ in rows if t is not None and len(t) == 1}
+    units = {n: u[0] for n, _, u in rows if u is not None and len(u) == 1}
+    return titles, units
 
 
 _PARAMETER_OR_LITERAL = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$\w+|\?")
