@@ -6,7 +6,6 @@ import hashlib
 import importlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,18 +18,6 @@ from ebpm.catalog_spec import load_table
 from ebpm.errors import BuildError, CheckError, IngestError
 
 build_mod = importlib.import_module("ebpm.builder")  # module of the lazy function `ebpm.build`
-FIXTURES = Path(__file__).parent / "fixtures" / "data"
-
-
-def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Copy the tiny fixture project to tmp_path and point EBPM_RAW/CATALOG/CURATED at it."""
-    shutil.copytree(FIXTURES / "raw", tmp_path / "raw")
-    shutil.copytree(FIXTURES / "catalog", tmp_path / "catalog")
-    (tmp_path / "curated").mkdir()
-    monkeypatch.setenv("EBPM_RAW", str(tmp_path / "raw"))
-    monkeypatch.setenv("EBPM_CATALOG", str(tmp_path / "catalog"))
-    monkeypatch.setenv("EBPM_CURATED", str(tmp_path / "curated"))
-    return tmp_path
 
 
 def point_population_at(project: Path, rel: str) -> None:
@@ -52,11 +39,6 @@ def snapshot(curated: Path) -> dict[str, str]:
         for name in ("ebpm.duckdb", "manifest.json", "dictionary.html")
         if (curated / name).exists()
     }
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    return make_project(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from ebpm.cli import app
 from ebpm.errors import DataAccessError, ParameterError
 from typer.testing import CliRunner
 
-FIXTURES = Path(__file__).parent / "fixtures" / "data"
 runner = CliRunner()
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    shutil.copytree(FIXTURES / "raw", tmp_path / "raw")
-    shutil.copytree(FIXTURES / "catalog", tmp_path / "catalog")
-    monkeypatch.setenv("EBPM_RAW", str(tmp_path / "raw"))
-    monkeypatch.setenv("EBPM_CATALOG", str(tmp_path / "catalog"))
-    monkeypatch.setenv("EBPM_CURATED", str(tmp_path / "curated"))
-    return tmp_path
 
 
 @pytest.fixture

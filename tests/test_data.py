@@ -11,18 +11,7 @@ from ebpm import data
 from ebpm.errors import DataAccessError
 
 build_mod = importlib.import_module("ebpm.builder")
-FIXTURES = Path(__file__).parent / "fixtures" / "data"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    shutil.copytree(FIXTURES / "raw", tmp_path / "raw")
-    shutil.copytree(FIXTURES / "catalog", tmp_path / "catalog")
-    monkeypatch.setenv("EBPM_RAW", str(tmp_path / "raw"))
-    monkeypatch.setenv("EBPM_CATALOG", str(tmp_path / "catalog"))
-    monkeypatch.setenv("EBPM_CURATED", str(tmp_path / "curated"))
-    return tmp_path
 
 
 @pytest.fixture
