@@ -28,7 +28,10 @@ $(BIN)/python:
 	$(PY) -m uv venv -q $(VENV) --python 3.11 || $(PY) -m venv $(VENV)
 
 $(STAMP): pyproject.toml tools/jupyterlab-overrides.json | $(BIN)/python
-	$(PY) -m uv pip install -q --python $(BIN)/python -e ".[dev]" || $(BIN)/python -m pip install -q -e ".[dev]"
+	@# bytecode compiled at install: where PYTHONDONTWRITEBYTECODE=1 (CI, containers) nothing is recompiled per process
+	$(PY) -m uv pip install -q --compile-bytecode --python $(BIN)/python -e ".[dev]" \
+	  || $(BIN)/python -m pip install -q --compile -e ".[dev]"
+	$(BIN)/python -m compileall -q -j 0 lib >/dev/null
 	$(BIN)/python -m ipykernel install --sys-prefix --name ebpm --display-name "ebpm (Python 3)" >/dev/null
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp tools/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json

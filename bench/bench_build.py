@@ -131,7 +131,7 @@ def child(case: str, arg: str) -> None:
         con.close()
         out.unlink()
     else:
-        from ebpm.builder import build
+        from ebpm.data.builder import build
 
         manifest = build()
         rows = manifest["tables"]["bench_t"]["rows"]

@@ -12,7 +12,7 @@ import sys
 import time
 
 from ebpm import config
-from ebpm.estat import parse_stats_data
+from ebpm.estat.client import parse_stats_data
 
 NAME = "getStatsData_0003433219_census2020_prelim_pop_by_sex_all_municipalities.json"
 

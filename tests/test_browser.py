@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ebpm import config, portal
-from ebpm.report import render
+from ebpm import config
+from ebpm.report import portal, render
 
 pytestmark = pytest.mark.browser
 

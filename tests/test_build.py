@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ebpm.catalog_spec import load_table
+from ebpm.data.spec import load_table
 from ebpm.errors import BuildError, CheckError, IngestError
 
-build_mod = importlib.import_module("ebpm.builder")  # module of the lazy function `ebpm.build`
+build_mod = importlib.import_module("ebpm.data.builder")  # module of the lazy function `ebpm.build`
 
 
 def point_population_at(project: Path, rel: str) -> None:
@@ -202,7 +202,7 @@ def test_warn_checks_are_recorded_not_fatal(built):
 
 
 def test_readers_keep_reading_during_and_after_a_build(built):
-    from ebpm import data
+    from ebpm.data import access as data
 
     project, first = built
     held = data.connect()
@@ -321,7 +321,7 @@ def test_sigkill_between_database_and_manifest_is_repaired(built):
 
 # --- CP932 streaming (decode in pieces, then DuckDB reads UTF-8) ------------------------------
 
-staging = importlib.import_module("ebpm.staging")
+staging = importlib.import_module("ebpm.data.staging")
 CP932_ROWS = "".join(f"{i},盛岡市中央通{i % 9 + 1}丁目,①㈱髙\n" for i in range(2000))
 
 
@@ -373,7 +373,7 @@ def test_transcode_names_the_line_of_a_bad_byte(tmp_path, monkeypatch):
 
 
 def test_ingest_route_normalises_and_keeps_symbol_reasons(built):
-    """`ingest: true` reads through ebpm.ingest.read_csv: CP932 decoded, full-width → half-width,
+    """`ingest: true` reads through ebpm.ingest.read.read_csv: CP932 decoded, full-width → half-width,
     e-Stat symbols → NULL plus a `<col>_note` reason column."""
     project, _ = built
     (project / "catalog" / "visitors_ingest.yml").write_text(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ebpm.catalog_spec import load_catalog, load_table, order_tables, source_problems
-from ebpm.dictionary import constraint_text
+from ebpm.data.dictionary import constraint_text
+from ebpm.data.spec import load_catalog, load_table, order_tables, source_problems
+from ebpm.data.staging import detect_encoding
 from ebpm.errors import BuildError
-from ebpm.staging import detect_encoding
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "data"

@@ -153,7 +153,7 @@ def test_cheat_sheet_files(rel):
     if not path.exists():
         pytest.skip(f"{rel} がありません（../shared なし）")
     result = inspect(str(path), "--format", "json")
-    if path.suffix == ".json":  # e-Stat API responses are read by ebpm.estat, not by inspect
+    if path.suffix == ".json":  # e-Stat API responses are read by ebpm.estat.client, not by inspect
         assert result.exit_code == 1 and "CSV と Excel" in result.output
         return
     assert result.exit_code == 0, result.output

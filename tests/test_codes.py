@@ -7,9 +7,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from ebpm import codes
 from ebpm.config import paths
 from ebpm.errors import IngestError
+from ebpm.ingest import codes
 
 
 @pytest.mark.parametrize(

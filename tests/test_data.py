@@ -1,4 +1,4 @@
-"""ebpm.data: read-only access, bound filters, refused writes, catalog, provenance; real-data spot values."""
+"""ebpm.data.access: read-only access, bound filters, refused writes, catalog, provenance; real-data spot values."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ebpm import data
+from ebpm.data import access as data
 from ebpm.errors import DataAccessError
 
-build_mod = importlib.import_module("ebpm.builder")
+build_mod = importlib.import_module("ebpm.data.builder")
 ROOT = Path(__file__).resolve().parents[1]
 
 

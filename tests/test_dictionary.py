@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from ebpm.catalog_spec import Field, Source, TableSpec
-from ebpm.dictionary import render_dictionary
+from ebpm.data.dictionary import render_dictionary
+from ebpm.data.spec import Field, Source, TableSpec
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_dictionary_search_works_offline_in_chromium(tmp_path, monkeypatch):
     monkeypatch.setenv("EBPM_RAW", str(tmp_path / "raw"))
     monkeypatch.setenv("EBPM_CATALOG", str(tmp_path / "catalog"))
     monkeypatch.setenv("EBPM_CURATED", str(tmp_path / "curated"))
-    importlib.import_module("ebpm.builder").build()
+    importlib.import_module("ebpm.data.builder").build()
     page_url = (tmp_path / "curated" / "dictionary.html").as_uri()
     requests, errors = [], []
     with playwright.sync_playwright() as p:

@@ -1,11 +1,11 @@
-"""Tests for ebpm.disclosure: primary/secondary suppression, the adversary, show() and the render gate."""
+"""Tests for ebpm.disclosure.protect: primary/secondary suppression, the adversary, show() and the render gate."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from ebpm import disclosure as dc
+from ebpm.disclosure import protect as dc
 from ebpm.errors import DisclosureError
 from scipy.optimize import linprog
 

@@ -1,4 +1,4 @@
-"""Tests for ebpm.estat: recorded real responses, and a fake e-Stat server on 127.0.0.1 (no network)."""
+"""Tests for ebpm.estat.client: recorded real responses, and a fake e-Stat server on 127.0.0.1 (no network)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from ebpm import config, estat, estat_parse
+from ebpm import config
 from ebpm.errors import EstatError
+from ebpm.estat import client as estat
+from ebpm.estat import parse as estat_parse
 from typer.testing import CliRunner
 
 FIXTURES = Path(__file__).parent / "fixtures" / "estat"

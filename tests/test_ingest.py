@@ -8,10 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from ebpm import jp
 from ebpm.config import paths
 from ebpm.errors import IngestError
-from ebpm.ingest import read, read_csv, read_excel
+from ebpm.ingest import jp
+from ebpm.ingest.read import read, read_csv, read_excel
 
 FIX = Path(__file__).parent / "fixtures" / "ingest"
 
@@ -259,7 +259,7 @@ def test_japanpost_no_header_halfwidth_kana_kept():
 
 
 def test_prefjp_lost_leading_zero_stays_text():
-    from ebpm.codes import to_code6
+    from ebpm.ingest.codes import to_code6
 
     ing = read_csv(FIX / "prefjp-utf8.csv")
     hokkaido = row(ing, "pref", "北海道")

@@ -78,7 +78,7 @@ def test_card_krueger_table3_rows_1_2_cell_means():
     # (SE of the mean) — PA before 23.33 (1.35), NJ before 20.44 (0.51), PA after 21.17 (0.94),
     # NJ after 21.03 (0.52). The table's SEs are SEs of each mean (s/√n), i.e. the unequal-variance
     # two-sample form. Tolerance: half a unit in the last published digit (0.005).
-    res = ebpm.did(_ck_long(_card_krueger()), "y", "state", "post")
+    res = ebpm.did(_ck_long(_card_krueger()), y="y", treat="state", post="post")
     cells = res.details["cells"].set_index(["treat", "post"])
     published = {
         (0, 0): (23.33, 1.35),
@@ -99,7 +99,7 @@ def test_card_krueger_table3_row3_difference_in_differences():
     # Tolerance here: 0.01. The paper's 1.36 SE uses the within-store correlation of the two waves
     # and is not reproducible from independent-sample means; our 2×2 regression with HC2 gives the
     # independent-samples SE √Σ SE²(mean) instead (checked against the cells).
-    res = ebpm.did(_ck_long(_card_krueger()), "y", "state", "post", se="HC2")
+    res = ebpm.did(_ck_long(_card_krueger()), y="y", treat="state", post="post", se="HC2")
     assert res.estimate == pytest.approx(2.76, abs=0.01)
     cells = res.details["cells"]
     assert res.se == pytest.approx(float(np.sqrt((cells["se"] ** 2).sum())), rel=1e-10)
@@ -165,7 +165,7 @@ def test_castle_twfe_and_goodman_bacon_decomposition():
         assert by_type.loc[kind, "w"] == pytest.approx(weight, abs=5e-6)
         assert by_type.loc[kind, "avg"] == pytest.approx(avg, abs=5e-6)
     # independent reference for the TWFE coefficient: linearmodels PanelOLS via ebpm.did
-    res = ebpm.did(df, "l_homicide", None, "post", unit="state", time="year")
+    res = ebpm.did(df, y="l_homicide", post="post", unit="state", time="year")
     assert res.estimate == pytest.approx(twfe, abs=1e-10)
     assert res.diagnostics["forbidden_share"] == pytest.approx(0.03190, abs=5e-6)
     assert res.diagnostics["bacon_weighted_estimate"] == pytest.approx(res.estimate, abs=1e-8)
@@ -212,9 +212,8 @@ def test_castle_callaway_santanna_matches_csdid(control, att, se):
     df = _teaching("castle_bacondecomp.csv")
     res = ebpm.did(
         df,
-        "l_homicide",
-        None,
-        "post",
+        y="l_homicide",
+        post="post",
         unit="state",
         time="year",
         method="staggered",
@@ -253,7 +252,7 @@ def test_two_by_two_equals_difference_of_means_and_statsmodels():
     frame = staggered_panel()
     sub = frame[frame["time"].isin([3, 10])].assign(post=lambda f: (f["time"] == 10).astype(float))
     sub = sub[sub["first"].isna() | (sub["first"] == 5)]
-    res = ebpm.did(sub, "y", "treat", "post", se="HC1")
+    res = ebpm.did(sub, y="y", treat="treat", post="post", se="HC1")
     m = sub.groupby(["treat", "post"])["y"].mean()
     assert res.estimate == pytest.approx((m[1, 1] - m[1, 0]) - (m[0, 1] - m[0, 0]), abs=1e-10)
     import statsmodels.formula.api as smf
@@ -269,9 +268,9 @@ def test_panel_recovers_known_effect(method):
     frame = staggered_panel(effect=2.0, seed=1)
     res = ebpm.did(
         frame,
-        "y",
-        "treat",
-        "d",
+        y="y",
+        treat="treat",
+        post="d",
         unit="unit",
         time="time",
         method=method,
@@ -294,8 +293,8 @@ def test_first_treated_zero_means_never_treated():
     frame["first"] += 2010
     zero = frame.assign(first=frame["first"].fillna(0))
     kw = dict(unit="unit", time="time", first_treated="first", method="staggered")
-    a = ebpm.did(frame, "y", "treat", "d", **kw)
-    b = ebpm.did(zero, "y", "treat", "d", **kw)
+    a = ebpm.did(frame, y="y", treat="treat", post="d", **kw)
+    b = ebpm.did(zero, y="y", treat="treat", post="d", **kw)
     assert b.estimate == pytest.approx(a.estimate, abs=1e-12)
     assert b.diagnostics == a.diagnostics
 
@@ -314,10 +313,10 @@ def test_twfe_bias_with_heterogeneous_effects_is_flagged():
             y = i * 0.1 + 0.5 * t + (1.0 + 0.8 * e) * d + rng.normal(0, 0.3)
             rows.append((i, t, d, y, g if g < 16 else np.nan))
     frame = pd.DataFrame(rows, columns=["u", "t", "d", "y", "g"])
-    twfe = ebpm.did(frame, "y", None, "d", unit="u", time="t")
+    twfe = ebpm.did(frame, y="y", post="d", unit="u", time="t")
     assert twfe.diagnostics["forbidden_share"] > 0.1
     assert any("問題のある比較" in r for r in twfe.reasons if r.startswith("【要注意】"))
-    cs = ebpm.did(frame, "y", None, "d", unit="u", time="t", method="staggered")
+    cs = ebpm.did(frame, y="y", post="d", unit="u", time="t", method="staggered")
     true_att = np.mean(
         [1.0 + 0.8 * (t - g) for g in (4, 8, 12) for t in range(g, 16) for _ in range(1)]
     )
@@ -334,9 +333,8 @@ def test_synthetic_city_counter_visit_recovers_truth():
     df = pd.read_csv(path)  # dates and true/false as text, read as periods and 0/1
     res = ebpm.did(
         df,
-        truth["outcome"],
-        None,
-        "cashless",
+        y=truth["outcome"],
+        post="cashless",
         unit="office",
         time="month",
         method="staggered",
@@ -359,36 +357,36 @@ def test_synthetic_city_counter_visit_recovers_truth():
 def test_bad_input_messages_are_japanese():
     frame = staggered_panel()
     with pytest.raises(EstimationError, match="列 「nope」"):
-        ebpm.did(frame, "nope", "treat", "d")
+        ebpm.did(frame, y="nope", treat="treat", post="d")
     bad = frame.assign(y=frame["y"].astype(str) + "分")
     with pytest.raises(EstimationError, match="数値"):
-        ebpm.did(bad, "y", "treat", "d")
+        ebpm.did(bad, y="y", treat="treat", post="d")
     with pytest.raises(ParameterError, match="method"):
-        ebpm.did(frame, "y", "treat", "d", unit="unit", time="time", method="cs")
+        ebpm.did(frame, y="y", treat="treat", post="d", unit="unit", time="time", method="cs")
     with pytest.raises(ParameterError):
-        ebpm.did(frame, "y", "treat", "d", method="staggered")
+        ebpm.did(frame, y="y", treat="treat", post="d", method="staggered")
     with pytest.raises(EstimationError, match="0か1"):
-        ebpm.did(frame.assign(treat=frame["treat"] * 2), "y", "treat", "d")
+        ebpm.did(frame.assign(treat=frame["treat"] * 2), y="y", treat="treat", post="d")
 
 
 def test_no_pre_period_and_no_control():
     frame = staggered_panel()
     no_pre = frame.assign(first=0.0, d=1.0, treat=1.0)
     with pytest.raises(EstimationError, match="介入前の期間も比較群もありません"):
-        ebpm.did(no_pre, "y", "treat", "d", unit="unit", time="time")
+        ebpm.did(no_pre, y="y", treat="treat", post="d", unit="unit", time="time")
     same_time = frame.assign(d=(frame["time"] >= 6).astype(float))
     with pytest.raises(EstimationError, match="比較群がありません"):
-        ebpm.did(same_time, "y", None, "d", unit="unit", time="time")
+        ebpm.did(same_time, y="y", post="d", unit="unit", time="time")
     two = frame[frame["time"].isin([3, 10])].assign(post=lambda f: (f["time"] == 10).astype(float))
     with pytest.raises(EstimationError, match="比較群"):
-        ebpm.did(two[two["treat"] == 1], "y", "treat", "post")
+        ebpm.did(two[two["treat"] == 1], y="y", treat="treat", post="post")
     with pytest.raises(EstimationError, match="介入前"):
-        ebpm.did(two[(two["post"] == 1) | (two["treat"] == 0)], "y", "treat", "post")
+        ebpm.did(two[(two["post"] == 1) | (two["treat"] == 0)], y="y", treat="treat", post="post")
 
 
 def test_few_clusters_lower_the_grade():
     frame = staggered_panel(n_units=8, seed=2, never_share=0.5)
-    res = ebpm.did(frame, "y", "treat", "d", unit="unit", time="time")
+    res = ebpm.did(frame, y="y", treat="treat", post="d", unit="unit", time="time")
     assert res.grade in {"C", "D"}
     assert any("クラスター" in w for w in res.warnings)
 
@@ -396,21 +394,23 @@ def test_few_clusters_lower_the_grade():
 def test_two_by_two_cluster_warning_names_the_column():
     frame = staggered_panel().assign(region=lambda f: f["unit"].str[-1])
     two = frame[frame["time"].isin([3, 10])].assign(post=lambda f: (f["time"] == 10).astype(float))
-    res = ebpm.did(two, "y", "treat", "post", se="cluster:region")
+    res = ebpm.did(two, y="y", treat="treat", post="post", se="cluster:region")
     assert res.se_type == "クラスター頑健（region、G=10）"
     assert any("クラスター（region）が10個" in w for w in res.warnings)
 
 
 def test_charts_render_offline_with_synthetic_footer():
-    from ebpm.charts import to_svg
+    from ebpm.charts.core import to_svg
     from ebpm.methods.did import bacon_chart
 
     frame = staggered_panel(seed=4)
-    panel_res = ebpm.did(frame, "y", "treat", "d", unit="unit", time="time", method="staggered")
+    panel_res = ebpm.did(
+        frame, y="y", treat="treat", post="d", unit="unit", time="time", method="staggered"
+    )
     two = frame[frame["time"].isin([3, 10])].assign(post=lambda f: (f["time"] == 10).astype(float))
     svg = to_svg(panel_res.chart())  # one offline render (vl-convert start-up is the slow part)
     assert svg.startswith("<svg") and "模擬データ" in svg
-    for chart in (bacon_chart(panel_res), ebpm.did(two, "y", "treat", "post").chart()):
+    for chart in (bacon_chart(panel_res), ebpm.did(two, y="y", treat="treat", post="post").chart()):
         assert "模擬データ" in json.dumps(chart.to_dict(), ensure_ascii=False)
 
 
@@ -418,10 +418,35 @@ def test_outcome_title_and_unit_come_from_the_catalog():
     """A frame from ebpm.load carries column titles/units; the summary uses them, not the column name."""
     frame = staggered_panel(effect=2.0, seed=5)
     frame.attrs.update(column_titles={"y": "平均待ち時間"}, column_units={"y": "分"})
-    res = ebpm.did(frame, "y", "treat", "d", unit="unit", time="time", method="staggered")
+    res = ebpm.did(
+        frame, y="y", treat="treat", post="d", unit="unit", time="time", method="staggered"
+    )
     assert res.outcome_label == "平均待ち時間" and res.unit == "分"
     assert res.summary_ja().startswith("平均待ち時間は平均で約")
     explicit = ebpm.did(
-        frame, "y", "treat", "d", unit="unit", time="time", method="staggered", outcome_label="待ち"
+        frame,
+        y="y",
+        treat="treat",
+        post="d",
+        unit="unit",
+        time="time",
+        method="staggered",
+        outcome_label="待ち",
     )
     assert explicit.outcome_label == "待ち"
+
+
+def test_keyword_call_reads_like_the_design_and_old_positional_call_warns():
+    """``did(df, y=, unit=, time=, first_treated=)`` needs no post column and defaults to staggered."""
+    frame = staggered_panel(effect=2.0, seed=5)
+    new = ebpm.did(frame, y="y", unit="unit", time="time", first_treated="first")
+    explicit = ebpm.did(
+        frame, y="y", post="d", unit="unit", time="time", first_treated="first", method="staggered"
+    )
+    assert new.method == explicit.method
+    assert new.estimate == pytest.approx(explicit.estimate, abs=1e-12)
+    with pytest.warns(DeprecationWarning, match="位置引数は非推奨"):
+        old = ebpm.did(frame, "y", None, "d", "unit", "time", None, "staggered", "first")
+    assert old.estimate == pytest.approx(explicit.estimate, abs=1e-12)
+    with pytest.raises(ParameterError, match="post"):
+        ebpm.did(frame, y="y", unit="unit", time="time")

@@ -176,7 +176,7 @@ def test_short_autocorrelated_series_warns_about_hac():
 
 
 def test_chart_has_footer_for_synthetic():
-    from ebpm.charts import to_svg
+    from ebpm.charts.core import to_svg
 
     res = ebpm.its(_simulated(), "y", "t", 37)
     svg = to_svg(res.chart())

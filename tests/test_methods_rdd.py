@@ -112,7 +112,7 @@ def test_covariate_imbalance_lowers_grade():
 
 
 def test_chart_renders_with_footer():
-    from ebpm.charts import to_svg
+    from ebpm.charts.core import to_svg
 
     res = ebpm.rdd(_simulated(seed=6), "y", "score", density_test=False)
     svg = to_svg(res.chart())

@@ -232,7 +232,7 @@ def test_treated_above_every_donor_is_flagged():
 
 
 def test_chart_has_placebo_lines_and_footer():
-    from ebpm.charts import to_svg
+    from ebpm.charts.core import to_svg
 
     res = ebpm.synth(_panel(n_units=8), "y", "unit", "time", "u00", 2021)
     svg = to_svg(res.chart())

@@ -1,4 +1,4 @@
-"""Tests for ebpm.portal: the offline report portal (レポート一覧) built from result.json files."""
+"""Tests for ebpm.report.portal: the offline report portal (レポート一覧) built from result.json files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ebpm import portal
+from ebpm.report import portal
 
 FIXTURES = Path(__file__).parent / "fixtures" / "portal" / "reports"
 

@@ -1,4 +1,4 @@
-"""Tests for ebpm.register: the evidence register (エビデンス台帳) in DuckDB."""
+"""Tests for ebpm.report.register: the evidence register (エビデンス台帳) in DuckDB."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ebpm import register
-from ebpm.register import RegisterError
+from ebpm.report import register
+from ebpm.report.register import RegisterError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "portal" / "reports"
 DID = "did_study/20261126-141500-ab12"

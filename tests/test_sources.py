@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ebpm import config
-from ebpm.catalog_spec import IGNORED_FILES, SOURCE_REQUIRED_KEYS, load_source, source_problems
+from ebpm.data.spec import IGNORED_FILES, SOURCE_REQUIRED_KEYS, load_source, source_problems
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
 

@@ -211,7 +211,7 @@ def _kpi_queries() -> dict[str, str]:
 
 
 def _typed_views(con, city: Path, tables: list[str]) -> None:
-    from ebpm.catalog_spec import load_table
+    from ebpm.data.spec import load_table
 
     for table in tables:
         spec = load_table(CATALOG / f"{table}.yml")
@@ -489,7 +489,7 @@ def test_build_and_kpi_queries_on_curated_db(
     import shutil
 
     import ebpm
-    from ebpm.builder import build
+    from ebpm.data.builder import build
 
     real_raw = config.paths().raw
     for needed in ("iwate_estat_municipal", "abr_address_master"):

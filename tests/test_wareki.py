@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from ebpm.errors import IngestError
-from ebpm.wareki import (
+from ebpm.ingest.wareki import (
     fiscal_year_label,
     parse_date,
     parse_fiscal_year,

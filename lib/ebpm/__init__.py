@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ebpm._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
 # public name -> module that defines it; imported on first use so that `import ebpm` stays fast
 _LAZY: dict[str, str] = {
     # data access (curated database, read-only)
-    "connect": "ebpm.data",
-    "load": "ebpm.data",
-    "sql": "ebpm.data",
-    "catalog": "ebpm.data",
+    "connect": "ebpm.data.access",
+    "load": "ebpm.data.access",
+    "sql": "ebpm.data.access",
+    "catalog": "ebpm.data.access",
     # build
-    "build": "ebpm.builder",
+    "build": "ebpm.data.builder",
     # ingest: Japanese public-sector files read alone (the build uses the same readers)
-    "read_csv": "ebpm.ingest",
-    "read_excel": "ebpm.ingest",
+    "read_csv": "ebpm.ingest.read",
+    "read_excel": "ebpm.ingest.read",
     # evaluation methods
     "describe": "ebpm.methods.describe",
     "regress": "ebpm.methods.regress",
@@ -31,8 +30,8 @@ _LAZY: dict[str, str] = {
     # reports
     "record": "ebpm.report",
     "figure": "ebpm.report",
-    "show": "ebpm.disclosure",
-    "suppress": "ebpm.disclosure",
+    "show": "ebpm.disclosure.protect",
+    "suppress": "ebpm.disclosure.protect",
     # synthetic city
     "synthesize": "ebpm.synth_city",
     "ground_truth": "ebpm.synth_city",
@@ -40,15 +39,4 @@ _LAZY: dict[str, str] = {
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ebpm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -39,8 +39,8 @@ def build_cmd(
     すべてのチェックに合格したときだけ data/curated/ebpm.duckdb と manifest.json・データ定義書を
     置き換えます。失敗したときは前回のデータベースがそのまま残ります。
     """
-    from ebpm.builder import build
     from ebpm.config import paths
+    from ebpm.data.builder import build
 
     console = None if quiet else _stderr_console()
     try:
@@ -71,7 +71,7 @@ def catalog_cmd(
 ) -> None:
     """整備済みデータベースのテーブル一覧（表題・行数・出典・ライセンス・模擬データか）を表示します。"""
     _check_format(format, ("table", "json"))
-    from ebpm import data
+    from ebpm.data import access as data
 
     frame = data.catalog()
     if format == "json":
@@ -125,7 +125,7 @@ def query_cmd(
     値は SQL に書き込まず、--param で渡します（例: ebpm query "SELECT * FROM town WHERE name = $n" -p n=大通一丁目）。
     """
     _check_format(format, ("table", "json", "csv"))
-    from ebpm import data
+    from ebpm.data import access as data
 
     params = {}
     for item in param or []:

@@ -50,7 +50,7 @@ def search(
     limit: Annotated[int, typer.Option("--limit", min=1, help="表示する統計表の最大数")] = 20,
 ) -> None:
     """統計表を検索し、統計表ID・表題・統計名・調査年月を表示します。"""
-    from ebpm import estat
+    from ebpm.estat import client as estat
 
     frame = estat.parse_stats_list(estat.get_stats_list(word, limit=limit))
     shown = frame[["stats_data_id", "title", "stat_name", "survey_date", "open_date"]].rename(
@@ -86,7 +86,7 @@ def fetch(
     ] = None,
 ) -> None:
     """統計データを取得して data/raw/estat/<統計表ID>/ に保存し、保存先と行数を表示します。"""
-    from ebpm import estat
+    from ebpm.estat import client as estat
 
     response = estat.get_stats_data(
         stats_data_id,
@@ -121,7 +121,7 @@ def parse(
     ] = "table",
 ) -> None:
     """保存済みの応答をオフラインで表に変換して表示します（csv/json は標準出力へ、UTF-8）。"""
-    from ebpm import estat
+    from ebpm.estat import client as estat
 
     if format not in FORMATS:
         raise EstatError(

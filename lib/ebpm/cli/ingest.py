@@ -27,8 +27,8 @@ def _json_value(value: Any) -> Any:
 
 def describe(path: Path, *, sheet: int | str = 0, encoding: str = "auto", rows: int = 5) -> dict:
     """Read ``path`` as the build would and describe the result as a JSON-safe dict."""
-    from ebpm.ingest import read
-    from ebpm.ingest_csv import encoding_label
+    from ebpm.ingest.csv import encoding_label
+    from ebpm.ingest.read import read
 
     suffix = path.suffix.lower()
     if suffix in (".json", ".geojson", ".topojson", ".parquet", ".dbf", ".shp", ".pdf"):

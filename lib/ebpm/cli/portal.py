@@ -38,8 +38,8 @@ def reports_cmd(
     reports/<分析テンプレート>/<実行ID>/result.json をすべて読み込みます。
     """
     from ebpm.config import paths
-    from ebpm.portal import load_entries, summary, write_portal
-    from ebpm.register import RegisterError, sync
+    from ebpm.report.portal import load_entries, summary, write_portal
+    from ebpm.report.register import RegisterError, sync
 
     _check_format(format)
     root = reports_dir if reports_dir is not None else paths().reports
@@ -76,7 +76,7 @@ def register_cmd(
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="表示する件数（新しい順）。"),
 ) -> None:
     """エビデンス台帳（レポートごとの推定値・95%信頼区間・エビデンスの強さ）を表示します。"""
-    from ebpm.register import runs
+    from ebpm.report.register import runs
 
     _check_format(format)
     frame = runs().head(limit)

@@ -144,7 +144,7 @@ def _share_rows(column: str, group, x: pd.Series, w: np.ndarray, weighted: bool)
 def _chart(result: EstimationResult):
     import altair as alt
 
-    from ebpm.charts import enable_theme, with_footer
+    from ebpm.charts.core import enable_theme, with_footer
 
     enable_theme()
     table = result.details["table"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings as warnings_mod
 from typing import Any, Literal
 
 import numpy as np
@@ -131,7 +132,7 @@ def _means_chart(result: EstimationResult):
     """Group means before and after, with the parallel-trend counterfactual for the treated group."""
     import altair as alt
 
-    from ebpm.charts import PALETTE, enable_theme, with_footer
+    from ebpm.charts.core import PALETTE, enable_theme, with_footer
 
     enable_theme()
     cells = result.details["cells"].copy()
@@ -481,7 +482,7 @@ def bacon_chart(result: EstimationResult):
     """Goodman-Bacon decomposition: each 2×2 estimate against its weight, by comparison type."""
     import altair as alt
 
-    from ebpm.charts import enable_theme, with_footer
+    from ebpm.charts.core import enable_theme, with_footer
 
     enable_theme()
     table = result.details.get("bacon")
@@ -558,18 +559,36 @@ def _summary(result: EstimationResult) -> str:
 # --- public -----------------------------------------------------------------------------------------
 
 
+_DERIVED_POST = "_ebpm_post"
+
+
+def _post_from_first_treated(data: pd.DataFrame, time: str, first_treated: str) -> pd.DataFrame:
+    """Treated-and-after indicator from each unit's first treated period (missing/0 = never)."""
+    c.require_columns(data, [time, first_treated])
+    periods = c.to_periods(data, time, first_treated)
+    first = pd.to_numeric(periods[first_treated], errors="coerce")
+    now = pd.to_numeric(periods[time], errors="coerce")
+    treated = first.notna() & (first > 0) & (now >= first)
+    out = data.copy()
+    out[_DERIVED_POST] = treated.astype(int).to_numpy()
+    return out
+
+
+_OLD_POSITIONAL = ("y", "treat", "post", "unit", "time", "se", "method", "first_treated", "control")
+
+
 def did(
     data: pd.DataFrame,
-    y: str,
-    treat: str | None,
-    post: str,
+    *args: Any,
+    y: str | None = None,
+    treat: str | None = None,
+    post: str | None = None,
     unit: str | None = None,
     time: str | None = None,
-    se: str | None = None,
-    method: Method = "twfe",
     first_treated: str | None = None,
+    method: Method | None = None,
     control: Control = "never",
-    *,
+    se: str | None = None,
     window: tuple[int, int] | None = None,
     effect_unit: str = "",
     outcome_label: str = "",
@@ -582,21 +601,26 @@ def did(
     data : DataFrame
         Without ``unit``/``time``: one row per observation with 0/1 ``treat`` and ``post``.
         With them: a long panel, one row per unit and period.
+    *args
+        Deprecated positional form ``did(df, y, treat, post, unit, time, se, method,
+        first_treated, control)``; still accepted for one release with a ``DeprecationWarning``.
+        Every argument after ``data`` is keyword-only.
     y : str
         Numeric outcome column.
-    treat : str or None
-        0/1 treated-group indicator. In a panel it may be None when ``post`` already is the unit's
-        own treatment indicator (1 from its adoption on).
-    post : str
+    treat : str, optional
+        0/1 treated-group indicator. In a panel it may be omitted when ``post`` already is the unit's
+        own treatment indicator (1 from its adoption on) or when ``first_treated`` is given.
+    post : str, optional
         0/1 after-treatment indicator (in a panel: the treated-and-after indicator is ``treat × post``).
+        With ``first_treated`` in a panel it may be omitted: it is derived as ``time >= first_treated``.
     unit, time : str, optional
         Panel unit and (numeric) period columns. Given both, the model has unit and period fixed effects.
     se : str, optional
         2×2: ``classical``, ``HC0``–``HC3`` (default ``HC2``, which for this saturated model equals the
         unequal-variance SE of the difference of means) or ``cluster:<column>``. Panel: ``cluster:<column>``
         (default: cluster by ``unit``).
-    method : {"twfe", "staggered"}
-        ``twfe``: one coefficient on treat × post with unit and period FE. ``staggered``: Callaway &
+    method : {"twfe", "staggered"}, optional
+        Default ``staggered`` when ``first_treated`` is given, else ``twfe``. ``twfe``: one coefficient on treat × post with unit and period FE. ``staggered``: Callaway &
         Sant'Anna (2021) group-time ATTs averaged over post-treatment cells, robust to effects that
         vary with adoption time; the Goodman-Bacon decomposition of TWFE is reported in both cases.
     first_treated : str, optional
@@ -617,6 +641,37 @@ def did(
         for ``staggered``, ``details["group_time"]`` and ``details["dynamic"]``.
     """
     c.require_frame(data)
+    if args:
+        if len(args) > len(_OLD_POSITIONAL):
+            raise ParameterError(
+                f"did の位置引数が多すぎます（{len(args)}個）。data 以外は名前を付けて指定してください。",
+                parameter="args",
+            )
+        warnings_mod.warn(
+            "ebpm.did の位置引数は非推奨です。名前を付けて指定してください"
+            "（例: ebpm.did(df, y=..., unit=..., time=..., first_treated=...)）。",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        given = dict(zip(_OLD_POSITIONAL, args, strict=False))
+        y, treat, post = given.get("y", y), given.get("treat", treat), given.get("post", post)
+        unit, time, se = given.get("unit", unit), given.get("time", time), given.get("se", se)
+        method = given.get("method", method)
+        first_treated = given.get("first_treated", first_treated)
+        control = given.get("control", control)
+    if y is None:
+        raise ParameterError("y（結果変数の列名）を指定してください。", parameter="y")
+    if method is None:
+        method = "staggered" if first_treated is not None and unit is not None else "twfe"
+    if post is None:
+        if first_treated is None or unit is None or time is None:
+            raise ParameterError(
+                "post（介入後の指標の列名）を指定してください。パネルでは first_treated"
+                "（各単位の最初の介入時点）を指定すれば省略できます。",
+                parameter="post",
+            )
+        data = _post_from_first_treated(data, time, first_treated)
+        post = _DERIVED_POST
     c.check_option(method, Method, "method")
     c.check_option(control, Control, "control")
     c.require_columns(data, [y, treat, post, unit, time, first_treated])

@@ -85,7 +85,7 @@ def event_study_chart(result: EstimationResult):
     """Coefficients by event time with 95% CIs; reference period marked; vertical line at 0."""
     import altair as alt
 
-    from ebpm.charts import PALETTE, enable_theme, with_footer
+    from ebpm.charts.core import PALETTE, enable_theme, with_footer
 
     enable_theme()
     frame = result.details["coefficients"].copy()

@@ -116,7 +116,7 @@ def _power_chart(result: EstimationResult):
     import altair as alt
     from statsmodels.stats.power import TTestIndPower
 
-    from ebpm.charts import enable_theme, with_footer
+    from ebpm.charts.core import enable_theme, with_footer
 
     enable_theme()
     d = result.details

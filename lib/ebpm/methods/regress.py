@@ -160,7 +160,7 @@ def coefficient_chart(result: EstimationResult):
     """Coefficient plot (point and 95% CI) of every non-intercept term, with a zero line."""
     import altair as alt
 
-    from ebpm.charts import enable_theme, with_footer
+    from ebpm.charts.core import enable_theme, with_footer
 
     enable_theme()
     frame = result.details["coefficients"]

@@ -648,7 +648,7 @@ def _summary(res: EstimationResult) -> str:
 def _chart(res: EstimationResult):
     import altair as alt
 
-    from ebpm.charts import enable_theme, with_footer
+    from ebpm.charts.core import enable_theme, with_footer
 
     enable_theme()
     det = res.details

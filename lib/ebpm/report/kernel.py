@@ -73,7 +73,7 @@ def record(name: str, value: Any, *, headline: bool = False) -> None:
 
 def _write_tables() -> None:
     """Append the curated tables this kernel has read (for the provenance block), when changed."""
-    mod = sys.modules.get("ebpm.data")
+    mod = sys.modules.get("ebpm.data.access")
     getter = getattr(mod, "accessed_tables", None) if mod else None
     if getter is None:
         return
@@ -89,7 +89,7 @@ def _write_tables() -> None:
 def _svg_renderer(spec: dict, **_meta: Any) -> dict[str, str]:
     import vl_convert as vlc
 
-    from ebpm import charts
+    from ebpm.charts import core as charts
 
     charts._register_fonts()
     return {"image/svg+xml": vlc.vegalite_to_svg(spec)}
@@ -100,7 +100,7 @@ def _enable_altair() -> None:
         return
     import altair as alt
 
-    from ebpm import charts
+    from ebpm.charts import core as charts
 
     charts.enable_theme()
     alt.renderers.register("ebpm_svg", _svg_renderer)
@@ -152,15 +152,15 @@ def begin_run(record_path: str | os.PathLike[str]) -> None:
 
 def _forget_data_module() -> None:
     """Start the provenance list afresh (a reused kernel has read tables for an earlier run)."""
-    mod = sys.modules.get("ebpm.data")
+    mod = sys.modules.get("ebpm.data.access")
     if mod is not None and hasattr(mod, "reset_accessed"):
         mod.reset_accessed()
         return
-    sys.modules.pop("ebpm.data", None)
+    sys.modules.pop("ebpm.data.access", None)
     pkg = sys.modules.get("ebpm")
     if pkg is not None:
         for public, module in getattr(pkg, "_LAZY", {}).items():
-            if module == "ebpm.data":
+            if module == "ebpm.data.access":
                 pkg.__dict__.pop(public, None)
 
 
@@ -182,6 +182,6 @@ def figure(chart: Any) -> None:
     """Display an Altair chart as inline SVG (offline; never the CDN-based JavaScript bundle)."""
     from IPython.display import SVG, display
 
-    from ebpm import charts
+    from ebpm.charts import core as charts
 
     display(SVG(charts.to_svg(chart)))

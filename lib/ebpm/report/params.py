@@ -314,7 +314,7 @@ def choices_for(spec: ParamSpec) -> list[Any] | None:
         return None
     table, column = spec.choices_from["table"], spec.choices_from["column"]
     try:
-        from ebpm import data
+        from ebpm.data import access as data
 
         frame = data.sql(
             f'SELECT DISTINCT "{column}" AS v FROM "{table}" WHERE "{column}" IS NOT NULL ORDER BY 1'

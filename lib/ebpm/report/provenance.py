@@ -40,10 +40,12 @@ def read_manifest() -> dict[str, Any]:
 def _table_info(name: str, manifest: dict[str, Any]) -> dict[str, Any]:
     info: dict[str, Any] = {}
     try:
-        from ebpm import data
+        from ebpm.data import access as data
 
         info = dict(data.table_info(name) or {})
-    except Exception:  # ebpm.data absent or table not in the build: fall back to the manifest
+    except (
+        Exception
+    ):  # ebpm.data.access absent or table not in the build: fall back to the manifest
         info = {}
     if not info:
         info = dict((manifest.get("tables") or {}).get(name) or {})

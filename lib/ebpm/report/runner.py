@@ -426,7 +426,7 @@ def _version() -> str:
 
 def _disclosure_problems(nb) -> list[Any]:
     try:
-        from ebpm.disclosure import check_outputs
+        from ebpm.disclosure.protect import check_outputs
     except ImportError:
         return []
     try:
@@ -438,7 +438,7 @@ def _disclosure_problems(nb) -> list[Any]:
 def _register(result_path: Path) -> list[str]:
     """Add the run to the evidence register; return Japanese warnings (never fail the report)."""
     try:
-        from ebpm.register import add_run
+        from ebpm.report.register import add_run
     except ImportError:
         return []
     try:
@@ -460,9 +460,9 @@ PRELOAD = (
     "ebpm.report.scrub",
     "ebpm.report.render",
     "ebpm.report.provenance",
-    "ebpm.data",
-    "ebpm.disclosure",
-    "ebpm.register",
+    "ebpm.data.access",
+    "ebpm.disclosure.protect",
+    "ebpm.report.register",
 )
 
 

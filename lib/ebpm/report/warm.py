@@ -145,7 +145,14 @@ def stop(pid: int, connection_file: str | None = None, grace_s: float = 3.0) -> 
 
 
 def wait_warm(key: str, timeout: float = 120.0) -> bool:
-    """Block until the spare for ``key`` has finished its warm-up (without adopting it)."""
+    """Block until the spare for ``key`` has finished its warm-up (without adopting it).
+
+    Readiness is the kernel's reply to ``kernel_info``, which it sends only after its warm-up
+    script has run. The heartbeat is not used: right after the launch the kernel has not yet
+    bound its sockets, and a client without a kernel manager reads that as "died".
+    """
+    import queue
+
     from jupyter_client.blocking import BlockingKernelClient
 
     claim = warm_dir() / f"{key}.json"
@@ -157,11 +164,18 @@ def wait_warm(key: str, timeout: float = 120.0) -> bool:
     info = json.loads(claim.read_text(encoding="utf-8"))
     kc = BlockingKernelClient(connection_file=info["connection_file"])
     kc.load_connection_file()
-    kc.start_channels()
+    kc.start_channels(hb=False)
     try:
-        kc.wait_for_ready(timeout=max(1.0, deadline - time.monotonic()))
-        return True
-    except RuntimeError:
+        msg_id = kc.kernel_info()
+        while (left := deadline - time.monotonic()) > 0:
+            if not pid_alive(int(info["pid"])):
+                return False
+            try:
+                reply = kc.get_shell_msg(timeout=min(1.0, left))
+            except queue.Empty:
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
         return False
     finally:
         kc.stop_channels()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ebpm import jp
 from ebpm.errors import IngestError
+from ebpm.ingest import jp
 
 _ENCODING_ALIASES = {
     "utf8": "utf-8",
@@ -329,7 +329,7 @@ def load_csv(
     header_row: int | str | None = "auto",
     delimiter: str = "auto",
 ) -> RawCsv:
-    """Decode and parse a CSV file into raw text columns (see :func:`ebpm.ingest.read_csv`)."""
+    """Decode and parse a CSV file into raw text columns (see :func:`ebpm.ingest.read.read_csv`)."""
     import pyarrow.csv as pacsv
 
     p = Path(path)

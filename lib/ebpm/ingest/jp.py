@@ -38,7 +38,7 @@ INTEGER_PATTERN = r"^[+\-△▲]?(?:\d{1,3}(?:,\d{3})+|\d+)$"
 LEADING_ZERO_PATTERN = r"^0\d"
 FULLWIDTH_ALNUM_PATTERN = "[０-９Ａ-Ｚａ-ｚ]"
 FULLWIDTH_NUMERIC_PATTERN = "[０-９，．－＋]"
-# full date forms recognised when deciding whether a column holds dates (checked by ebpm.wareki)
+# full date forms recognised when deciding whether a column holds dates (checked by ebpm.ingest.wareki)
 DATE_PATTERN = (
     r"^\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}$|^\d{4}年\d{1,2}月\d{1,2}日$"
     r"|^(?:令和|平成|昭和|大正|明治|[RHSTMrhstm])\.?(?:\d{1,2}|元)(?:年\d{1,2}月\d{1,2}日|[/.\-]\d{1,2}[/.\-]\d{1,2})$"

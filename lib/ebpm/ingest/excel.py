@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ebpm import jp
 from ebpm.errors import IngestError
+from ebpm.ingest import jp
 
 _MAX_HEADER_ROWS = 6
 
@@ -171,7 +171,7 @@ def _is_data_row(row: list[str | None]) -> bool:
 
 def _flatten(parts: list[str | None]) -> tuple[str, str | None]:
     """Join a column's header cells top to bottom into one name; a trailing unit row becomes the unit."""
-    from ebpm.wareki import parse_year
+    from ebpm.ingest.wareki import parse_year
 
     texts = [jp.normalize_header(p) for p in parts if p and jp.normalize_header(p)]
     unit = None
@@ -203,7 +203,7 @@ def load_excel(
     header_rows: str | int | list[int] = "auto",
     skip_title_rows: str | int = "auto",
 ) -> RawExcel:
-    """Read one sheet into raw text columns (see :func:`ebpm.ingest.read_excel`)."""
+    """Read one sheet into raw text columns (see :func:`ebpm.ingest.read.read_excel`)."""
     p = Path(path)
     file = p.name
     if not p.exists():

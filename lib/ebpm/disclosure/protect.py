@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ebpm.config import DEFAULT_DISCLOSURE_THRESHOLD
-from ebpm.disclosure_gate import MARKER_KEY, check_outputs, looks_like_frame_text  # noqa: F401
-from ebpm.disclosure_html import frame_html, note_ja
-from ebpm.errors import DisclosureError
-from ebpm.suppression import (  # noqa: F401  re-exported: the rules are part of this API
+from ebpm.disclosure.gate import MARKER_KEY, check_outputs, looks_like_frame_text  # noqa: F401
+from ebpm.disclosure.html import frame_html, note_ja
+from ebpm.disclosure.suppression import (  # noqa: F401  re-exported: the rules are part of this API
     PRIMARY_DOMINANCE,
     PRIMARY_SMALL,
     REASONS,
@@ -28,6 +27,7 @@ from ebpm.suppression import (  # noqa: F401  re-exported: the rules are part of
     protect,
     small_count_mask,
 )
+from ebpm.errors import DisclosureError
 
 MARK = "x"
 TOTAL_LABEL = "計"
@@ -130,7 +130,7 @@ class _Block:
     kind: str  # "count" | "magnitude"
     columns: list[str]  # interior columns
     layout: Layout
-    values: np.ndarray  # interior plus totals (see ebpm.suppression.Layout)
+    values: np.ndarray  # interior plus totals (see ebpm.disclosure.suppression.Layout)
     primary: dict[tuple[int, int], tuple[str, str]]
     margins_out: bool  # the totals are part of the published frame
     total_col_name: str | None = None
@@ -709,10 +709,10 @@ def show(
 
 def _catalog_rule(table: str) -> tuple[dict[str, Any], bool]:
     try:
-        from ebpm.data import table_info
+        from ebpm.data.access import table_info
     except ImportError as err:
         raise DisclosureError(
-            "整備済みデータベースの情報（ebpm.data）を読めないため秘匿ルールを確認できません",
+            "整備済みデータベースの情報（ebpm.data.access）を読めないため秘匿ルールを確認できません",
             table=table,
         ) from err
     info = table_info(table)

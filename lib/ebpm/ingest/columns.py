@@ -9,9 +9,9 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ebpm import jp
 from ebpm.errors import IngestError
-from ebpm.ingest_types import (
+from ebpm.ingest import jp
+from ebpm.ingest.types import (
     Column,
     count,
     fast_numeric,
@@ -130,7 +130,7 @@ def finish(
     header_row : int or None
         Row of the header, for messages about headers.
     columns_required, dtype, symbols, normalize
-        As in :func:`ebpm.ingest.read_csv`.
+        As in :func:`ebpm.ingest.read.read_csv`.
     title : str, optional
         Text of the title rows; a unit it states (``(人)``) applies to numeric columns without one.
     area_codes : dict, optional
@@ -391,7 +391,7 @@ def _normalise_codes(
     notes: list[str],
 ) -> None:
     """団体コード columns → 5 or 6 digits; a bad code stops the read with its row and column."""
-    from ebpm import codes
+    from ebpm.ingest import codes
 
     for name, form in area_codes.items():
         if form not in ("code5", "code6"):

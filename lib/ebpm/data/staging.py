@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ebpm.catalog_spec import Source
+from ebpm.data.spec import Source
 from ebpm.errors import BuildError, IngestError
 
-#: ``options`` keys that only :func:`ebpm.ingest.read_csv` understands; any of them routes a CSV
+#: ``options`` keys that only :func:`ebpm.ingest.read.read_csv` understands; any of them routes a CSV
 #: through ingest (full normalisation) instead of DuckDB's reader.
 INGEST_ONLY_KEYS = {"header_row", "columns", "dtype", "symbols", "normalize", "codes"}
 #: ``options`` keys passed to DuckDB's ``read_csv`` on the fast path (name in the catalog → DuckDB).
@@ -133,7 +133,7 @@ def _run_workers(jobs: list[tuple]) -> list[tuple[int, int | None, int]]:
     import sys
 
     code = (
-        "import json, sys; from ebpm.staging import _transcode_range; "
+        "import json, sys; from ebpm.data.staging import _transcode_range; "
         "a = json.loads(sys.argv[1]); a[5] = bytes.fromhex(a[5]); "
         "print(json.dumps(_transcode_range(*a)))"
     )
@@ -353,7 +353,7 @@ def stage(
     if source.reader == "csv":
         use_ingest = bool(options.pop("ingest", False)) or bool(INGEST_ONLY_KEYS & set(options))
         if use_ingest:
-            from ebpm import ingest
+            from ebpm.ingest import read as ingest
 
             ing = ingest.read_csv(path, **options)
             staged.row_offset = ing.header_row or 0
@@ -403,7 +403,7 @@ def stage(
         staged.row_offset = 0
         return _view(con, staged, f"read_parquet({_literal(str(path))})")
     if source.reader == "excel":
-        from ebpm import ingest
+        from ebpm.ingest import read as ingest
 
         ing = ingest.read_excel(path, **options)
         staged.row_offset = (ing.header_rows[-1] if ing.header_rows else ing.header_row) or 0
@@ -414,10 +414,10 @@ def stage(
         return _register(con, staged, read_geojson(path, display=source.path))
     if source.reader == "estat_json":
         try:
-            from ebpm.estat import parse_stats_data
+            from ebpm.estat.client import parse_stats_data
         except ImportError as exc:  # the e-Stat module is another part of the package
             raise BuildError(
-                "e-Stat の応答を読む ebpm.estat.parse_stats_data がありません。",
+                "e-Stat の応答を読む ebpm.estat.client.parse_stats_data がありません。",
                 file=source.path,
             ) from exc
         staged.row_offset = 0

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ebpm import config
-from ebpm.catalog_spec import TYPE_LABELS_JA, TableSpec, load_catalog, load_source, sha256_file
-from ebpm.checks import CheckResult, run_all
+from ebpm.data.spec import TYPE_LABELS_JA, TableSpec, load_catalog, load_source, sha256_file
+from ebpm.data.checks import CheckResult, run_all
 from ebpm.errors import BuildError, EbpmError
-from ebpm.snapshot import (  # noqa: F401 - re-exported: tests and tools use ebpm.builder.<name>
+from ebpm.data.snapshot import (  # noqa: F401 - re-exported: tests and tools use ebpm.data.builder.<name>
     LOCK_NAME,
     PAUSE_ENV,
     PAUSE_SECONDS_ENV,
@@ -34,7 +34,7 @@ from ebpm.snapshot import (  # noqa: F401 - re-exported: tests and tools use ebp
     repair_manifest,
     write_metadata,
 )
-from ebpm.staging import (
+from ebpm.data.staging import (
     INGEST_ONLY_KEYS,
     Staged,
     duckdb_read_error,
@@ -445,7 +445,7 @@ class _Builder:
             pause("after_swap")
             atomic_write_text(paths.manifest, json.dumps(manifest, ensure_ascii=False, indent=2))
             try:
-                from ebpm.dictionary import render_dictionary
+                from ebpm.data.dictionary import render_dictionary
 
                 atomic_write_text(paths.dictionary, render_dictionary(manifest, specs))
             except Exception as exc:  # noqa: BLE001 - the snapshot is good; say the dictionary is not

@@ -15,7 +15,7 @@ from ebpm.errors import EstatError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from ebpm.ingest import Ingested
+    from ebpm.ingest.read import Ingested
 
 ENDPOINTS: dict[str, str] = {
     "getStatsList": "GET_STATS_LIST",
@@ -430,12 +430,12 @@ def read_estat_json(path: str | Path, **options: Any) -> Ingested:
 
     Returns
     -------
-    ebpm.ingest.Ingested
+    ebpm.ingest.read.Ingested
         ``frame`` is :func:`parse_stats_data`'s frame (its ``attrs`` keep the title and credit),
         ``notes`` the Japanese normalisation sentences, ``units`` ``{"value": unit}`` when the unit
         is the same on every row, ``symbols`` ``{"value": {symbol: count}}``.
     """
-    from ebpm.ingest import Ingested
+    from ebpm.ingest.read import Ingested
 
     if options:
         name = sorted(options)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ebpm.catalog_spec import TYPE_LABELS_JA, TableSpec
+from ebpm.data.spec import TYPE_LABELS_JA, TableSpec
 
 _CONSTRAINT_LABELS = {
     "required": "必須",

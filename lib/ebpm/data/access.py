@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ebpm import config
 from ebpm.errors import DataAccessError
-from ebpm.staging import first_row
+from ebpm.data.staging import first_row
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ebpm.config import DEFAULT_DISCLOSURE_THRESHOLD
-from ebpm.suppression import PRIMARY_DOMINANCE, PRIMARY_SMALL, SECONDARY
+from ebpm.disclosure.suppression import PRIMARY_DOMINANCE, PRIMARY_SMALL, SECONDARY
 
 MARK = "x"
 

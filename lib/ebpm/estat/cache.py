@@ -14,7 +14,7 @@ from typing import Any
 
 from ebpm.config import ESTAT_CREDIT, paths
 from ebpm.errors import EstatError
-from ebpm.estat_parse import LICENCE, LICENCE_URL, _table_inf, _text, page_sort_key
+from ebpm.estat.parse import LICENCE, LICENCE_URL, _table_inf, _text, page_sort_key
 
 PUBLISHER = "総務省統計局（政府統計の総合窓口 e-Stat）"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ebpm.config import paths
-from ebpm.register import JST, parse_jst
+from ebpm.report.register import JST, parse_jst
 from ebpm.result import GRADE_LABELS_JA
 
 GRADES = ("A", "B", "C", "D")
@@ -173,7 +173,7 @@ def grade_chart_svg(entries: list[ReportEntry]) -> str:
     """An inline SVG bar chart of reports by エビデンスの強さ (house theme, rendered offline)."""
     import altair as alt
 
-    from ebpm.charts import to_svg
+    from ebpm.charts.core import to_svg
 
     counts = Counter(e.grade for e in entries if not e.failed and e.grade)
     data = [
@@ -223,7 +223,7 @@ def render_portal(
     from ebpm import __version__
 
     env = Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ebpm import jp
 from ebpm.errors import IngestError
+from ebpm.ingest import jp
 
 TYPE_JA = {"string": "文字列", "integer": "整数", "number": "数値", "date": "日付"}
 
@@ -147,7 +147,7 @@ def to_number(col: Column, work: pa.Array, sym: pa.Array, kind: str) -> pa.Array
 
 
 def to_date(col: Column, arr: pa.Array, strict: bool) -> tuple[pa.Array | None, bool]:
-    from ebpm.wareki import parse_date
+    from ebpm.ingest.wareki import parse_date
 
     uniq = pc.unique(pc.drop_null(arr)).to_pylist()
     mapping = {}

@@ -28,7 +28,7 @@ from pathlib import Path
 from ebpm.errors import IngestError
 
 _WEIGHTS = (6, 5, 4, 3, 2)
-_ASSET = Path(__file__).with_name("assets") / "lgcode.csv"
+_ASSET = Path(__file__).resolve().parent.parent / "assets" / "lgcode.csv"
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def name_of(code: str | int) -> str:
 def _as_date(on_date: _dt.date | str | None) -> _dt.date | None:
     if on_date is None or isinstance(on_date, _dt.date):
         return on_date
-    from ebpm.wareki import parse_date
+    from ebpm.ingest.wareki import parse_date
 
     return parse_date(on_date)
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ebpm.catalog_spec import Check, TableSpec
+from ebpm.data.spec import Check, TableSpec
 from ebpm.errors import CheckError
-from ebpm.staging import first_row
-from ebpm.staging import quote_ident as q
+from ebpm.data.staging import first_row
+from ebpm.data.staging import quote_ident as q
 
 #: ({column: value} of an offending record, failing column) -> (source file, row) or None
 #: ``nth``: which matching source row to name (2 for a duplicate key: the repeated row)

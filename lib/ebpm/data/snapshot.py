@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ebpm import config
-from ebpm.catalog_spec import TableSpec, load_catalog
+from ebpm.data.spec import TableSpec, load_catalog
 from ebpm.errors import BuildError, EbpmError
-from ebpm.staging import first_row
+from ebpm.data.staging import first_row
 
 PAUSE_ENV = "EBPM_BUILD_PAUSE_AT"  # test hook: sleep at this stage so a test can SIGKILL the build
 PAUSE_SECONDS_ENV = "EBPM_BUILD_PAUSE_SECONDS"
@@ -139,7 +139,7 @@ def repair_manifest(paths: config.Paths) -> bool:
         return False
     atomic_write_text(paths.manifest, json.dumps(embedded, ensure_ascii=False, indent=2))
     try:  # the dictionary of the killed build was never written either
-        from ebpm.dictionary import render_dictionary
+        from ebpm.data.dictionary import render_dictionary
 
         atomic_write_text(
             paths.dictionary, render_dictionary(embedded, load_catalog(paths.catalog))

@@ -30,9 +30,9 @@ would only give half-width-kana mojibake). Column typing: code-like headers (コ
 code …) and zero-padded values stay text; numbers with ``,`` separators, ``△``/``▲`` minus and
 full-width digits become ``integer``/``number``; full dates (西暦 or 和暦) become ``date``.
 
-Implementation: :mod:`ebpm.ingest_csv` (decoding, header detection, Arrow parsing, error diagnosis),
-:mod:`ebpm.ingest_excel` (sheets, titles, multi-row headers), :mod:`ebpm.ingest_columns` (headers,
-symbols, notes) and :mod:`ebpm.ingest_types` (typing of one column); text rules in :mod:`ebpm.jp`.
+Implementation: :mod:`ebpm.ingest.csv` (decoding, header detection, Arrow parsing, error diagnosis),
+:mod:`ebpm.ingest.excel` (sheets, titles, multi-row headers), :mod:`ebpm.ingest.columns` (headers,
+symbols, notes) and :mod:`ebpm.ingest.types` (typing of one column); text rules in :mod:`ebpm.ingest.jp`.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def read_csv(
         ``"nfkc"``: NFKC on every text cell (half-width kana → full-width too); ``False``: as written.
     delimiter : str, default "auto"
     codes : dict, optional
-        Column → ``"code5"`` or ``"code6"``: 団体コード normalised with :mod:`ebpm.codes` (lost
+        Column → ``"code5"`` or ``"code6"``: 団体コード normalised with :mod:`ebpm.ingest.codes` (lost
         leading zeros, full-width digits, check digit verified); a bad code raises with its row.
 
     Returns
@@ -194,8 +194,8 @@ def read_csv(
         Naming file, row (as a person counts lines) and column: wrong encoding, truncated file,
         unterminated quote, ragged rows, duplicate headers, missing required columns.
     """
-    from ebpm.ingest_columns import finish
-    from ebpm.ingest_csv import load_csv
+    from ebpm.ingest.columns import finish
+    from ebpm.ingest.csv import load_csv
 
     _check_literal(normalize, (True, False, "nfkc"), "normalize")
     raw = load_csv(path, encoding=encoding, header_row=header_row, delimiter=delimiter)
@@ -263,8 +263,8 @@ def read_excel(
         (``人``, ``世帯``) goes to :attr:`Ingested.units`; when a 和暦 row and a 西暦 row name the same
         year only the 西暦 one is kept; merged cells are filled; ruby (phonetic) text is never read.
     """
-    from ebpm.ingest_columns import finish
-    from ebpm.ingest_excel import load_excel
+    from ebpm.ingest.columns import finish
+    from ebpm.ingest.excel import load_excel
 
     _check_literal(normalize, (True, False, "nfkc"), "normalize")
     raw = load_excel(path, sheet=sheet, header_rows=header_rows, skip_title_rows=skip_title_rows)

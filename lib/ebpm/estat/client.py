@@ -17,7 +17,7 @@ Public API
     from the response's NOTE list). Table title and notes are in ``DataFrame.attrs``.
 ``parse_stats_list(...)``, ``parse_meta_info(...)``, ``parse_response(...)``
     Tidy frames for the other endpoints; ``parse_response`` picks the parser from the response.
-``read_estat_json(path, **options) -> ebpm.ingest.Ingested``
+``read_estat_json(path, **options) -> ebpm.ingest.read.Ingested``
     Catalog reader ``reader: estat_json``: a cached getStatsData file, or a cache folder
     (all ``getStatsData_p<N>.json`` pages in order), parsed with :func:`parse_stats_data`.
 
@@ -29,7 +29,7 @@ arguments are API parameters, in e-Stat spelling (``cdArea``) or snake_case (``c
 The appId is read from the environment variable ``ESTAT_APP_ID`` only. It is never logged, cached,
 written into an error message or returned: URLs are scrubbed before they appear anywhere.
 
-Parsing lives in :mod:`ebpm.estat_parse` and the raw-data cache in :mod:`ebpm.estat_cache`; their
+Parsing lives in :mod:`ebpm.estat.parse` and the raw-data cache in :mod:`ebpm.estat.cache`; their
 public names are re-exported here.
 """
 
@@ -50,8 +50,8 @@ from typing import Any
 
 from ebpm.config import ESTAT_APP_ID_ENV
 from ebpm.errors import EstatError
-from ebpm.estat_cache import cache_dir, write_cache
-from ebpm.estat_parse import (
+from ebpm.estat.cache import cache_dir, write_cache
+from ebpm.estat.parse import (
     ENDPOINTS,
     _as_list,
     parse_meta_info,
