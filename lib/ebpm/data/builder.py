@@ -68,11 +68,12 @@ class _Builder:
         self.hashes: dict[str, str] = {}  # raw-relative path -> sha256
         self.sources_yml: dict[str, dict[str, Any]] = {}
         self.staged: list[Staged] = []
+        self.specs: list[TableSpec] = []
 
     # --- inputs ---------------------------------------------------------------------------------
     def source_meta(self, folder: str) -> dict[str, Any]:
         if folder not in self.sources_yml:
-            self.sources_yml[folder] = load_source(self.paths.raw / folder)
+            self.sources_yml[folder] = load_source(self.paths.raw / folder, strict=True)
         return self.sources_yml[folder]
 
     def verify_input(self, rel: str) -> str:
@@ -90,10 +91,16 @@ class _Builder:
                 file=rel,
             )
         expected = entry.get("sha256")
-        if expected and expected != digest:
+        if expected != digest:
+            size = (self.paths.raw / rel).stat().st_size
+            recorded_size = f"・{entry['bytes']:,}バイト" if entry.get("bytes") else ""
+            users = sorted(s.name for s in self.specs if any(x.path == rel for x in s.sources))
             raise BuildError(
                 "ファイルの sha256 が SOURCE.yml と一致しません。原データが変更されたか、途中で切れています。"
-                "原データは変更せず、更新する場合は取得日と sha256 を SOURCE.yml に記録してください。",
+                "原データは変更せず、更新する場合は取得日と sha256 を SOURCE.yml に記録してください。"
+                f"\n  記録: {expected}{recorded_size}"
+                f"\n  実際: {digest}・{size:,}バイト"
+                f"\n  このファイルを使うテーブル: {', '.join(users) or 'なし'}",
                 file=rel,
             )
         self.hashes[rel] = digest
@@ -368,6 +375,7 @@ class _Builder:
 
         paths = self.paths
         specs = load_catalog(paths.catalog)
+        self.specs = specs
         pause("catalog")
         now = dt.datetime.now(dt.UTC)
         build_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
