@@ -474,3 +474,39 @@ def test_read_geojson_refuses_bad_files(tmp_path, text, words):
     with pytest.raises(IngestError, match=words) as info:
         staging.read_geojson(file, display="bad.json")
     assert info.value.file == "bad.json"
+
+
+# --- no silent losses: a numeric type that would change the raw text is refused ---------------
+
+LOSSY = [
+    ("tiny_city/loss/leading_zero.csv", "「0055000」"),
+    ("tiny_city/loss/decimal_in_integer.csv", "「1.50」"),
+    ("tiny_city/loss/fullwidth_digits.csv", "「５５０００」"),
+]
+
+
+@pytest.mark.parametrize("typed_read", [False, True], ids=["text_then_cast", "typed_read"])
+@pytest.mark.parametrize(("rel", "value"), LOSSY)
+def test_numeric_type_that_changes_values_is_refused(project, rel, value, typed_read):
+    point_population_at(project, rel)
+    file = project / "catalog" / "population.yml"
+    if typed_read:
+        spec = yaml.safe_load(file.read_text(encoding="utf-8"))
+        for field in spec["schema"]["fields"]:
+            field.pop("missingValues", None)
+        file.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    assert build_mod._Builder._fast_path(None, load_table(file)) is typed_read
+    with pytest.raises(BuildError) as info:
+        build_mod.build()
+    err = info.value
+    assert (err.table, err.column, err.file, err.row) == ("population", "population", rel, 3)
+    assert value in str(err) and "type: string" in str(err)
+    assert not (project / "curated" / "ebpm.duckdb").exists()
+
+
+def test_lost_character_is_a_warning(project):
+    point_population_at(project, "tiny_city/loss/lost_character.csv")
+    manifest = build_mod.build()
+    [chk] = [c for c in manifest["tables"]["population"]["checks"] if c["name"] == "lost_characters"]
+    assert chk["passed"] is False and chk["severity"] == "warn"
+    assert "神戸?園小学校" in chk["detail"] and chk["column"] == "note"
