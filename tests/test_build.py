@@ -507,6 +507,8 @@ def test_numeric_type_that_changes_values_is_refused(project, rel, value, typed_
 def test_lost_character_is_a_warning(project):
     point_population_at(project, "tiny_city/loss/lost_character.csv")
     manifest = build_mod.build()
-    [chk] = [c for c in manifest["tables"]["population"]["checks"] if c["name"] == "lost_characters"]
+    [chk] = [
+        c for c in manifest["tables"]["population"]["checks"] if c["name"] == "lost_characters"
+    ]
     assert chk["passed"] is False and chk["severity"] == "warn"
     assert "神戸?園小学校" in chk["detail"] and chk["column"] == "note"
