@@ -48,6 +48,7 @@ from ebpm.cli import ingest as _ingest  # noqa: E402,F401  inspect
 from ebpm.cli import portal as _portal  # noqa: E402,F401  reports
 from ebpm.cli import report as _report  # noqa: E402,F401  templates, run, render
 from ebpm.cli import synth as _synth  # noqa: E402,F401  synthesize
+from ebpm.cli import training as _training  # noqa: E402,F401  course build|release|grade|report, training import
 
 
 def main() -> None:

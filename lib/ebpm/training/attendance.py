@@ -144,6 +144,21 @@ def _completed(value: Any, file: str, row: int | None) -> bool:
     )
 
 
+def _read_any(p: Path, read) -> tuple[Any, dict[str, str]]:
+    """Read with automatic header detection; a sheet with a merged group row gets two header rows."""
+    try:
+        ing = read(p)
+        return ing, _match_columns(ing.columns, p.name)
+    except IngestError as first:
+        if p.suffix.lower() not in (".xlsx", ".xls", ".xlsm"):
+            raise
+        try:
+            ing = read(p, header_rows=2)
+        except IngestError:
+            raise first from None
+        return ing, _match_columns(ing.columns, p.name)
+
+
 def read_sheet(
     path: str | Path, *, courses: dict[str, str], key: bytes
 ) -> tuple[list[dict], ImportReport]:
@@ -155,8 +170,7 @@ def read_sheet(
 
     p = Path(path)
     report = ImportReport(file=p.name)
-    ing = read(p)
-    cols = _match_columns(ing.columns, p.name)
+    ing, cols = _read_any(p, read)
     frame = ing.frame
     rows: list[dict] = []
     seen: dict[tuple, int | None] = {}

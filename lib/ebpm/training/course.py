@@ -106,3 +106,28 @@ def load_course(path: str | Path | None = None) -> Course:
         grade_map=raw.get("grade_map") or {},
         attendance_courses=raw.get("attendance_courses") or {},
     )
+
+
+def grade_map_markdown(course: Course) -> str:
+    """The 職階 × module table of ``course.yml`` as Markdown (pasted into training/README.md, tested)."""
+    keys = list(course.modules)
+    head = "| 職階 | " + " | ".join(course.modules[k] for k in keys) + " |"
+    rule = "|---|" + "---|" * len(keys)
+    rows = [
+        f"| {grade} | " + " | ".join(marks.get(k, "") for k in keys) + " |"
+        for grade, marks in course.grade_map.items()
+    ]
+    return "\n".join([head, rule, *rows])
+
+
+def lessons_markdown(course: Course) -> str:
+    """The lesson list of ``course.yml`` as a Markdown table (pasted into training/README.md, tested)."""
+    rows = ["| 回 | 区分 | 題 | 時間 | モジュール | 教材 | 状態 |", "|---|---|---|---|---|---|---|"]
+    for x in course.lessons:
+        track = course.tracks[x.track]["title"]
+        modules = "・".join(course.modules[m] for m in x.modules)
+        state = "教材あり（CI で実行）" if x.ready else "準備中"
+        rows.append(
+            f"| {x.id} | {track} | {x.title} | {x.minutes}分 | {modules} | `{x.file}` | {state} |"
+        )
+    return "\n".join(rows)

@@ -221,9 +221,15 @@ def grade_notebook(path: Path, root: Path, *, cell_timeout: int = CELL_TIMEOUT_S
                 )
             )
             continue
-        ok, message = judge(ex, rec["value"] if rec["value"] is not None else rec["type"])
-        if rec["value"] is None and rec["type"] == "NoneType":
+        if rec["value"] is not None:
+            ok, message = judge(ex, rec["value"])
+        elif rec["type"] == "NoneType":
             ok, message = judge(ex, None)
+        else:
+            ok, message = (
+                False,
+                f"数値ではありません（{rec['type']} 型）。数値1つを入れてください。",
+            )
         feedback = f"{label}: {message}"
         if key in errors and not ok:
             feedback += f"（この手順のセルでエラー: {errors[key]}）"

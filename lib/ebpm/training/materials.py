@@ -185,6 +185,32 @@ def workbook_html(course: Course, executed: dict[str, Any]) -> str:
     return page(f"{course.title} 受講者ワークブック", "\n".join(parts))
 
 
+def quiz_sheet_html(course: Course, track: str, *, placement: bool = False) -> str:
+    """The question sheet of a track's pre/post test (no answers), or the placement test."""
+    from ebpm.training.quiz import load_bank
+
+    items = [i for i in load_bank().values() if i.track == track]
+    kind = "配属前の確認テスト（プレースメント）" if placement else "事前・事後テスト"
+    title = f"{course.title} {course.tracks[track]['title']} {kind}"
+    parts = [f"<h1>{html_lib.escape(title)}</h1>"]
+    parts.append(
+        "<p>回答は 試験（事前/事後）・設問・回答 の3列の CSV に、1行1問で書く"
+        "（選択肢は記号、数値は半角でも全角でもよい）。</p><ol>"
+    )
+    for item in items:
+        module = course.modules.get(item.module, item.module)
+        body = f"<strong>{html_lib.escape(item.id)}</strong>（{html_lib.escape(module)}）{html_lib.escape(item.question)}"
+        if item.choices:
+            body += (
+                "<ul>" + "".join(f"<li>{html_lib.escape(c)}</li>" for c in item.choices) + "</ul>"
+            )
+        else:
+            body += "<p>答え（数値）: ＿＿＿＿</p>"
+        parts.append(f"<li>{body}</li>")
+    parts.append("</ol>")
+    return page(title, "\n".join(parts))
+
+
 def build_materials(
     out_dir: str | Path,
     *,
@@ -221,6 +247,16 @@ def build_materials(
     workbook = out / "workbook.html"
     workbook.write_text(workbook_html(course, executed), encoding="utf-8")
     html_files += [guide, workbook]
+    if lessons is None:
+        for track in course.tracks:
+            sheet = out / f"quiz_{track}.html"
+            sheet.write_text(quiz_sheet_html(course, track), encoding="utf-8")
+            html_files.append(sheet)
+        placement = out / "placement_test.html"
+        placement.write_text(
+            quiz_sheet_html(course, "practitioner", placement=True), encoding="utf-8"
+        )
+        html_files.append(placement)
     files = [str(p) for p in html_files]
     pdf_error = None
     if pdf:

@@ -49,7 +49,11 @@ def _strip_regions(source: str, *, keep_solution: bool) -> str:
             continue
         if token.startswith(STUB):
             indent = line[: len(line) - len(line.lstrip())]
-            stub.append(indent + token[len(STUB) :].strip())
+            code = indent + token[len(STUB) :].strip()
+            if inside:
+                stub.append(code)
+            elif not keep_solution:
+                out.append(code)
             continue
         if inside and not keep_solution:
             continue

@@ -42,6 +42,7 @@ class Item:
         from ebpm.ingest.jp import to_halfwidth
 
         text = to_halfwidth(str(response)).strip() if response is not None else ""
+        text = text.replace("－", "-").replace("−", "-")  # full-width and math minus signs
         if not text or text.lower() == "nan":
             return 0
         if self.kind == "choice":
@@ -99,7 +100,9 @@ def read_answers(folder: str | Path, bank: dict[str, Item]):
     if not files:
         raise IngestError("回答ファイル（*.csv）がありません", file=str(Path(folder).name))
     for file in files:
-        ing = read_csv(file, dtype={"回答": "string", "response": "string"})
+        header = file.read_text(encoding="utf-8-sig").splitlines()[:1]
+        answer_col = "response" if header and "response" in header[0] else "回答"
+        ing = read_csv(file, dtype={answer_col: "string"})
         frame = ing.frame.rename(columns={c: _COLUMNS.get(c, c) for c in ing.columns})
         missing = [c for c in ("test", "item", "response") if c not in frame.columns]
         if missing:
