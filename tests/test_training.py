@@ -243,5 +243,9 @@ def test_learning_gain_by_item_and_module_is_paired(tmp_path):
 def test_readme_tables_are_generated_from_course_yml():
     readme = (TRAINING / "README.md").read_text(encoding="utf-8")
     course = course_mod.load_course()
-    assert course_mod.lessons_markdown(course) in readme, "README の回の一覧が course.yml と違います"
-    assert course_mod.grade_map_markdown(course) in readme, "README の職階×モジュールが course.yml と違います"
+    assert course_mod.lessons_markdown(course) in readme, (
+        "README の回の一覧が course.yml と違います"
+    )
+    assert course_mod.grade_map_markdown(course) in readme, (
+        "README の職階×モジュールが course.yml と違います"
+    )

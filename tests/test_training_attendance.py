@@ -27,15 +27,65 @@ def messy_workbook(path: Path) -> Path:
     ws.merge_cells("A3:D3")
     ws["E3"] = "研修"
     ws.merge_cells("E3:G3")
-    for col, name in zip("ABCDEFG", ["職員番号", "氏名", "所属", "職階", "コース", "受講日", "修了"], strict=True):
+    for col, name in zip(
+        "ABCDEFG", ["職員番号", "氏名", "所属", "職階", "コース", "受講日", "修了"], strict=True
+    ):
         ws[f"{col}4"] = name
     rows = [
-        ["０００１２３", NAMES[0], "総務部", "係長級", "EBPM研修（実務者向け）", "令和7年5月12日", "〇"],  # row 5
-        ["000456", NAMES[1], "財政部", "主事・技師級", "EBPM研修（実務者向け）", "R7.5.12", "〇"],  # row 6
-        ["００７８９", NAMES[2], "市民部", "課長級", "EBPM研修（管理職向け）", "令和７年６月２日", "×"],  # row 7
-        ["000123", NAMES[0], "総務部", "係長級", "EBPM研修（実務者向け）", "令和7年5月12日", "〇"],  # row 8: dup
-        ["001000", NAMES[3], "建設部", "主任級", "Excel マクロ講座", "令和7年7月1日", "〇"],  # row 9: unknown
-        ["001001", NAMES[4], "環境部", "主査級", "データ活用基礎（集計とグラフ）", "2025/07/01", "修了"],  # row 10
+        [
+            "０００１２３",
+            NAMES[0],
+            "総務部",
+            "係長級",
+            "EBPM研修（実務者向け）",
+            "令和7年5月12日",
+            "〇",
+        ],  # row 5
+        [
+            "000456",
+            NAMES[1],
+            "財政部",
+            "主事・技師級",
+            "EBPM研修（実務者向け）",
+            "R7.5.12",
+            "〇",
+        ],  # row 6
+        [
+            "００７８９",
+            NAMES[2],
+            "市民部",
+            "課長級",
+            "EBPM研修（管理職向け）",
+            "令和７年６月２日",
+            "×",
+        ],  # row 7
+        [
+            "000123",
+            NAMES[0],
+            "総務部",
+            "係長級",
+            "EBPM研修（実務者向け）",
+            "令和7年5月12日",
+            "〇",
+        ],  # row 8: dup
+        [
+            "001000",
+            NAMES[3],
+            "建設部",
+            "主任級",
+            "Excel マクロ講座",
+            "令和7年7月1日",
+            "〇",
+        ],  # row 9: unknown
+        [
+            "001001",
+            NAMES[4],
+            "環境部",
+            "主査級",
+            "データ活用基礎（集計とグラフ）",
+            "2025/07/01",
+            "修了",
+        ],  # row 10
     ]
     for r in rows:
         ws.append(r)
@@ -59,12 +109,16 @@ def test_import_counts_duplicates_and_unknown_courses_in_japanese(raw, tmp_path)
     report = attendance.import_attendance(messy_workbook(tmp_path / "出席簿.xlsx"))
     assert report.rows_read == 6
     assert report.added == 4
-    assert report.duplicates == ["8行目: 5行目と同じ職員・研修・受講日の重複です（1件として数えます）"]
+    assert report.duplicates == [
+        "8行目: 5行目と同じ職員・研修・受講日の重複です（1件として数えます）"
+    ]
     assert report.unknown_courses == [
         "9行目: 研修名「Excel マクロ講座」は研修コースの一覧（training/course.yml の attendance_courses）にありません"
     ]
     assert report.errors == []
-    ledger = (raw / "training_attendance" / "attendance.csv").read_text(encoding="utf-8").splitlines()
+    ledger = (
+        (raw / "training_attendance" / "attendance.csv").read_text(encoding="utf-8").splitlines()
+    )
     assert ledger[0] == "staff_id,grade,department,course,track,date,completed"
     assert ledger[1].endswith(",係長級,総務部,EBPM研修（実務者向け）,実務者向け,2025-05-12,true")
     assert ",課長級,市民部,EBPM研修（管理職向け）,管理職向け,2025-06-02,false" in ledger[3]
@@ -77,8 +131,13 @@ def test_import_counts_duplicates_and_unknown_courses_in_japanese(raw, tmp_path)
 def test_pseudonym_is_keyed_and_ignores_fullwidth_and_leading_zeros():
     key = KEY.encode()
     assert attendance.pseudonym("０００１２３", key) == attendance.pseudonym("123", key)
-    assert attendance.pseudonym("123", key) != attendance.pseudonym("123", b"another-key-0123456789")
-    assert attendance.pseudonym("123", key).startswith("H") and len(attendance.pseudonym("123", key)) == 17
+    assert attendance.pseudonym("123", key) != attendance.pseudonym(
+        "123", b"another-key-0123456789"
+    )
+    assert (
+        attendance.pseudonym("123", key).startswith("H")
+        and len(attendance.pseudonym("123", key)) == 17
+    )
 
 
 def test_refuses_without_a_key_and_writes_nothing(raw, tmp_path, monkeypatch):
@@ -105,7 +164,9 @@ def test_csv_sheet_and_bad_cells_are_reported_with_rows(raw, tmp_path):
     assert report.added == 1
     assert report.errors[0].startswith("3行目: 職階「係長」は 部長級・")
     assert report.errors[1] == "4行目: 修了欄「たぶん」は 〇（修了）か ×（未修了）で書いてください"
-    assert (raw / "training_attendance" / "attendance.csv").read_text(encoding="utf-8").count("\n") == 1
+    assert (raw / "training_attendance" / "attendance.csv").read_text(encoding="utf-8").count(
+        "\n"
+    ) == 1
 
 
 def test_imported_rows_reach_the_kpi_and_coverage_without_names(raw, tmp_path, monkeypatch, capsys):
