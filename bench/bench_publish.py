@@ -39,7 +39,6 @@ COPY (
 
 def _duckdb_copy(target: Path) -> float:
     import duckdb
-
     from ebpm.config import paths
 
     start = time.perf_counter()

@@ -312,7 +312,9 @@ def publish_report(out_dir: str | Path, shared: str | Path | None = None) -> Pat
             parameter="publish",
         )
     if not (source / "result.json").is_file():
-        raise ParameterError(f"レポート「{source}」に result.json がありません。", parameter="publish")
+        raise ParameterError(
+            f"レポート「{source}」に result.json がありません。", parameter="publish"
+        )
     dest = target_root / source.parent.name / source.name
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.parent / f".{source.name}.{os.getpid()}"
