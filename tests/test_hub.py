@@ -149,5 +149,9 @@ def test_two_users_work_side_by_side(hub):
     # secrets folder is private to its owner on disk
     mode = (hub["state"] / "home" / "alice" / "secrets").stat().st_mode
     assert stat.S_IMODE(mode) == 0o700
+    # no password or token in the hub's log (JupyterHub masks them as [secret])
+    log = h.log.read_text(errors="replace")
+    for secret in (h.password, h.token, *tokens.values()):
+        assert secret not in log
     for user in USERS:
         h.stop_server(user)
