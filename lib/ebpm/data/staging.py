@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import importlib
 import json
 import os
 import re
@@ -354,9 +353,7 @@ def stage(
     if source.reader == "csv":
         use_ingest = bool(options.pop("ingest", False)) or bool(INGEST_ONLY_KEYS & set(options))
         if use_ingest:
-            ingest = importlib.import_module(
-                "ebpm.ingest.read"
-            )  # the module: the package re-exports a function `read`
+            from ebpm.ingest import read as ingest
 
             ing = ingest.read_csv(path, **options)
             staged.row_offset = ing.header_row or 0
@@ -406,9 +403,7 @@ def stage(
         staged.row_offset = 0
         return _view(con, staged, f"read_parquet({_literal(str(path))})")
     if source.reader == "excel":
-        ingest = importlib.import_module(
-            "ebpm.ingest.read"
-        )  # the module: the package re-exports a function `read`
+        from ebpm.ingest import read as ingest
 
         ing = ingest.read_excel(path, **options)
         staged.row_offset = (ing.header_rows[-1] if ing.header_rows else ing.header_row) or 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,9 +69,7 @@ def _text(value: object) -> str:
 
 def read_totals(path: Path) -> dict[int, int]:
     """住基 totals of 盛岡市 (03201) by year from the e-Stat-derived municipal CSV."""
-    ingest = importlib.import_module(
-        "ebpm.ingest.read"
-    )  # the module: the package re-exports a function `read`
+    from ebpm.ingest import read as ingest
 
     frame = ingest.read_csv(path).frame
     for col in ("year", "code", "total"):
@@ -106,9 +103,7 @@ def _read_age_bands(name: str, size: int, mtime_ns: int) -> np.ndarray:
     Columns by position, as in the 総務省 layout: 団体コード, 都道府県名, 市区町村名, 性別, 総数,
     then 21 bands (0歳～4歳 … 100歳以上).
     """
-    ingest = importlib.import_module(
-        "ebpm.ingest.read"
-    )  # the module: the package re-exports a function `read`
+    from ebpm.ingest import read as ingest
 
     path = Path(name)
     frame = ingest.read_excel(path).frame
@@ -142,9 +137,7 @@ def _read_age_bands(name: str, size: int, mtime_ns: int) -> np.ndarray:
 
 def read_towns(path: Path) -> list[Town]:
     """Inhabited-level 町字 of 盛岡市: ABR 町字区分 1 (大字・町) and 2 (丁目), not abolished."""
-    ingest = importlib.import_module(
-        "ebpm.ingest.read"
-    )  # the module: the package re-exports a function `read`
+    from ebpm.ingest import read as ingest
 
     frame = ingest.read_csv(path).frame
     need = ("町字id", "町字区分コード", "大字・町名", "丁目名", "住居表示フラグ", "廃止日")
