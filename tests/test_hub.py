@@ -35,7 +35,7 @@ try:
 except Exception as exc:
     write = type(exc).__name__
 run = subprocess.run(
-    ["ebpm", "run", "basic", "-p", "label={user}", "--no-pdf", "--publish"],
+    ["ebpm", "run", "basic", "-p", "label={user}", "--no-pdf", "--cold", "--publish"],
     capture_output=True, text=True,
 )
 print(json.dumps({{

@@ -273,3 +273,49 @@ def test_unknown_dataset_and_synthetic_sources_are_refused(released, monkeypatch
     )
     with pytest.raises(PublishError, match="模擬データ"):
         release._sources(release.find_standard("population"))
+
+
+@pytest.mark.slow
+def test_broken_raw_source_is_refused_and_previous_release_stays(released, tmp_path, monkeypatch):
+    """A platform-dependent character that arrives in the raw file itself (not injected later)."""
+    out, _ = released
+    before = _snapshot(out / "evacuation_space")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for source in ("abr_address_master", "municipality_changes", "iwate_estat_municipal"):
+        (raw / source).symlink_to(ROOT / "data" / "raw" / source)
+    shutil.copytree(ROOT / "data" / "raw" / "gsi_shelters_morioka", raw / "gsi_shelters_morioka")
+    geo = raw / "gsi_shelters_morioka" / "emergency_032018.json"
+    text = geo.read_text(encoding="utf-8")
+    assert "県営運動公園" in text
+    geo.write_text(text.replace("県営運動公園", "㈱県営運動公園①", 1), encoding="utf-8")
+    meta = raw / "gsi_shelters_morioka" / "SOURCE.yml"
+    spec = yaml.safe_load(meta.read_text(encoding="utf-8"))
+    for entry in spec["files"]:
+        if entry["path"] == geo.name:
+            entry["sha256"] = _sha(geo)
+            entry["bytes"] = geo.stat().st_size
+    meta.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    catalog, cur = tmp_path / "catalog", tmp_path / "curated"
+    catalog.mkdir()
+    cur.mkdir()
+    for name in ("municipality", "shelter"):
+        shutil.copy(ROOT / "data" / "catalog" / f"{name}.yml", catalog / f"{name}.yml")
+    env = {"EBPM_RAW": str(raw), "EBPM_CATALOG": str(catalog), "EBPM_CURATED": str(cur)}
+    done = subprocess.run(
+        [str(BIN / "ebpm"), "build", "-q"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    from ebpm.publish import publish
+
+    with pytest.raises(PublishError) as info:
+        publish("evacuation_space", out=out)
+    text = str(info.value)
+    assert "032018_evacuation_space.csv" in text and "列「名称」" in text
+    assert "㈱" in text and "①" in text and "行目" in text
+    assert _snapshot(out / "evacuation_space") == before

@@ -167,3 +167,27 @@ def test_script_in_title_and_parameters_renders_as_text(built, tmp_path, chromiu
         assert "<script>alert(1)</script>" in page.inner_text("body"), page_file
         assert page.locator("script:text('alert(1)')").count() == 0
         context.close()
+
+
+def test_open_data_catalogue_escapes_titles(tmp_path):
+    """published/index.html takes titles from datapackage.json files: they are text, never markup."""
+    import json
+
+    from ebpm.publish.catalogue import write_index
+
+    folder = tmp_path / "evacuation_space"
+    folder.mkdir()
+    (folder / "032018_evacuation_space.csv").write_text("a\r\n1\r\n", encoding="utf-8-sig")
+    package = {
+        "title": XSS,
+        "created": "2026-12-01T00:00:00+09:00",
+        "version": "b1",
+        "licenses": [{"name": "CC-BY-4.0", "title": "CC BY 4.0", "path": "javascript:alert(3)"}],
+        "resources": [{"path": "032018_evacuation_space.csv", "encoding": "utf-8-sig"}],
+        "ebpm": {"definition": XSS, "attribution": [XSS]},
+    }
+    (folder / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
+    html = write_index(tmp_path).read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "javascript:" not in html  # only http(s) licence links are written

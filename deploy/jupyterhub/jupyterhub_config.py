@@ -15,6 +15,7 @@ EBPM_HUB_USERS                        comma-separated allowed users (demo: alice
 EBPM_HUB_PASSWORD                     demo shared password (at least 8 characters; never committed)
 EBPM_HUB_MEM_LIMIT                    per-user memory limit, e.g. 2G (enforced by systemd/kube spawners)
 EBPM_HUB_CULL_AFTER                   seconds of inactivity before a server is stopped (3600)
+EBPM_HUB_KEEP_WARM                    1: keep a spare report kernel per user after `ebpm run` (default 0)
 EBPM_HUB_SERVICE_TOKEN                optional API token for an automation service (tests, bench)
 """
 
@@ -111,6 +112,9 @@ def _per_user(spawner) -> None:
             "EBPM_SECRETS": str(home / "secrets"),
             "EBPM_PORTAL_SHARED": str(portal),
             "JUPYTER_PREFER_ENV_PATH": "1",
+            # a spare report kernel per user waits 10 minutes after each `ebpm run`: on a shared
+            # server that is ~150 MB per user, so it is off unless the city turns it on
+            "EBPM_KEEP_WARM": env("EBPM_HUB_KEEP_WARM", "0"),
         }
     )
     if env("EBPM_HUB_TEMPLATES"):

@@ -12,6 +12,11 @@ from typing import Any
 from ebpm.publish.standard import standards
 
 
+def _http_only(url: str) -> str:
+    """A link target only when it is http(s); anything else (``javascript:`` …) becomes empty."""
+    return url if url.startswith(("https://", "http://")) else ""
+
+
 def _entries(out: Path) -> list[dict[str, Any]]:
     rows = []
     for key in standards():
@@ -33,7 +38,7 @@ def _entries(out: Path) -> list[dict[str, Any]]:
                 "package_href": f"{key}/datapackage.json",
                 "rows": f"{rows_n:,}",
                 "licence": licence.get("title", licence.get("name", "")),
-                "licence_url": licence.get("path", ""),
+                "licence_url": _http_only(licence.get("path", "")),
                 "attribution": package.get("ebpm", {}).get("attribution", []),
                 "published": package.get("created", "")[:10],
                 "build_id": package.get("version", ""),
