@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB_DIR = ROOT / "deploy" / "jupyterhub"
@@ -112,11 +113,18 @@ def test_two_users_work_side_by_side(hub):
     # … in Japanese: the language pack is installed in the environment every server runs
     ja = sessions["alice"].get(f"{h.url}/user/alice/lab/api/translations/ja_JP", timeout=120)
     assert ja.status_code == 200 and ja.json().get("data"), ja.text[:300]
+    auth = {"Authorization": f"token {tokens['alice']}"}
+    plugin = "@jupyterlab/translation-extension:plugin"
+    locale = requests.get(
+        f"{h.url}/user/alice/lab/api/settings/{plugin}", headers=auth, timeout=120
+    )
+    assert locale.status_code == 200, locale.text[:300]
+    body = locale.json()  # overrides.json turns the schema default into ja_JP for every user
+    effective = body["settings"].get("locale", body["schema"]["properties"]["locale"]["default"])
+    assert effective == "ja_JP", body["settings"]
     # … and neither can open the other's server, by session or by token
     assert sessions["alice"].get(f"{h.url}/user/bob/lab", timeout=120).status_code == 403
     assert sessions["bob"].get(f"{h.url}/user/alice/lab", timeout=120).status_code == 403
-    import requests
-
     for me, other in (("alice", "bob"), ("bob", "alice")):
         auth = {"Authorization": f"token {tokens[me]}"}
         own = requests.get(f"{h.url}/user/{me}/api/contents/", headers=auth, timeout=120)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from ebpm.publish.standard import standards
+
+JST = timezone(timedelta(hours=9))
 
 
 def _http_only(url: str) -> str:
@@ -66,7 +68,7 @@ def write_index(out: Path, *, publisher: str = "岩手県盛岡市") -> Path:
         publisher=publisher,
         datasets=_entries(out),
         log=list(reversed(read_log(out))),
-        updated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+        updated=datetime.now(JST).strftime("%Y-%m-%d %H:%M"),
     )
     target = out / "index.html"
     tmp = out / f".index.html.{secrets.token_hex(4)}"

@@ -191,6 +191,7 @@ def opendata_list(std: Standard, ctx: Context) -> Any:
                 "データ形式": "CSV",
                 "分類": entry["category"],
                 "更新頻度": entry["update"],
+                "URL": entry.get("url"),
                 "API対応有無": "無",
                 "ライセンス": entry["licence"],
                 "登録日": entry["first_published"],

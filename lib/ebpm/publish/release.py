@@ -178,6 +178,7 @@ def _append_log(out: Path, entry: dict[str, Any]) -> None:
 def _published_entries(out: Path, today: str, this: Standard) -> list[dict[str, Any]]:
     """Rows of オープンデータ一覧: every dataset with a current release, then the list itself."""
     log = read_log(out)
+    base_url = os.environ.get("EBPM_PUBLISH_BASE_URL", "").rstrip("/")
     rows = []
     for key, std in standards().items():
         dates = [e["published_at"][:10] for e in log if e["dataset"] == key]
@@ -195,6 +196,9 @@ def _published_entries(out: Path, today: str, this: Standard) -> list[dict[str, 
                 "first_published": min(dates) if dates else today,
                 "last_published": max(dates) if dates else today,
                 "note": f"ファイル名 <全国地方公共団体コード>_{key}.csv、UTF-8（BOM付き）、改行 CRLF",
+                "url": f"{base_url}/{key}/"
+                if base_url.startswith(("https://", "http://"))
+                else None,
             }
         )
     return rows
@@ -244,6 +248,11 @@ def publish(
     from ebpm.data.access import build_info
 
     std = find_standard(dataset)
+    if areas is not None and std.key != "population":
+        raise PublishError(
+            f"--areas は population（地域・年齢別人口）だけで使えます（指定: {std.key}）。",
+            parameter="areas",
+        )
     out = Path(out).resolve() if out else default_out()
     out.mkdir(parents=True, exist_ok=True)
     sources = _sources(std)
@@ -279,7 +288,7 @@ def publish(
     folder.mkdir()
     try:
         sha = _write_csv(folder / csv_name, std.header, rows)
-        attribution = [s.get("attribution") for s in sources if s.get("attribution")]
+        attribution = list(dict.fromkeys(s["attribution"] for s in sources if s.get("attribution")))
         package = {
             "name": f"{code6}-{std.key.replace('_', '-')}",
             "title": f"{ctx_name(code6)} {std.title}",
