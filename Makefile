@@ -96,7 +96,7 @@ fmt: setup
 	$(BIN)/ruff format lib tests bench
 	$(BIN)/ruff check --fix lib tests bench
 
-bench: setup
+bench: setup hub-proxy build
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
