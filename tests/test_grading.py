@@ -232,3 +232,31 @@ def test_switching_a_check_off_lowers_the_grade(case):
     assert "ABCD".index(off.grade) > "ABCD".index(on.grade), (on.reasons, off.reasons)
     assert any(r.startswith("【未確認】") and words in r for r in off.reasons), off.reasons
     print(f"grade table: {case}: on={on.grade} off={off.grade}")
+
+
+# --- where grades are recorded: ebpm.record and the report runner ---------------------------------
+
+
+def test_record_refuses_a_typed_grade_and_loose_reasons():
+    from ebpm.report.kernel import record
+
+    with pytest.raises(GradeError, match="評価規則"):
+        record("grade", "A")
+    with pytest.raises(GradeError, match="根拠"):
+        record("grade_reasons", ["手書きの根拠"])
+    record("grade", monitoring())  # the rule's output is accepted (no run in progress: no file)
+
+
+def test_runner_refuses_an_edited_headline_grade():
+    from ebpm.report.runner import _checked_grading
+
+    head = ebpm.describe(pd.DataFrame({"x": [1.0, 2.0, 3.0]}), ["x"]).to_dict()
+    grading, problem = _checked_grading({}, head, "x")
+    assert grading.grade == "D" and problem is None
+    head["grade"] = "A"
+    grading, problem = _checked_grading({}, head, "x")
+    assert grading is None and "一致しません" in problem
+    grading, problem = _checked_grading({}, {"grade": "A", "reasons": []}, "x")
+    assert grading is None and "受け付けません" in problem
+    grading, problem = _checked_grading({"grade": "B"}, None, None)
+    assert grading is None and "受け付けません" in problem

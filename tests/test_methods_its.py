@@ -308,7 +308,7 @@ def test_call_centre_chatbot_recovers_ground_truth():
 
     folder = paths().raw / "synthetic_morioka"
     if not (folder / "call_centre.csv").exists():
-        pytest.skip("模擬データ（synthetic_morioka）がない")
+        pytest.fail("同梱の模擬データ（data/raw/synthetic_morioka）がありません")
     truth = yaml.safe_load((folder / "ground_truth.yml").read_text(encoding="utf-8"))["call_centre"]
     frame = pd.read_csv(folder / "call_centre.csv", parse_dates=["date"])
     frame.attrs["synthetic"] = True

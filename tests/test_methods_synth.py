@@ -281,7 +281,7 @@ def test_counter_visit_cashless_recovers_ground_truth():
 
     folder = paths().raw / "synthetic_morioka"
     if not (folder / "counter_visit.csv").exists():
-        pytest.skip("模擬データ（synthetic_morioka）がない")
+        pytest.fail("同梱の模擬データ（data/raw/synthetic_morioka）がありません")
     truth = yaml.safe_load((folder / "ground_truth.yml").read_text(encoding="utf-8"))
     office = "見前出張所"
     effect = truth["counter_visit"]["full_effect_by_office"][office] * 8 / 9

@@ -34,7 +34,7 @@ def curated(tmp_path_factory):
     for name in TABLES:
         src = ROOT / "data" / "catalog" / f"{name}.yml"
         if not src.exists():
-            pytest.skip(f"カタログ {src.name} がまだありません（データ構築の担当分）")
+            pytest.fail(f"カタログ {src.name} がありません")
         shutil.copy(src, catalog / src.name)
     env = {"EBPM_CATALOG": str(catalog), "EBPM_CURATED": str(cur), "EBPM_REPORTS": str(reports)}
     with pytest.MonkeyPatch.context() as mp:
@@ -46,7 +46,7 @@ def curated(tmp_path_factory):
             text=True,
         )
         if done.returncode != 0:
-            pytest.skip(f"ebpm build が失敗しました: {done.stderr[-400:]}")
+            pytest.fail(f"ebpm build が失敗しました: {done.stderr[-400:]}")
         yield {
             "dir": base,
             "reports": reports,
