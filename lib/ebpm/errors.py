@@ -81,3 +81,7 @@ class PublishError(EbpmError):
     def __init__(self, message: str, *, problems: list[str] | None = None, **where) -> None:
         self.problems = list(problems or [])
         super().__init__(message, **where)
+
+
+class GradeError(EbpmError):
+    """A recorded grade (エビデンスの強さ) is not the output of the grading rule."""
