@@ -219,3 +219,26 @@ def test_imported_rows_reach_the_kpi_and_coverage_without_names(raw, tmp_path, m
     for text in outputs:
         for secret in NAMES + RAW_NUMBERS + [KEY]:
             assert secret not in text
+
+
+def test_cli_import_prints_counts_and_rows_but_nothing_personal(raw, tmp_path):
+    from ebpm.cli import app
+    from typer.testing import CliRunner
+
+    book = messy_workbook(tmp_path / "出席簿.xlsx")
+    result = CliRunner().invoke(app, ["training", "import", str(book)])
+    assert result.exit_code == 0, result.output
+    flat = "".join(result.output.split())
+    assert "6行を読み、4件を追加" in flat
+    assert "8行目:5行目と同じ職員・研修・受講日の重複です" in flat
+    for secret in NAMES + RAW_NUMBERS + [KEY]:
+        assert secret not in result.output
+
+
+def test_grading_kernel_gets_no_staff_key(monkeypatch):
+    from ebpm.training.grading import _kernel_env
+
+    monkeypatch.setenv(attendance.KEY_ENV, KEY)
+    monkeypatch.setenv("ESTAT_APP_ID", "secret-app-id")
+    env = _kernel_env()
+    assert attendance.KEY_ENV not in env and "ESTAT_APP_ID" not in env

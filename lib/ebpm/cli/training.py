@@ -133,6 +133,19 @@ def report_cmd(
     typer.echo(f"レポート: {Path(result['path']) / 'index.html'}（レポート一覧にも載せました）")
 
 
+@course_app.command("demo-answers")
+def demo_answers_cmd(
+    out: Annotated[Path, typer.Argument(help="書き出すフォルダ。")],
+    track: Annotated[str, typer.Option("--track", "-t", help="区分: manager / practitioner。")],
+    n: Annotated[int, typer.Option("--n", help="模擬の受講者の人数。")] = 12,
+) -> None:
+    """練習用の模擬データの回答（受講者ごとの CSV）を作ります。`ebpm course report --synthetic` の練習に使います。"""
+    from ebpm.training.quiz import simulate_answers
+
+    files = simulate_answers(out, track=track, n=n)
+    typer.echo(f"模擬データの回答 {len(files)}人分を {out} に書きました。")
+
+
 @training_app.command("import")
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="出席簿（.xlsx / .xls / .csv）。")],

@@ -15,13 +15,13 @@ TEMPLATE = "course_learning_gain"
 JST = dt.timezone(dt.timedelta(hours=9))
 
 
-def _gain_chart(table, label: str, title: str) -> str:
+def _gain_chart(table, label: str, title: str, names: dict[str, str] | None = None) -> str:
     import altair as alt
 
     from ebpm.charts.core import to_svg
 
     data = table.assign(
-        label=table[label].astype(str),
+        label=table[label].astype(str).map(lambda v: (names or {}).get(v, v)),
         gain_pt=table["gain"] * 100,
         lo=table["ci_low"] * 100,
         hi=table["ci_high"] * 100,
@@ -127,7 +127,10 @@ def course_report(
             ),
         },
         {"kind": "html", "html": "<h2>モジュール別の伸び</h2>"},
-        {"kind": "figure", "html": _gain_chart(by_module, "module", "モジュール別の正答率の伸び")},
+        {
+            "kind": "figure",
+            "html": _gain_chart(by_module, "module", "モジュール別の正答率の伸び", course.modules),
+        },
         {"kind": "html", "html": _table_html(by_module, "module", course.modules)},
         {"kind": "html", "html": "<h2>設問別の伸び</h2>"},
         {"kind": "figure", "html": _gain_chart(by_item, "item", "設問別の正答率の伸び")},
