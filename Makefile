@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := fonts-noto-cjk chromium poppler-utils  # poppler-utils: pdftotext in the report tests
 SEED ?= 20260401
 
-.PHONY: demo test test-fast setup apt build synth reports lab hub hub-proxy lint fmt bench clean help
+.PHONY: demo test test-fast setup apt build synth reports course lab hub hub-proxy lint fmt bench clean help
 
 help:
 	@echo "make demo   — 環境構築・データ構築・標準レポートとレポート一覧の作成"
 	@echo "make test   — 環境構築とすべてのテスト（CI と同じ）"
 	@echo "make lab    — JupyterLab（127.0.0.1, トークン付き, 日本語）"
+	@echo "make course — 研修教材（ハンドアウト・講師ガイド・ワークブック）と受講者用ノートブック（training/README.md）"
 	@echo "make hub    — 複数職員用の JupyterHub（127.0.0.1, デモ: alice / bob, deploy/jupyterhub/README.md）"
 
 # --- set-up -----------------------------------------------------------------
@@ -52,6 +53,10 @@ reports: build
 	$(EBPM) run dx_kpi_dashboard
 	$(EBPM) run did_study
 	$(EBPM) reports
+
+course: build
+	$(EBPM) course build
+	$(EBPM) course release
 
 demo: reports
 	@echo "レポート一覧: reports/index.html / データ定義書: data/curated/dictionary.html"
