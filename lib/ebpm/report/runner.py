@@ -202,11 +202,19 @@ def read_records(path: Path) -> dict[str, Any]:
 class ReportJob:
     """Everything about one run that does not need the kernel (so it can be validated first)."""
 
-    def __init__(self, schema: TemplateSchema, values: dict[str, Any], out_dir: Path, run_id: str):
+    def __init__(
+        self,
+        schema: TemplateSchema,
+        values: dict[str, Any],
+        out_dir: Path,
+        run_id: str,
+        prereg: dict[str, Any] | None = None,
+    ):
         self.schema = schema
         self.values = values
         self.out_dir = out_dir
         self.run_id = run_id
+        self.prereg = prereg  # 事前登録 (ebpm.report.prereg); None = run without a plan
 
 
 def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> RunOutcome:
@@ -297,6 +305,11 @@ def finish_report(
     reasons = (
         rec.get("grade_reasons") or (head.get("reasons") if isinstance(head, dict) else None) or []
     )
+    from ebpm.report import prereg as _prereg
+
+    prereg = job.prereg or _prereg.no_plan()
+    if grade:
+        reasons = [*reasons, prereg["reason"]]  # the grade's reasons say whether the plan was fixed
     synthetic = any(s["synthetic"] for s in srcs) or any(
         isinstance(r, dict) and r.get("synthetic") for r in results.values()
     )
@@ -319,6 +332,7 @@ def finish_report(
         "grade": grade,
         "grade_label": GRADE_LABELS_JA.get(str(grade), ""),
         "grade_reasons": reasons,
+        "prereg": prereg,
         "failed": status == "failed",
         "error": error,
         "parameters": [
@@ -371,6 +385,7 @@ def finish_report(
         "answer": answer,
         "grade": grade,
         "grade_reasons": reasons,
+        "preregistration": prereg,
         "parameters": _json_safe(public_params),
         "results": results,
         "headline": headline,
@@ -486,24 +501,62 @@ def default_out_dir(template: str, run_id: str) -> Path:
     return paths().reports / template / run_id
 
 
-def make_job(template: str, given: dict[str, Any], out: str | Path | None = None) -> ReportJob:
-    """Validate parameters (before any kernel starts) and fix the run id and output folder."""
+def make_job(
+    template: str | None,
+    given: dict[str, Any],
+    out: str | Path | None = None,
+    *,
+    plan: str | None = None,
+) -> ReportJob:
+    """Validate parameters (before any kernel starts) and fix the run id and output folder.
+
+    With ``plan`` (a study slug), the plan's template and parameters are used; ``given`` values
+    that differ from the plan's become deviations listed at the top of the report.
+    """
     from ebpm.report.params import validate
 
-    schema = load_schema(template_path(template))
-    values = validate(schema, given)
+    prereg = None
+    if plan is not None:
+        from ebpm.plans.plan import load_plan
+        from ebpm.report import prereg as _prereg
+
+        the_plan = load_plan(plan)
+        if template and Path(template).stem != the_plan.template:
+            raise ParameterError(
+                f"分析計画「{plan}」のテンプレートは {the_plan.template} です（指定: {template}）。",
+                parameter="template",
+            )
+        schema = load_schema(template_path(the_plan.template))
+        planned = validate(schema, the_plan.parameters)
+        values = validate(schema, {**the_plan.parameters, **given})
+        labels = {k: spec.label for k, spec in schema.params.items()}
+        prereg = _prereg.for_plan(
+            the_plan,
+            planned,
+            values,
+            labels,
+            display=lambda name, value: schema.params[name].display(value),
+        )
+    else:
+        if not template:
+            raise ParameterError(
+                "分析テンプレート名か --plan（分析計画）を指定してください。", parameter="template"
+            )
+        schema = load_schema(template_path(template))
+        values = validate(schema, given)
     run_id = new_run_id()
     out_dir = Path(out) if out else default_out_dir(schema.name, run_id)
-    return ReportJob(schema, values, out_dir, run_id)
+    return ReportJob(schema, values, out_dir, run_id, prereg)
 
 
 def run(
-    template: str,
+    template: str | None,
     params: dict[str, Any] | None = None,
     *,
     out: str | Path | None = None,
     pdf: bool = True,
     keep_warm: bool | None = None,
+    plan: str | None = None,
 ) -> RunOutcome:
     """Render one report: validate, start the kernel and Chromium at once, execute, render.
 
@@ -520,6 +573,9 @@ def run(
     keep_warm : bool, optional
         Leave a warm spare kernel for the next run of this template (default: ``EBPM_KEEP_WARM=1``).
         A waiting spare is always adopted, whatever this says.
+    plan : str, optional
+        Study slug whose analysis plan (``studies/<slug>/plan.yml``) fixes the template and the
+        parameters; ``params`` that differ become deviations shown next to the grade.
 
     Returns
     -------
@@ -527,7 +583,7 @@ def run(
     """
     from ebpm.report import warm as spare
 
-    job = make_job(template, params or {}, out)
+    job = make_job(template, params or {}, out, plan=plan)
     warm = warmup_source(job.schema.notebook)
     root = paths().root
     key = spare.spare_key(job.schema.notebook, warm, root)
