@@ -353,7 +353,7 @@ def stage(
     if source.reader == "csv":
         use_ingest = bool(options.pop("ingest", False)) or bool(INGEST_ONLY_KEYS & set(options))
         if use_ingest:
-            import ebpm.ingest.read as ingest  # the module; `from ebpm.ingest import read` may give the function
+            from ebpm.ingest import read as ingest
 
             ing = ingest.read_csv(path, **options)
             staged.row_offset = ing.header_row or 0
@@ -403,7 +403,7 @@ def stage(
         staged.row_offset = 0
         return _view(con, staged, f"read_parquet({_literal(str(path))})")
     if source.reader == "excel":
-        import ebpm.ingest.read as ingest  # the module; `from ebpm.ingest import read` may give the function
+        from ebpm.ingest import read as ingest
 
         ing = ingest.read_excel(path, **options)
         staged.row_offset = (ing.header_rows[-1] if ing.header_rows else ing.header_row) or 0

@@ -559,9 +559,27 @@ def _indicator(chk: Checker, p: tuple) -> Indicator | None:
     actuals = _year_map(chk, (*p, "actuals"))
     targets = _year_map(chk, (*p, "targets"))
     baseline = chk.optional((*p, "baseline"), dict)
+    if data is not None and data.get("kpi"):
+        targets = _kpi_targets(chk, (*p, "data", "kpi"), data["kpi"], targets)
     if name is None or direction is None:
         return None
     return Indicator(name, unit, direction, source, definition, data, actuals, targets, baseline)
+
+
+def _kpi_targets(chk: Checker, path: tuple, key: Any, given: dict[int, Any]) -> dict[int, Any]:
+    """A DX KPI's target comes from ``ebpm.data.kpi`` (one place); a different one in the file is an error."""
+    from ebpm.data.kpi import DX_KPIS, PLAN_END_FY
+
+    if key not in DX_KPIS:
+        chk.problem(path, f"KPI「{key}」はありません。使える値: {'、'.join(DX_KPIS)}")
+        return given
+    target = {PLAN_END_FY: DX_KPIS[key].target}
+    if given and {int(k): _number(v) for k, v in given.items()} != target:
+        chk.problem(
+            path[:-2] + ("targets",),
+            f"KPI の目標値は ebpm.data.kpi の {target} です（ファイルでは書かないか、同じ値にしてください）。",
+        )
+    return target
 
 
 def load_logic_model(path: str | Path) -> LogicModel:
