@@ -162,3 +162,27 @@ def test_plan_with_unknown_parameter_cannot_be_locked(study_env):
     result = CliRunner().invoke(app, ["plan", "lock", "odd"])
     assert result.exit_code == 1 and "colour" in str(result.exception)
     assert not Path(study_env / "reports" / "register.duckdb").exists()
+
+
+def test_lock_travels_in_git_next_to_the_plan(study_env):
+    """A fresh clone has no register (reports/ is not in git): the plan.lock.json copy keeps the lock."""
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["plan", "new", "wait_2026", "--template", "did_study"]).exit_code == 0
+    )
+    assert runner.invoke(app, ["plan", "lock", "wait_2026"]).exit_code == 0
+    copy = study_env / "studies" / "wait_2026" / "plan.lock.json"
+    assert copy.exists() and load_plan("wait_2026").sha256() in copy.read_text(encoding="utf-8")
+    (study_env / "reports" / "register.duckdb").unlink()
+    listed = runner.invoke(app, ["study", "list"])
+    assert "登録済" in listed.output
+    path = study_env / "studies" / "wait_2026" / "plan.yml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("control: notyet", "control: never"),
+        encoding="utf-8",
+    )
+    edited = runner.invoke(app, ["plan", "status", "wait_2026"])
+    assert edited.exit_code == 1 and "parameters.control" in edited.output
+    # locking again on the fresh clone carries version 1 into the register and adds version 2
+    relocked = runner.invoke(app, ["plan", "lock", "wait_2026"])
+    assert "第2版" in relocked.output, relocked.output

@@ -59,7 +59,14 @@ def test_result_json_follows_the_contract(runs):
     ):  # fmt: skip
         assert key in res, key
     assert res["title"] == "動作確認（本庁）" and res["answer"] == "件数は4件です。"
-    assert res["grade"] == "C" and res["grade_reasons"] == ["動作確認用の固定値です。"]
+    from ebpm.report.prereg import NO_PLAN_REASON
+
+    # the template's reasons, then whether the run followed a locked plan (here: 事前登録なし)
+    assert res["grade"] == "C" and res["grade_reasons"] == [
+        "動作確認用の固定値です。",
+        NO_PLAN_REASON,
+    ]
+    assert res["preregistration"]["label"] == "事前登録なし"
     assert res["files"] == {"html": "index.html", "notebook": "notebook.ipynb", "pdf": None}
 
 

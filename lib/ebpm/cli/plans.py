@@ -78,21 +78,32 @@ def plan_lock(
     by: Annotated[str, typer.Option("--by", help="ロックした人（担当課・役職など）")] = "",
 ) -> None:
     """分析計画をロック（事前登録）します。内容の sha256 と日時（日本時間）をエビデンス台帳に記録します。"""
-    from ebpm.plans.plan import load_plan
+    from ebpm.plans.plan import load_plan, read_lock_file, write_lock_file
     from ebpm.report.params import load_schema, validate
     from ebpm.report.prereg import _ja_time
-    from ebpm.report.register import lock_plan
-    from ebpm.report.register import plan_lock as latest
+    from ebpm.report.register import JST, lock_plan
+    from ebpm.report.register import plan_lock as from_register
     from ebpm.report.runner import template_path
 
     plan = load_plan(slug)
-    validate(
-        load_schema(template_path(plan.template)), plan.parameters
-    )  # refuse a plan that cannot run
-    before = latest(slug)
+    # refuse a plan that cannot run
+    validate(load_schema(template_path(plan.template)), plan.parameters)
+    before = from_register(slug)
+    copied = read_lock_file(slug)
+    if before is None and copied is not None:  # fresh clone: carry the copy kept in git over first
+        lock_plan(
+            slug,
+            sha256=copied["sha256"],
+            canonical=copied["canonical"],
+            template=copied.get("template") or "",
+            locked_by=copied.get("locked_by") or "",
+            now=copied["locked_at"].replace(tzinfo=JST),
+        )
+        before = from_register(slug)
     lock = lock_plan(
         slug, sha256=plan.sha256(), canonical=plan.canonical(), template=plan.template, locked_by=by
     )
+    write_lock_file(slug, lock)
     console = _console()
     if (
         before is not None
@@ -120,12 +131,12 @@ def plan_lock(
 @plan_app.command("status")
 def plan_status(slug: Annotated[str, typer.Argument(help="研究の名前")]) -> None:
     """分析計画がロックされているか、ロック後に変更されていないかを表示します（変更があれば終了コード1）。"""
-    from ebpm.plans.plan import load_plan
+    from ebpm.plans.plan import load_plan, read_lock_file
     from ebpm.report.prereg import _ja_time
     from ebpm.report.register import plan_lock as latest
 
     plan = load_plan(slug)
-    lock = latest(slug)
+    lock = latest(slug) or read_lock_file(slug)
     console = _console()
     if lock is None:
         console.print(
@@ -167,12 +178,14 @@ def note_study_run(console, slug: str, outcome) -> None:
 
 def study_records() -> list:
     """Studies with their status from the register (locks, runs with --plan, publications)."""
+    from ebpm.plans.plan import lock_files
     from ebpm.plans.study import studies
     from ebpm.report.cycle_pages import plan_runs
     from ebpm.report.register import plan_locks, publications
 
     published = {k: v["run_id"] for k, v in publications().items()}
-    return studies(locks=plan_locks(), runs=plan_runs(), published=published)
+    locks = {**lock_files(), **plan_locks()}
+    return studies(locks=locks, runs=plan_runs(), published=published)
 
 
 @study_app.command("list")

@@ -406,3 +406,39 @@ def write_new_plan(
     text = yaml.safe_dump(_plain(data), allow_unicode=True, sort_keys=False, width=100)
     target.write_text(header + text, encoding="utf-8")
     return target
+
+
+LOCK_FILE = "plan.lock.json"
+
+
+def write_lock_file(slug: str, lock: dict[str, Any]) -> Path:
+    """Keep a copy of the register's lock next to the plan (``plan.lock.json``), so it travels in git."""
+    target = plan_path(slug).parent / LOCK_FILE
+    data = {k: (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v) for k, v in lock.items()}
+    target.write_text(
+        json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return target
+
+
+def read_lock_file(slug: str) -> dict[str, Any] | None:
+    """The lock copied next to the plan (None when absent or unreadable); ``locked_at`` as a datetime."""
+    source = plan_path(slug).parent / LOCK_FILE
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+        data["locked_at"] = dt.datetime.fromisoformat(str(data["locked_at"]))
+        if not all(data.get(k) for k in ("sha256", "canonical", "version")):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return data
+
+
+def lock_files() -> dict[str, dict[str, Any]]:
+    """slug -> the lock copied next to each plan."""
+    out = {}
+    for f in sorted(paths().studies.glob(f"*/{LOCK_FILE}")):
+        lock = read_lock_file(f.parent.name)
+        if lock:
+            out[f.parent.name] = lock
+    return out

@@ -90,8 +90,10 @@ def study_views(root: Path) -> list[dict[str, Any]]:
     register = root / "register.duckdb"
     pubs = publications(register=register)
     runs = plan_runs(root)
+    from ebpm.plans.plan import lock_files
+
     found = studies(
-        locks=plan_locks(register=register),
+        locks={**lock_files(), **plan_locks(register=register)},  # git copies, then the register
         runs=runs,
         published={k: v["run_id"] for k, v in pubs.items()},
     )

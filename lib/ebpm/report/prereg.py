@@ -54,9 +54,11 @@ def for_plan(
     display : callable, optional
         ``display(name, value)`` -> the value as reports show it (choice labels).
     """
+    from ebpm.plans.plan import read_lock_file
     from ebpm.report.register import plan_lock
 
-    lock = plan_lock(plan.slug, register=register)
+    # the register is the record; the copy next to the plan serves a fresh clone without a register
+    lock = plan_lock(plan.slug, register=register) or read_lock_file(plan.slug)
     from ebpm.plans.plan import Deviation
 
     # compare validated values (a plan may write "2024-05-01" where the run has a date)
