@@ -121,6 +121,7 @@ def test_own_case_direction_from_the_interval():
 
 def test_cli_lists_and_filters(tmp_path, monkeypatch):
     monkeypatch.setenv("EBPM_REPORTS", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "240")
     out = CliRunner().invoke(app, ["cases", "--design", "rdd"])
     assert out.exit_code == 0, out.output
     assert "jp-ebpm-010" in out.output and "jp-ebpm-001" not in out.output

@@ -38,6 +38,7 @@ def cycle(tmp_path_factory):
         mp.setenv("EBPM_REPORTS", str(root / "reports"))
         mp.setenv("EBPM_STUDIES", str(root / "studies"))
         mp.setenv("EBPM_TEMPLATES", str(FIXTURES))
+        mp.setenv("COLUMNS", "240")  # tables are read as text: no wrapping inside a phrase
         (root / "studies" / "check_run").mkdir(parents=True)
         (root / "studies" / "check_run" / "plan.yml").write_text(PLAN, encoding="utf-8")
         runner = CliRunner()

@@ -31,6 +31,7 @@ prior_knowledge: 記述統計も見ていない。
 def study_env(tmp_path, monkeypatch):
     monkeypatch.setenv("EBPM_STUDIES", str(tmp_path / "studies"))
     monkeypatch.setenv("EBPM_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setenv("COLUMNS", "240")  # tables are read as text: no wrapping inside a phrase
     return tmp_path
 
 

@@ -38,6 +38,8 @@ def cases(
     table = Table(
         "ID", "事例", "団体", "設計", "結果の向き", "確認", "出典", box=None, pad_edge=False
     )
+    for column in table.columns:  # wrap long Japanese text, never cut an ID with …
+        column.overflow = "fold"
     for c in shown:
         table.add_row(
             c.id,

@@ -205,6 +205,8 @@ def study_list() -> None:
     table = Table(
         "研究", "状態", "題名", "テンプレート", "ロック", "実行", "注意", box=None, pad_edge=False
     )
+    for column in table.columns:  # wrap long Japanese text, never cut an ID with …
+        column.overflow = "fold"
     for s in found:
         note = s.error or (
             "ロック後に変更: " + "、".join(s.changed_since_lock) if s.changed_since_lock else ""
