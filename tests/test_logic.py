@@ -127,6 +127,10 @@ def _dashboard_actuals() -> dict[str, dict[int, float]]:
     outcome = run("dx_kpi_dashboard", {}, pdf=False)
     assert outcome.status == "ok", outcome.error
     result = json.loads((Path(outcome.out_dir) / "result.json").read_text(encoding="utf-8"))
+    # the dashboard shows the DX logic model as a report section
+    assert 'class="logic-model"' in (Path(outcome.out_dir) / "index.html").read_text(
+        encoding="utf-8"
+    )
     out = {}
     for key in ("online_share", "core_systems", "trainees", "workshops"):
         out[key] = {int(r["fy"]): float(r["value"]) for r in result["results"][key]["actual"]}
@@ -253,3 +257,14 @@ def test_cli_check_render_export_import(tmp_path, monkeypatch):
     again = logic_model("chatbot_rs")
     original = logic_model(str(ROOT / "logic_models" / "chatbot.yml"))
     assert again.graph() == original.graph()
+
+
+def test_quality_warnings_output_confusion_and_term():
+    text = GOOD.replace("title: 見本", "title: 見本\nproject: {start_year: 2023}").replace(
+        "name: 利用率", "name: 講座の開催回数"
+    )
+    warnings = parse_logic_model(text).warnings()
+    assert any("アウトプット" in w for w in warnings)  # an activity count as an outcome indicator
+    assert any("短期アウトカムですが、目標年度が開始から3年後" in w for w in warnings)
+    backwards = GOOD.replace("{from: A1, to: S1", "{from: S1, to: A1")
+    assert any("逆向き" in w for w in parse_logic_model(backwards).warnings())

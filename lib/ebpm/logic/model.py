@@ -286,6 +286,22 @@ class LogicModel:
                         f"ノード {n.id} の指標「{n.indicator.name}」は活動の量（アウトプット）に見えます。"
                         "アウトカムには受け手の変化を表す指標を選んでください。"
                     )
+        start = (self.project or {}).get("start_year")
+        for (
+            n
+        ) in self.nodes:  # the default-to-short pitfall: a term that does not fit the target year
+            if isinstance(start, int) and n.indicator is not None and n.indicator.targets:
+                years = max(int(y) for y in n.indicator.targets) - start
+                if n.stage == "short" and years > 1.5:
+                    out.append(
+                        f"ノード {n.id} は短期アウトカムですが、目標年度が開始から{years}年後です"
+                        "（中期・長期ではありませんか）。"
+                    )
+                elif n.stage == "medium" and years > 5.5:
+                    out.append(
+                        f"ノード {n.id} は中期アウトカムですが、目標年度が開始から{years}年後です"
+                        "（長期ではありませんか）。"
+                    )
         by_id = {n.id: n for n in self.nodes}
         for e in self.edges:
             a, b = by_id.get(e.source), by_id.get(e.target)
