@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ebpm.config import paths
+from ebpm.errors import EbpmError
 from ebpm.ingest.yamlfile import Checker, SchemaError, YamlDoc, parse_yaml, read_yaml
 
 if TYPE_CHECKING:
@@ -159,6 +160,7 @@ class LogicModel:
     notes: str = ""
     single_stage_reason: str = ""
     path: Path | None = None
+    data_errors: dict[str, str] = field(default_factory=dict)
     _actuals: dict[str, dict[int, float]] | None = field(default=None, repr=False)
 
     def node(self, node_id: str) -> Node:
@@ -179,7 +181,12 @@ class LogicModel:
                 values = {int(k): v for k, v in ind.actuals.items() if _number(v) is not None}
                 values = {k: float(v) for k, v in values.items()}
                 if ind.data:
-                    values.update(bound_actuals(ind.data))
+                    try:
+                        values.update(bound_actuals(ind.data))
+                    except (
+                        EbpmError
+                    ) as err:  # a table missing from this database: no data, said why
+                        self.data_errors[n.id] = str(err)
                 if values:
                     out[n.id] = dict(sorted(values.items()))
             self._actuals = out
@@ -275,7 +282,8 @@ class LogicModel:
 
     def warnings(self) -> list[str]:
         """Quality warnings that do not stop loading (output/outcome confusion, stage jumps)."""
-        out = []
+        self.actuals()
+        out = [f"ノード {k} の実績を読めません: {v}" for k, v in self.data_errors.items()]
         order = list(STAGES)
         for n in self.nodes:
             if n.stage in ("short", "medium", "long") and n.indicator is None:

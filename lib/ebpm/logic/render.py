@@ -66,7 +66,6 @@ def render_svg(model: LogicModel, *, width: int | None = None) -> str:
     from ebpm.logic.model import STAGES, STATUS
 
     statuses = model.status()
-    acts = model.actuals()
     stages = [s for s in STAGES if any(n.stage == s for n in model.nodes)]
     col_x = {s: LEFT + i * (BOX_W + GAP_X) for i, s in enumerate(stages)}
     inner = BOX_W - 2 * PAD
@@ -83,11 +82,10 @@ def render_svg(model: LogicModel, *, width: int | None = None) -> str:
             ind = n.indicator
             st = statuses[n.id]
             ind_lines = wrap(f"指標: {ind.name}", inner - 4, size=11, max_lines=3)
-            series = acts.get(n.id, {})
             actual = (
                 f"実績 {_fmt(st.latest, ind.unit)}（{_fy(st.latest_fy)}）"
                 if st.latest_fy is not None
-                else ("実績 —" if not series else f"実績 {_fmt(series[max(series)], ind.unit)}")
+                else ("実績 —（読めません）" if n.id in model.data_errors else "実績 —")
             )
             target = (
                 f"目標 {_fmt(st.target, ind.unit)}（{_fy(st.target_fy)}）"
