@@ -35,6 +35,17 @@ def study_env(tmp_path, monkeypatch):
     return tmp_path
 
 
+def _finish(env: Path, slug: str) -> Path:
+    """Fill in what `plan new` leaves as a draft (the prior-knowledge statement)."""
+    path = env / "studies" / slug / "plan.yml"
+    lines = [
+        "prior_knowledge: 表の定義だけを見た。" if line.startswith("prior_knowledge:") else line
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def test_good_plan_parses():
     plan = parse_plan(PLAN)
     assert plan.template == "did_study" and plan.parameters["control"] == "notyet"
@@ -122,6 +133,9 @@ def test_locked_plan_edited_afterwards_is_detected(study_env):
     assert (
         runner.invoke(app, ["plan", "new", "wait_2026", "--template", "did_study"]).exit_code == 0
     )
+    draft = runner.invoke(app, ["plan", "lock", "wait_2026"])
+    assert draft.exit_code == 1 and "prior_knowledge が下書きのまま" in str(draft.exception)
+    _finish(study_env, "wait_2026")
     status = runner.invoke(app, ["plan", "status", "wait_2026"])
     assert status.exit_code == 0 and "未登録" in status.output
     locked = runner.invoke(app, ["plan", "lock", "wait_2026", "--by", "市民課"])
@@ -171,6 +185,7 @@ def test_lock_travels_in_git_next_to_the_plan(study_env):
     assert (
         runner.invoke(app, ["plan", "new", "wait_2026", "--template", "did_study"]).exit_code == 0
     )
+    _finish(study_env, "wait_2026")
     assert runner.invoke(app, ["plan", "lock", "wait_2026"]).exit_code == 0
     copy = study_env / "studies" / "wait_2026" / "plan.lock.json"
     assert copy.exists() and load_plan("wait_2026").sha256() in copy.read_text(encoding="utf-8")
@@ -187,3 +202,23 @@ def test_lock_travels_in_git_next_to_the_plan(study_env):
     # locking again on the fresh clone carries version 1 into the register and adds version 2
     relocked = runner.invoke(app, ["plan", "lock", "wait_2026"])
     assert "第2版" in relocked.output, relocked.output
+
+
+def test_a_causal_plan_needs_a_correct_mde_before_locking(study_env):
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["plan", "new", "wait_2026", "--template", "did_study"]).exit_code == 0
+    )
+    path = _finish(study_env, "wait_2026")
+    text = path.read_text(encoding="utf-8")
+    wrong = (
+        "\n".join("  mde: 0.5" if ln.startswith("  mde:") else ln for ln in text.splitlines())
+        + "\n"
+    )
+    path.write_text(wrong, encoding="utf-8")
+    refused = runner.invoke(app, ["plan", "lock", "wait_2026"])
+    assert refused.exit_code == 1 and "一致しません" in str(refused.exception)
+    missing = "\n".join(ln for ln in text.splitlines() if not ln.startswith("  mde:")) + "\n"
+    path.write_text(missing, encoding="utf-8")
+    refused = runner.invoke(app, ["plan", "lock", "wait_2026"])
+    assert refused.exit_code == 1 and "power.mde" in str(refused.exception)

@@ -78,7 +78,7 @@ def plan_lock(
     by: Annotated[str, typer.Option("--by", help="ロックした人（担当課・役職など）")] = "",
 ) -> None:
     """分析計画をロック（事前登録）します。内容の sha256 と日時（日本時間）をエビデンス台帳に記録します。"""
-    from ebpm.plans.plan import load_plan, read_lock_file, write_lock_file
+    from ebpm.plans.plan import load_plan, lock_problems, read_lock_file, write_lock_file
     from ebpm.report.params import load_schema, validate
     from ebpm.report.prereg import _ja_time
     from ebpm.report.register import JST, lock_plan
@@ -86,8 +86,15 @@ def plan_lock(
     from ebpm.report.runner import template_path
 
     plan = load_plan(slug)
-    # refuse a plan that cannot run
+    # refuse a plan that cannot run, or that is not finished (draft text, no MDE)
     validate(load_schema(template_path(plan.template)), plan.parameters)
+    problems = lock_problems(plan)
+    if problems:
+        from ebpm.plans.plan import PlanError
+
+        raise PlanError(
+            "まだロックできません。", file=f"studies/{slug}/plan.yml", problems=problems
+        )
     before = from_register(slug)
     copied = read_lock_file(slug)
     if before is None and copied is not None:  # fresh clone: carry the copy kept in git over first

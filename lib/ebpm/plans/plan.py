@@ -372,6 +372,22 @@ def new_plan_data(
         spec["mde"] = minimum_detectable_effect(spec)
         spec["computed_with"] = f"ebpm.power（ebpm {__version__}）"
         data["power"] = spec
+    elif data["design"] == "descriptive":
+        data["power"] = {
+            "mde": None,
+            "assumptions": "記述統計・モニタリングのため、検出力は計算しない。",
+        }
+    else:
+        data["power"] = {
+            "design": "two_sample",
+            "n": None,
+            "sd": None,
+            "alpha": 0.05,
+            "power": 0.8,
+            "mde": None,
+            "assumptions": "n（1群あたりの数）と sd（結果変数の標準偏差の想定）を書き、"
+            "mde に ebpm.power(n=…, power=0.8, sd=…) の値を書く（ロック時に確かめます）。",
+        }
     data["decision_rule"] = starter.get("decision_rule", "（どの結果ならどう判断するか）")
     data["data_access"] = {"status": "exists_unobserved"}
     data["prior_knowledge"] = "（これまでに見た表・レポート。結果変数を見たかどうか）"
@@ -442,3 +458,30 @@ def lock_files() -> dict[str, dict[str, Any]]:
         if lock:
             out[f.parent.name] = lock
     return out
+
+
+def lock_problems(plan: Plan) -> list[str]:
+    """Why a plan cannot be locked yet (Japanese), or an empty list.
+
+    A causal design needs its minimum detectable effect before the data are seen, and a written MDE
+    must be what ``ebpm.power`` gives for the stated assumptions.
+    """
+    problems = []
+    design = plan.data.get("design")
+    spec = plan.data.get("power") or {}
+    if design != "descriptive":
+        if spec.get("mde") is None:
+            problems.append(
+                "最小検出可能効果（power.mde）がありません。ロックの前に ebpm.power で求めて書いてください。"
+            )
+        elif spec.get("n"):
+            again = minimum_detectable_effect(spec)
+            if again is not None and abs(again - float(spec["mde"])) > 1e-3 * max(1.0, abs(again)):
+                problems.append(
+                    f"power.mde（{spec['mde']}）が、書かれた仮定から ebpm.power で求めた値（{again}）と一致しません。"
+                )
+    for key in ("question", "decision_rule", "prior_knowledge", "estimand", "comparison"):
+        value = str(plan.data.get(key) or "")
+        if value.startswith("（") and value.endswith("）"):
+            problems.append(f"{key} が下書きのままです（{value}）。")
+    return problems
