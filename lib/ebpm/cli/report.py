@@ -125,6 +125,13 @@ def run(
             help="分析計画（studies/<名前>/plan.yml）の条件で実行。-p で変えた条件は「計画からの逸脱」としてレポートに載る",
         ),
     ] = None,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish",
+            help="完成したレポートを共有のレポート一覧（環境変数 EBPM_PORTAL_SHARED のフォルダ）にも載せる",
+        ),
+    ] = False,
 ) -> None:
     """分析テンプレートを実行して、レポート（HTML・PDF・result.json）を作ります。"""
     from rich.console import Console
@@ -148,6 +155,11 @@ def run(
             note_study_run(console, plan, outcome)
         if outcome.status != "ok":
             raise typer.Exit(1)
+        if publish:
+            from ebpm.report.portal import publish_report
+
+            portal = publish_report(outcome.out_dir)
+            console.print(f"[green]共有のレポート一覧に載せました[/] {portal}", highlight=False)
         return
     if plan is not None:
         from ebpm.errors import ParameterError
