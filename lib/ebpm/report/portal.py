@@ -41,6 +41,10 @@ class ReportEntry:
     headline: str = ""
     estimate_text: str = ""
     build_id: str = ""
+    prereg_status: str = "none"  # none | unlocked | locked (事前登録; ebpm.report.prereg)
+    prereg_label: str = "事前登録なし"
+    plan: str = ""
+    deviations: int = 0
 
     @property
     def failed(self) -> bool:
@@ -163,10 +167,24 @@ def load_entries(reports_dir: str | Path | None = None) -> list[ReportEntry]:
                 headline=str(result.get("headline") or ""),
                 estimate_text=_estimate_text(result),
                 build_id=str((result.get("build") or {}).get("build_id") or ""),
+                **_prereg_fields(result),
             )
         )
     entries.sort(key=lambda e: (e.created_at or datetime.min, e.run_id), reverse=True)
     return entries
+
+
+def _prereg_fields(result: dict[str, Any]) -> dict[str, Any]:
+    """事前登録 columns of one run (runs from before the field existed count as 事前登録なし)."""
+    prereg = result.get("preregistration")
+    if not isinstance(prereg, dict):
+        return {}
+    return {
+        "prereg_status": str(prereg.get("status") or "none"),
+        "prereg_label": str(prereg.get("label") or "事前登録なし"),
+        "plan": str(prereg.get("plan") or ""),
+        "deviations": len(prereg.get("deviations") or []),
+    }
 
 
 def grade_chart_svg(entries: list[ReportEntry]) -> str:
@@ -272,6 +290,9 @@ def write_portal(reports_dir: str | Path | None = None) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    from ebpm.report.cycle_pages import write_cycle_pages
+
+    write_cycle_pages(root)  # 事例・研究・ロジックモデルの各ページ（リンクはこの一覧から）
     return target
 
 
