@@ -192,6 +192,12 @@ def test_imported_rows_reach_the_kpi_and_coverage_without_names(raw, tmp_path, m
     assert after[2025] - base[2025] == 3
     assert (after.loc[:2024] == base.loc[:2024]).all()
 
+    from ebpm.cli import app
+    from typer.testing import CliRunner
+
+    shown_cli = CliRunner().invoke(app, ["training", "coverage"])
+    assert shown_cli.exit_code == 0, shown_cli.output
+    assert "秘匿処理" in shown_cli.output and "総務部" in shown_cli.output
     table = attendance.coverage_table()
     shown = table.to_html() if hasattr(table, "to_html") else str(table)
     assert "総務部" in shown
@@ -214,6 +220,7 @@ def test_imported_rows_reach_the_kpi_and_coverage_without_names(raw, tmp_path, m
         (raw / "training_attendance" / "attendance.csv").read_text(encoding="utf-8"),
         (raw / "training_attendance" / "SOURCE.yml").read_text(encoding="utf-8"),
         shown,
+        shown_cli.output,
         capsys.readouterr().out,
     ]
     for text in outputs:

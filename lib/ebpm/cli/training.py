@@ -172,3 +172,28 @@ def import_cmd(
         typer.echo(
             f"追記先: {report.ledger}。`ebpm build` で整備済みデータベースと KPI に反映します。"
         )
+
+
+@training_app.command("coverage")
+def coverage_cmd() -> None:
+    """所属部局別の研修修了者数（実人数、区分別）を秘匿処理して表示します（10人未満は x）。"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ebpm.data.kpi import DX_KPIS, kpi_actuals
+    from ebpm.training.attendance import coverage_table
+
+    result = coverage_table()
+    table = Table(title="所属部局別の研修修了者数（整備済みデータベース。模擬データを含む）")
+    for col in result.frame.columns:
+        table.add_column(str(col))
+    for row in result.frame.astype(str).itertuples(index=False):
+        table.add_row(*row)
+    console = Console()
+    console.print(table)
+    console.print(result.note_ja())
+    kpi = DX_KPIS["trainees"]
+    latest = kpi_actuals(["trainees"]).iloc[-1]
+    console.print(
+        f"KPI {kpi.label}: {int(latest['fy'])}年度末 {kpi.format(latest['value'])}（目標 {kpi.format(kpi.target)}）"
+    )
