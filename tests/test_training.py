@@ -249,3 +249,17 @@ def test_readme_tables_are_generated_from_course_yml():
     assert course_mod.grade_map_markdown(course) in readme, (
         "README の職階×モジュールが course.yml と違います"
     )
+
+
+def test_cli_release_and_report_errors(tmp_path):
+    from ebpm.cli import app
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["course", "release", "--out", str(tmp_path / "rel"), "-l", "p1"])
+    assert done.exit_code == 0, done.output
+    assert [p.name for p in (tmp_path / "rel").iterdir()] == ["p1.ipynb"]
+    (tmp_path / "ans").mkdir()
+    bad = runner.invoke(app, ["course", "report", str(tmp_path / "ans"), "--track", "director"])
+    assert bad.exit_code != 0
+    assert "区分は manager・practitioner です" in str(bad.exception)
