@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 from ebpm.training.course import load_course
+from ebpm.training.exercises import exercises
 from ebpm.training.grading import grade_folder
-from ebpm.training.materials import execute_lesson, lesson_errors
+from ebpm.training.materials import execute_lesson, handout_html, lesson_errors
 from ebpm.training.notebooks import prepare, read_lesson
 
 pytestmark = pytest.mark.slow  # starts one kernel per lesson / submission
@@ -30,6 +32,18 @@ def test_lesson_runs_with_solutions_and_every_self_check_passes(lesson_id):
     assert "❌" not in printed, printed
     checks = sum(1 for c in nb.cells if c.cell_type == "code" and 'check("' in c.source)
     assert printed.count("✅") == checks
+    # the participant's handout (outputs of the worked examples kept) shows no expected value either
+    lesson = COURSE.lesson(lesson_id)
+    handout = handout_html(lesson, nb, COURSE, solutions=False).split("</style>", 1)[1]
+    # chart marks carry many incidental numbers in their aria labels; the text and tables are checked
+    handout = re.sub(r"<svg.*?</svg>", "", handout, flags=re.S)
+    for ex in exercises(lesson_id).values():
+        value = ex.expected()
+        for digits in (2, 3, 4):
+            assert f"{value:.{digits}f}" not in handout, (ex.key, digits)
+        if abs(value) >= 100:
+            assert f"{int(value)}" not in handout and f"{int(value):,}" not in handout, ex.key
+        assert "BEGIN SOLUTION" not in handout
 
 
 def _write(nb, path: Path) -> None:
@@ -101,7 +115,7 @@ def test_wrong_answers_and_an_error_cell_get_partial_marks_naming_the_step(grade
         "手順2 2019年度の平均待ち時間（分）を求める: 採点できません（KeyError: 'fy'）"
     )
     assert mine["p1.total_visits_2024"]["feedback"] == (
-        "手順3 2024年度の訪問者数の合計（人）を求める: 桁が違います。"
+        "手順3 本庁の2024年度の訪問者数の合計（人）を求める: 桁が違います。"
         "単位（分・件・割合か%か）と集計の単位を確かめてください。"
     )
 
