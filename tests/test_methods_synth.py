@@ -323,5 +323,5 @@ def test_counter_visit_cashless_recovers_ground_truth():
     res = ebpm.synth(panel, "mean_wait_min", "office", "month", office, pd.Timestamp("2022-10-01"),
                      effect_unit="分", outcome_label="窓口の平均待ち時間")  # fmt: skip
     assert res.diagnostics["interval"]["status"] == "too_few_units"  # 15 offices < 20
-    assert res.estimate < 0
+    assert res.estimate < 0 and effect < 0  # same direction as the true effect
     assert "模擬データ" in res.summary_ja()
