@@ -79,6 +79,7 @@ def _two_by_two(
             "pre_trend",
             None,
             "介入前が1期だけで、平行トレンドの仮定を確かめられない（複数期のデータなら unit と time を指定）。",
+            severity=2,
         )
     ]
     smallest = int(cells["count"].min())
@@ -124,7 +125,7 @@ def _two_by_two(
         checks.append(
             Check("clusters", False, fitted["cluster_warning"], fitted["cluster_severity"])
         )
-    grade, reasons = decide("did", checks)
+    grade, reasons = grading = decide("did", checks)
     return EstimationResult(
         method="did",
         method_ja=METHOD_JA,
@@ -144,6 +145,7 @@ def _two_by_two(
         },
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=warnings + fitted["warnings"],
         synthetic=synthetic,
         details={
@@ -287,7 +289,14 @@ def _forbidden_share(table: pd.DataFrame | None) -> float | None:
 
 def _forbidden_check(share: float | None, method: str) -> Check | None:
     if share is None:
-        return None
+        if method == "staggered":  # this estimator never uses the forbidden comparisons
+            return None
+        return Check(
+            "forbidden_comparisons",
+            None,
+            "Goodman-Bacon 分解ができず、二方向固定効果（TWFE）推定が既に介入を受けた群との"
+            "問題のある比較にどれだけ頼るかを確かめていない。",
+        )
     pct = f"{share * 100:.1f}%"
     if method == "staggered":
         return Check(
@@ -508,8 +517,7 @@ def _panel_did(
     if forbidden is not None:
         checks.append(forbidden)
     checks.append(_units_check(int(treated_units), int(control_units)))
-    grade, reasons = decide("did", checks)
-    reasons.extend(notes)
+    grade, reasons = grading = decide("did", checks, notes)
     return EstimationResult(
         method="did",
         method_ja=method_ja,
@@ -542,6 +550,7 @@ def _panel_did(
         },
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=warnings,
         synthetic=synthetic,
         details=details,
@@ -810,3 +819,45 @@ def did(
         outcome_label,
         synthetic_flag,
     )
+
+
+def adoption_overview(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    first_treated: str,
+    y: str,
+    kind: str | None = None,
+) -> pd.DataFrame:
+    """One row per unit: its kind, adoption month (or 導入なし), number of periods and mean outcome.
+
+    Rows are ordered by adoption date (never-adopting units last), then by name, so that a reader
+    sees the rollout in order. Column names are the catalog's Japanese titles.
+    """
+    c.require_frame(data)
+    c.require_columns(data, [unit, first_treated, y, kind])
+    keys = [unit] + ([kind] if kind else [])
+    since = pd.to_datetime(data[first_treated], errors="coerce")
+    grouped = (
+        data.assign(_since=since)
+        .groupby(keys, as_index=False, dropna=False)
+        .agg(_since=("_since", "min"), _n=(y, "size"), _mean=(y, "mean"))
+        .sort_values(["_since", unit], na_position="last", kind="stable")
+    )
+    label = c.title_of(data, y)
+    unit_name = c.unit_of(data, y)
+    out = pd.DataFrame(
+        {
+            c.title_of(data, unit): grouped[unit].to_numpy(),
+            **({c.title_of(data, kind): grouped[kind].to_numpy()} if kind else {}),
+            "導入月": [
+                f"{d.year}年{d.month}月" if pd.notna(d) else "導入なし（比較群）"
+                for d in grouped["_since"]
+            ],
+            "期間数": grouped["_n"].to_numpy(),
+            f"{label}の平均" + (f"（{unit_name}）" if unit_name else ""): grouped["_mean"]
+            .round(1)
+            .to_numpy(),
+        }
+    )
+    return out
