@@ -119,6 +119,7 @@ def wild_cluster_linear(
     draws: int = DRAWS,
     seed: int = SEED,
     kind: str | None = None,
+    search: bool = True,
 ) -> dict[str, Any]:
     """WCR bootstrap-t interval and p-value for a'β in OLS of ``yt`` on ``xt`` (fixed effects swept out).
 
@@ -136,7 +137,8 @@ def wild_cluster_linear(
     Returns
     -------
     dict
-        ``ci``, ``pvalue``, ``bounded``, ``weights_ja``, ``draws``, ``seed``.
+        ``ci``, ``pvalue``, ``bounded``, ``weights_ja``, ``draws``, ``seed`` and ``pvalue_at``
+        (the bootstrap p-value of any θ0). ``search=False`` skips the interval search.
     """
     n, k = xt.shape
     g = int(cl_codes.max()) + 1
@@ -183,13 +185,14 @@ def wild_cluster_linear(
     def t_orig(theta0):
         return (estimate - theta0) / se_orig
 
-    scale = se_orig if se_orig > 0 else max(abs(estimate), 1.0)
-    ci, p, bounded = _invert(t_orig, t_boot, estimate, scale)
-
     def pvalue_at(theta0: float) -> float:
         t = abs(t_orig(theta0))
         return float(np.mean(np.abs(t_boot(theta0)) > t + 1e-9 * max(t, 1.0)))
 
+    if not search:  # simulations: only the p-value at given values
+        return {"estimate": estimate, "pvalue_at": pvalue_at}
+    scale = se_orig if se_orig > 0 else max(abs(estimate), 1.0)
+    ci, p, bounded = _invert(t_orig, t_boot, estimate, scale)
     return {
         "estimate": estimate,
         "pvalue_at": pvalue_at,
@@ -208,6 +211,7 @@ def wild_cluster_influence(
     boot_a: tuple[np.ndarray, np.ndarray],
     boot_b: tuple[np.ndarray, np.ndarray],
     cl_codes: np.ndarray,
+    search: bool = True,
 ) -> dict[str, Any]:
     """Restricted wild cluster bootstrap-t for an estimator that is linear in the outcomes.
 
@@ -236,9 +240,15 @@ def wild_cluster_influence(
     def t_orig(theta0):
         return (estimate - theta0) / se_orig
 
+    def pvalue_at(theta0: float) -> float:
+        t = abs(t_orig(theta0))
+        return float(np.mean(np.abs(t_boot(theta0)) > t + 1e-9 * max(t, 1.0)))
+
+    if not search:
+        return {"pvalue_at": pvalue_at}
     scale = se_orig if se_orig > 0 else max(abs(estimate), 1.0)
     ci, p, bounded = _invert(t_orig, t_boot, estimate, scale)
-    return {"ci": ci, "pvalue": p, "bounded": bounded}
+    return {"ci": ci, "pvalue": p, "bounded": bounded, "pvalue_at": pvalue_at}
 
 
 def describe(

@@ -363,6 +363,8 @@ def cs_wild_bootstrap(
     cluster_of_unit: np.ndarray,
     control: str = "never",
     anticipation: int = 0,
+    search: bool = True,
+    draws: int | None = None,
 ) -> dict:
     """Restricted wild cluster bootstrap-t interval for the overall ATT (units in ``panel`` order).
 
@@ -371,7 +373,7 @@ def cs_wild_bootstrap(
     and the estimator re-run on them. The fitted part contributes exactly θ0 to every post cell and
     nothing to the influence function, so the bootstrap estimate is θ0 + CS(e ∘ v).
     """
-    from ebpm.methods._inference import SEED, cluster_weights, wild_cluster_influence
+    from ebpm.methods._inference import DRAWS, SEED, cluster_weights, wild_cluster_influence
 
     times = panel.times.astype(float)
     usable = panel.first > times[0]
@@ -381,13 +383,15 @@ def cs_wild_bootstrap(
     y_u, d_u = panel.y[usable], panel.d[usable]
     ea, eb = _double_demean(y_u), _double_demean(d_u)
     g = int(cl.max()) + 1
-    weights, weights_ja = cluster_weights(g)
+    weights, weights_ja = cluster_weights(g, draws or DRAWS)
     full_first = panel.first[usable]
     sub = Panel(panel.units[usable], panel.times, y_u, d_u, full_first)
     va = ea[:, :, None] * weights[cl][:, None, :]
     vb = eb[:, :, None] * weights[cl][:, None, :]
     na, pa = cs_overall_batch(sub, va, control, anticipation)
     nb, pb = cs_overall_batch(sub, vb, control, anticipation)
-    boot = wild_cluster_influence(float(estimate[0]), psi[:, 0] / n, (na, pa / n), (nb, pb / n), cl)
+    boot = wild_cluster_influence(
+        float(estimate[0]), psi[:, 0] / n, (na, pa / n), (nb, pb / n), cl, search
+    )
     boot.update({"weights_ja": weights_ja, "draws": int(weights.shape[1]), "seed": SEED})
     return boot
