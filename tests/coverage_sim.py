@@ -53,10 +53,16 @@ def covered(frame: pd.DataFrame, estimator: str) -> bool:
 
     if estimator == "twfe":
         fit = fit_twfe(frame, "y", ["d"], "unit", "time")
-        return wild_bootstrap(fit, np.array([1.0]), search=False, draws=DRAWS)["pvalue_at"](TRUE) > 0.05
+        return (
+            wild_bootstrap(fit, np.array([1.0]), search=False, draws=DRAWS)["pvalue_at"](TRUE)
+            > 0.05
+        )
     if estimator == "staggered":
         p = make_panel(frame, "y", "unit", "time", "d", "first")
-        return cs_wild_bootstrap(p, p.units, "never", search=False, draws=DRAWS)["pvalue_at"](TRUE) > 0.05
+        return (
+            cs_wild_bootstrap(p, p.units, "never", search=False, draws=DRAWS)["pvalue_at"](TRUE)
+            > 0.05
+        )
     if estimator == "event_study":
         # the event study's post-period average (window −3 … 3, reference −1, binned ends)
         work = frame[["unit", "time", "y"]].copy()
@@ -73,4 +79,6 @@ def covered(frame: pd.DataFrame, estimator: str) -> bool:
 
 def coverage(estimator: str, n_clusters: int, n_treated: int, reps: int, seed: int) -> float:
     rng = np.random.default_rng(seed)
-    return float(np.mean([covered(panel(rng, n_clusters, n_treated), estimator) for _ in range(reps)]))
+    return float(
+        np.mean([covered(panel(rng, n_clusters, n_treated), estimator) for _ in range(reps)])
+    )

@@ -145,7 +145,9 @@ def within_many(
     """:func:`within` for many columns at once (bootstrap draws), with sparse group means."""
     out = np.asarray(values, dtype=float)
     nu, nt = int(unit_codes.max()) + 1, int(time_codes.max()) + 1
-    if len(unit_codes) == nu * nt:  # balanced (duplicates are refused by fit_twfe): exact in one pass
+    if (
+        len(unit_codes) == nu * nt
+    ):  # balanced (duplicates are refused by fit_twfe): exact in one pass
         grand = out.mean(axis=0)
         unit_means = _group_means(out, unit_codes)[unit_codes]
         time_means = _group_means(out, time_codes)[time_codes]

@@ -503,9 +503,9 @@ def honest_sentence(honest: dict[str, Any] | None, unit: str = "") -> str:
         return "介入前の期間が足りず、平行トレンドからのずれに対する感度分析はできなかった。"
     direction = "プラス" if honest["sign"] > 0 else "マイナス"
     curv = honest.get("pre_curvature")
-    seen = (
-        f"（介入前に実際に見られた曲がりは最大{c.fmt_num(curv)}{unit}）" if curv is not None else ""
-    )
+    seen = ""
+    if curv is not None and honest.get("pre_curvature_detected"):
+        seen = f"（介入前にも1期あたり最大{c.fmt_num(curv)}{unit}の曲がりがはっきり見られる）"
     if honest["breakdown_m"] is None:
         return (
             "感度分析（Rambachan–Roth）では、介入前の傾きをそのまま延ばしただけでも効果の向きが"
