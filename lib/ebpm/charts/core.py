@@ -10,7 +10,7 @@ THEME_NAME = "ebpm"
 FONT = "Noto Sans CJK JP, Noto Sans JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif"
 # Okabe–Ito: distinguishable for the common colour-vision deficiencies
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
-SYNTHETIC_FOOTER = "※模擬データ（実在の記録ではありません）"
+SYNTHETIC_FOOTER = "※模擬データ。実在の記録ではない。"
 FONT_DIRS = ["/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto", "/usr/share/fonts"]
 
 

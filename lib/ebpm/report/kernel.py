@@ -14,7 +14,17 @@ RECORD_ENV = "EBPM_RECORD_PATH"
 # and compiles a grammar for about a second; altair never checks URI formats, so ebpm's own
 # processes skip it. Measured: template imports 4.2 s -> 3.0 s (see bench/bench_reports.py).
 sys.modules.setdefault("rfc3987_syntax", None)
-SPECIAL_NAMES = ("title", "answer", "headline", "grade", "grade_reasons")
+SPECIAL_NAMES = (
+    "title",
+    "question",
+    "answer",
+    "recommendation",
+    "caveats",
+    "effect",
+    "evidence",
+    "summary_chart",
+    "headline",
+)
 _state: dict[str, Any] = {"path": None, "tables": None, "altair": False, "hooks": False}
 
 
@@ -66,6 +76,10 @@ def record(name: str, value: Any, *, headline: bool = False) -> None:
     if name == "headline" and isinstance(value, str):
         _append({"name": "headline", "ref": value})
         return
+    if name == "summary_chart" and hasattr(value, "to_dict") and not isinstance(value, dict):
+        from ebpm.charts import core as charts
+
+        value = {"svg": charts.to_svg(value)}
     payload, is_result = _to_json(value)
     _append({"name": name, "value": payload, "result": is_result, "headline": headline})
     _write_tables()
