@@ -59,7 +59,9 @@ def test_result_json_follows_the_contract(runs):
     ):  # fmt: skip
         assert key in res, key
     assert res["title"] == "動作確認（本庁）" and res["answer"] == "件数は4件です。"
-    assert res["grade"] == "C" and res["grade_reasons"] == ["動作確認用の固定値です。"]
+    # no estimate and no grading rule: no grade (a typed grade is never shown)
+    assert res["grade"] is None and res["evidence_kind"] is None
+    assert res["question"] == "件数はいくつか。" and res["meta"] == {}
     assert res["files"] == {"html": "index.html", "notebook": "notebook.ipynb", "pdf": None}
 
 
@@ -72,7 +74,7 @@ def test_html_has_no_code_no_cdn_and_an_svg_chart(runs):
 
     refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html)
     assert not [r for r in refs if "//" in r], refs
-    assert "盛岡市 EBPM" in html and "来歴と出典" in html and "エビデンスの強さ" in html
+    assert "盛岡市 EBPM" in html and "来歴と出典" in html and "根拠の確かさの凡例" in html
 
 
 def test_executed_notebook_keeps_outputs_but_no_vegalite(runs):
@@ -112,8 +114,8 @@ def test_failure_report_says_which_step_and_why(runs):
         "message": "ValueError: 集計できません（token=***）",
     }
     html = (Path(outcome.out_dir) / "index.html").read_text(encoding="utf-8")
-    assert "分析が途中で止まりました" in html and "待ち時間の集計" in html
-    assert html.index("分析が途中で止まりました") < html.index("条件（パラメータ）")
+    assert "分析が途中で止まった" in html and "待ち時間の集計" in html
+    assert html.index("分析が途中で止まった") < html.index("条件（パラメータ）")
     assert "ここは実行されない" not in html
     assert SECRET.encode() not in _all_bytes(Path(outcome.out_dir))
 
