@@ -70,7 +70,9 @@ def _check_report(out: Path, manifest: dict) -> dict:
     assert res["synthetic"] is True and "模擬データ" in html
     assert res["vintage"] and res["code_version"]
     assert res["title"] in html and res["answer"] in html and "<svg" in html
-    assert "根拠の確かさ" in html and "エビデンスの強さ" not in html and manifest["build_id"] in html
+    assert (
+        "根拠の確かさ" in html and "エビデンスの強さ" not in html and manifest["build_id"] in html
+    )
     refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html)
     assert not [r for r in refs if "//" in r]
     if res["files"]["pdf"]:
