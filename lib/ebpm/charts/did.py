@@ -42,8 +42,7 @@ def before_after_chart(
         }
     )
     title = f"{label}は導入前の約{_one(before)}{unit}から約{_one(after)}{unit}に{word}"
-    share = effect.get("relative")
-    subtitle = [f"変化は約{abs(share) * 100:.0f}%の{word}" if share is not None else ""]
+    subtitle = [f"変化は{effect['relative_text']}" if effect.get("relative_text") else ""]
     base = alt.Chart(rows).encode(
         y=alt.Y("時点:N", sort=None, title=None, axis=alt.Axis(labelLimit=240)),
         x=alt.X("値:Q", title=f"{label}（{unit}）", axis=alt.Axis(format=",.0f")),
@@ -109,5 +108,77 @@ def raw_means_chart(
         width=width,
         height=height,
         title=alt.TitleParams(title, subtitle=["点線が導入の時点。推定ではなく記録の平均である"]),
+    )
+    return with_footer(chart, source=source, synthetic=synthetic)
+
+
+def event_chart(
+    coefficients: pd.DataFrame,
+    *,
+    label: str,
+    unit: str,
+    average: float | None = None,
+    pre_p: float | None = None,
+    synthetic: bool = False,
+    source: str | None = None,
+    lower_is_better: bool = True,
+    width: int = 520,
+    height: int = 240,
+) -> Any:
+    """The event study for managers: monthly differences around adoption with a message title.
+
+    ``coefficients`` is the tidy frame of an event study (``rel_time``, ``estimate``, ``ci_low``,
+    ``ci_high``). The average effect after adoption is drawn as a dashed line; the y axis says which
+    way is better (下ほど短い).
+    """
+    import altair as alt
+
+    enable_theme()
+    frame = coefficients[["rel_time", "estimate", "ci_low", "ci_high"]].copy()
+    frame["区分"] = ["導入前" if r < 0 else "導入後" for r in frame["rel_time"]]
+    timed = unit in ("分", "秒", "時間", "日")
+    less = "短縮" if timed else "減少"
+    direction = ("下ほど短い" if timed else "下ほど少ない") if lower_is_better else "上ほど多い"
+    pre_ok = pre_p is not None and pre_p >= 0.05
+    head = "導入前は差がほぼなく" if pre_ok else "導入前から差が動いており"
+    if average is not None and average < 0:
+        title = f"{head}、導入後は{label}が平均約{abs(average):,.1f}{unit}{less}"
+    elif average is not None:
+        title = f"{head}、導入後の{label}の差は平均約{abs(average):,.1f}{unit}"
+    else:
+        title = f"導入前後の{label}の差"
+    subtitle = ["比較の窓口との差を月ごとに推定した補助分析。縦線は95%信頼区間"]
+    if pre_p is not None:
+        subtitle.append(f"導入前の差がそろっているかの検定のp値は{pre_p:.2f}")
+    base = alt.Chart(frame).encode(
+        x=alt.X("rel_time:Q", title="導入からの月数", axis=alt.Axis(format="d", tickMinStep=1))
+    )
+    color = alt.Color(
+        "区分:N",
+        title=None,
+        scale=alt.Scale(domain=["導入前", "導入後"], range=[PALETTE[0], PALETTE[3]]),
+    )
+    y_title = f"比較の窓口との差（{unit}、{direction}）"
+    rules = base.mark_rule(strokeWidth=2).encode(
+        y=alt.Y("ci_low:Q", title=y_title, axis=alt.Axis(format=",.0f")),
+        y2="ci_high:Q",
+        color=color,
+    )
+    points = base.mark_point(filled=True, size=55).encode(y="estimate:Q", color=color)
+    layers = [
+        alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q"),
+        rules,
+        points,
+    ]
+    if average is not None:
+        post = frame[frame["rel_time"] >= 0]["rel_time"]
+        avg = pd.DataFrame({"x": [post.min()], "x2": [post.max()], "y": [average]})
+        layers.append(
+            alt.Chart(avg)
+            .mark_rule(strokeDash=[6, 4], color=PALETTE[3])
+            .encode(x="x:Q", x2="x2:Q", y="y:Q")
+        )
+    chart = alt.layer(*layers).properties(
+        width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle)
     )
     return with_footer(chart, source=source, synthetic=synthetic)

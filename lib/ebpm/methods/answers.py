@@ -137,14 +137,17 @@ def effect_in_context(
     after = baseline + est
     relative = est / baseline if baseline else None
     level = f"導入前 約{_num(baseline)}{unit} → 導入後 約{_num(after)}{unit}"
+    relative_text = None
     if relative is not None:
-        level += f"（{relative_words(relative)}{less if est < 0 else more}）"
+        relative_text = f"{relative_words(relative)}{less if est < 0 else more}"
+        level += f"（{relative_text}）"
     out: dict[str, Any] = {
         "baseline": baseline,
         "after": after,
         "relative": relative,
         "unit": unit,
         "level_text": level,
+        "relative_text": relative_text,
         "annual": None,
         "annual_unit": None,
         "annual_text": None,

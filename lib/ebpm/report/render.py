@@ -176,11 +176,13 @@ class PdfPrinter:
             page.route("**/*", _only_local)
             page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
             page.evaluate("document.fonts.ready.then(() => true)")
+            running = page.evaluate(_RUNNING_JS)
             page.pdf(
                 path=str(pdf_path),
                 format="A4",
                 print_background=True,
                 prefer_css_page_size=True,
+                **running_header_footer(running.get("header", ""), running.get("footer", "")),
             )
         finally:
             context.close()
@@ -206,6 +208,34 @@ class PdfPrinter:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+_RUNNING_JS = """() => {
+  const get = (n) => (document.querySelector(`meta[name="${n}"]`) || {}).content || "";
+  return {header: get("ebpm-running-header"), footer: get("ebpm-running-footer")};
+}"""
+_RUNNING_STYLE = (
+    "font-family:'Noto Sans CJK JP','Noto Sans JP',sans-serif;font-size:8px;color:#555;"
+    "width:100%;margin:0 14mm;display:flex;justify-content:space-between;"
+)
+
+
+def running_header_footer(header: str, footer: str) -> dict[str, Any]:
+    """Chromium's running header (title, 模擬データ) and footer (date, page N/M) for ``page.pdf``.
+
+    ``header`` and ``footer`` come from the report's ``ebpm-running-header`` / ``-footer`` meta
+    tags; without them the PDF has page numbers only.
+    """
+    head = html_lib.escape(header)
+    foot = html_lib.escape(footer)
+    return {
+        "display_header_footer": True,
+        "header_template": f'<div style="{_RUNNING_STYLE}"><span>{head}</span></div>',
+        "footer_template": (
+            f'<div style="{_RUNNING_STYLE}"><span>{foot}</span>'
+            '<span><span class="pageNumber"></span>／<span class="totalPages"></span>ページ</span></div>'
+        ),
+    }
 
 
 def _only_local(route) -> None:

@@ -171,6 +171,8 @@ def evidence_box(
             "meaning": ev.get("meaning")
             or "記録を数えた実績で、推定の誤差はない。施策の効果を示すものではない。",
             "reasons": [str(r) for r in ev.get("reasons") or []],
+            "concerns": [str(r) for r in ev.get("reasons") or []],
+            "n_confirmed": 0,
             "raise": [],
             "raise_to": None,
         }
@@ -193,9 +195,12 @@ def evidence_box(
             "raise": [],
             "raise_to": None,
         }
+    concerns = [r for r in reasons if r.startswith(("【要注意】", "【未確認】"))]
     return {
         "kind": "causal",
         "grade": grade,
+        "concerns": concerns,
+        "n_confirmed": sum(r.startswith("【確認済み】") for r in reasons),
         "label": grade_label(grade),
         "meaning": GRADE_SCALE[grade][1],
         "reasons": reasons,
