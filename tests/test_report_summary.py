@@ -35,7 +35,7 @@ def test_causal_box_has_meaning_reasons_and_how_to_raise():
         "差の差分析で確かめられる。",
         "【要注意】クラスター（office）が15個と少なく（30個未満）、標準誤差がやや過小になりうる。",
     ]
-    box = s.evidence_box({}, _head(reasons=reasons), synthetic=True)
+    box = s.evidence_box({"kind": "causal", "grade": "C", "reasons": reasons}, synthetic=True)
     assert box["kind"] == "causal" and box["grade"] == "C" and box["label"] == "C（限定的）"
     assert box["meaning"] == s.GRADE_SCALE["C"][1]
     assert box["raise_to"] == "B"
@@ -45,13 +45,14 @@ def test_causal_box_has_meaning_reasons_and_how_to_raise():
 
 
 def test_monitoring_box_has_no_grade():
-    box = s.evidence_box(
-        {"evidence": {"kind": "monitoring", "label": s.MONITORING_LABEL, "reasons": ["集計"]}},
-        None,
-        synthetic=True,
-    )
+    from ebpm.methods.grading import monitoring
+
+    box = s.evidence_box(monitoring(["見通しは参考値である。"]), synthetic=True)
     assert box["kind"] == "monitoring" and box["grade"] is None
     assert box["label"] == "実績集計（推定なし）"
+    assert box["reasons"][-1] == "見通しは参考値である。"
+    assert not any("エビデンスの強さ" in r for r in box["reasons"])  # one word: 根拠の確かさ
+    assert s.evidence_box(None, synthetic=False)["kind"] is None
 
 
 def test_summary_says_when_costs_were_not_given():

@@ -167,16 +167,16 @@ class KpiBoard:
             "観測点が少なく幅が広い。判定には使っていない。",
         ]
 
-    def evidence(self) -> dict[str, Any]:
-        """The 根拠の確かさ box of a monitoring report: 実績集計（推定なし）, no causal grade."""
-        return {
-            "kind": "monitoring",
-            "label": "実績集計（推定なし）",
-            "reasons": [
-                "実績値は記録の集計で、推定の誤差はない。指標の定義、年度末時点と延べ人数に依存する。",
-                "比較する群がないため、指標の推移から施策の効果は分からない。",
-            ],
-        }
+    def grading(self) -> Any:
+        """The grading rule's verdict for a monitoring report: 実績集計（推定なし）, no letter."""
+        from ebpm.methods.grading import monitoring
+
+        return monitoring(
+            [
+                f"{fiscal_year_label(self.projection_to_fy)}の見通しは、"
+                f"{self.end_fy - self.start_fy + 1}年度分の実績に直線を当てはめた参考値で、判定には使っていない。"
+            ]
+        )
 
     def records(self) -> dict[str, dict[str, Any]]:
         """Per-KPI values for result.json: label, unit, target, actuals and projection."""

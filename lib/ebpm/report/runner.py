@@ -184,7 +184,6 @@ SUMMARY_NAMES = (
     "recommendation",
     "caveats",
     "effect",
-    "evidence",
     "summary_chart",
     "grade",
     "grade_reasons",
@@ -206,7 +205,7 @@ def read_records(path: Path) -> dict[str, Any]:
         elif name == "headline" and "ref" in item:
             rec["headline"] = item["ref"]
         elif name in SUMMARY_NAMES:
-            rec[name] = item["value"]
+            rec[name] = item["value"]  # a grade is checked against the rule in finish_report
         else:
             rec["results"][name] = item["value"]
             if item.get("headline") or name == "headline":
@@ -308,6 +307,15 @@ def finish_report(
     results = rec["results"]
     headline = rec.get("headline")
     head = results.get(headline) if headline else None
+    grading, grade_problem = _checked_grading(rec, head, headline)
+    if grade_problem:
+        error = error or {
+            "step": "エビデンスの強さの確認",
+            "message": scrub.mask_text(grade_problem, secrets),
+        }
+    grade = grading.grade if grading else None
+    grade_label = grading.label if grading else ""
+    reasons = list(grading.reasons) if grading else []
     synthetic = any(s["synthetic"] for s in srcs) or any(
         isinstance(r, dict) and r.get("synthetic") for r in results.values()
     )
@@ -323,11 +331,14 @@ def finish_report(
     from ebpm.result import _json_safe
 
     summary = build_summary(
-        rec, meta=schema.meta, synthetic=synthetic, created=created, vintage=vintage(srcs)
+        rec,
+        grading=grading,
+        meta=schema.meta,
+        synthetic=synthetic,
+        created=created,
+        vintage=vintage(srcs),
     )
     box = summary["evidence"]
-    grade = box["grade"]
-    reasons = box["reasons"]
     context = {
         "ebpm_version": _version(),
         "template": schema.name,
@@ -335,6 +346,9 @@ def finish_report(
         "title": title,
         "answer": answer,
         "summary": summary,
+        "grade": grade,
+        "grade_label": grade_label,
+        "grade_reasons": reasons,
         "failed": status == "failed",
         "error": error,
         "parameters": [
@@ -392,6 +406,7 @@ def finish_report(
         "status": status,
         "answer": answer,
         "grade": grade,
+        "grade_label": grade_label,
         "grade_reasons": reasons,
         "evidence_kind": box["kind"],
         "question": summary["question"],
@@ -481,27 +496,52 @@ def _version() -> str:
     return __version__
 
 
+def _checked_grading(rec: dict[str, Any], head: Any, headline: str | None):
+    """(Grading or None, Japanese problem or None): only a grade the grading rule re-derives is shown.
+
+    A grade recorded with ``ebpm.record("grade", …)`` wins over the headline result's. Either must be
+    the rule's output (:func:`ebpm.methods.grading.verify`); a typed letter fails the run.
+    """
+    from ebpm.errors import GradeError
+    from ebpm.methods.grading import verify
+
+    if "grade_reasons" in rec and "grade" not in rec:
+        return (
+            None,
+            "根拠（grade_reasons）だけが記録されています。根拠は評価規則の結果に含まれます。",
+        )
+    try:
+        if "grade" in rec:
+            return verify(rec["grade"], where="記録されたエビデンスの強さ"), None
+        if isinstance(head, dict) and ("grade" in head or "grading" in head):
+            where = f"見出しの結果「{headline}」のエビデンスの強さ"
+            grading = verify(head.get("grading"), where=where)
+            if head.get("grade") != grading.grade or list(head.get("reasons") or []) != list(
+                grading.reasons
+            ):
+                raise GradeError(
+                    f"{where}（{head.get('grade')!r}）が、評価規則の結果（{grading.label}）と"
+                    "一致しません。推定結果の grade や reasons を書き換えないでください。"
+                )
+            return grading, None
+    except GradeError as err:
+        return None, str(err)
+    return None, None
+
+
 def _disclosure_problems(nb) -> list[Any]:
-    try:
-        from ebpm.disclosure.protect import check_outputs
-    except ImportError:
-        return []
-    try:
-        return list(check_outputs(nb) or [])
-    except NotImplementedError:
-        return []
+    """Outputs that break the disclosure rules; the gate always runs (an import failure fails the run)."""
+    from ebpm.disclosure.protect import check_outputs
+
+    return list(check_outputs(nb))
 
 
 def _register(result_path: Path) -> list[str]:
-    """Add the run to the evidence register; return Japanese warnings (never fail the report)."""
-    try:
-        from ebpm.report.register import add_run
-    except ImportError:
-        return []
+    """Add the run to the evidence register; a failure is a Japanese warning on the run, never silent."""
+    from ebpm.report.register import add_run
+
     try:
         add_run(result_path)
-    except NotImplementedError:
-        return []
     except Exception as exc:
         return [f"エビデンス台帳に登録できませんでした: {type(exc).__name__}: {exc}"]
     return []
@@ -530,7 +570,7 @@ def preload() -> None:
     for name in PRELOAD:
         try:
             importlib.import_module(name)
-        except Exception:  # optional parts (register, disclosure) may be absent
+        except Exception:  # only a head start: the real import later fails loudly
             continue
     from ebpm.report import provenance, render
 

@@ -158,52 +158,52 @@ def check_meta(meta: Any, *, file: str = "", required: bool = False) -> dict[str
     return {k: str(meta[k]).strip() for k in META_FIELDS}
 
 
-def evidence_box(
-    rec: dict[str, Any], head: dict[str, Any] | None, *, synthetic: bool
-) -> dict[str, Any]:
-    """The 根拠の確かさ box: kind (causal / monitoring), grade, meaning, reasons, how to raise it."""
-    ev = rec.get("evidence")
-    if isinstance(ev, dict) and ev.get("kind") == "monitoring":
-        return {
-            "kind": "monitoring",
-            "grade": None,
-            "label": ev.get("label") or MONITORING_LABEL,
-            "meaning": ev.get("meaning")
-            or "記録を数えた実績で、推定の誤差はない。施策の効果を示すものではない。",
-            "reasons": [str(r) for r in ev.get("reasons") or []],
-            "concerns": [str(r) for r in ev.get("reasons") or []],
-            "n_confirmed": 0,
-            "raise": [],
-            "raise_to": None,
-        }
-    grade = None
-    reasons: list[str] = []
-    if isinstance(ev, dict) and ev.get("grade") in GRADE_SCALE:
-        grade, reasons = ev["grade"], list(ev.get("reasons") or [])
-    elif isinstance(head, dict) and head.get("grade") in GRADE_SCALE:
-        grade, reasons = head["grade"], list(head.get("reasons") or [])
+def evidence_box(grading: Any, *, synthetic: bool) -> dict[str, Any]:
+    """The 根拠の確かさ box from the grading rule's verified output (or None when there is none).
+
+    ``grading`` is :class:`ebpm.methods.grading.Grading` (or its ``to_dict()``): a causal or
+    descriptive grade A〜D with its reasons, or a monitoring report (「実績集計（推定なし）」, no letter).
+    """
     from ebpm.report.terms import plain_text
 
-    reasons = [plain_text(r) for r in reasons]
-    if grade is None:
+    data = grading.to_dict() if hasattr(grading, "to_dict") else grading
+    empty = {
+        "kind": None,
+        "grade": None,
+        "label": "",
+        "meaning": "",
+        "reasons": [],
+        "concerns": [],
+        "n_confirmed": 0,
+        "raise": [],
+        "raise_to": None,
+    }
+    if not isinstance(data, dict):
+        return empty
+    reasons = [plain_text(r) for r in data.get("reasons") or []]
+    if data.get("kind") == "monitoring":
         return {
-            "kind": None,
-            "grade": None,
-            "label": "",
-            "meaning": "",
-            "reasons": [],
-            "raise": [],
-            "raise_to": None,
+            **empty,
+            "kind": "monitoring",
+            "label": MONITORING_LABEL,
+            "meaning": "記録を数えた実績で、推定の誤差はない。施策の効果を示すものではない。",
+            "reasons": reasons,
+            "concerns": reasons,
         }
+    grade = data.get("grade")
+    if grade not in GRADE_SCALE:
+        return empty
     concerns = [r for r in reasons if r.startswith(("【要注意】", "【未確認】"))]
+    if not concerns:
+        concerns = [r for r in reasons if not r.startswith("【確認済み】")]
     return {
-        "kind": "causal",
+        "kind": data.get("kind") or "causal",
         "grade": grade,
-        "concerns": concerns,
-        "n_confirmed": sum(r.startswith("【確認済み】") for r in reasons),
         "label": grade_label(grade),
         "meaning": GRADE_SCALE[grade][1],
         "reasons": reasons,
+        "concerns": concerns,
+        "n_confirmed": sum(r.startswith("【確認済み】") for r in reasons),
         "raise": how_to_raise(grade, reasons, synthetic=synthetic),
         "raise_to": "ABCD"[max("ABCD".index(grade) - 1, 0)],
     }
@@ -212,6 +212,7 @@ def evidence_box(
 def build_summary(
     rec: dict[str, Any],
     *,
+    grading: Any = None,
     meta: dict[str, str] | None,
     synthetic: bool,
     created: dt.datetime,
@@ -224,7 +225,7 @@ def build_summary(
     headline = rec.get("headline")
     head = results.get(headline) if headline else None
     head = head if isinstance(head, dict) else None
-    box = evidence_box(rec, head, synthetic=synthetic)
+    box = evidence_box(grading, synthetic=synthetic)
     rng = method_range(results, headline)
     less = more = ""
     if head:
