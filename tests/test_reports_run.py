@@ -101,7 +101,8 @@ def _all_bytes(folder: Path) -> bytes:
 
 def test_monitoring_label_in_html(runs):
     html = (Path(runs["basic"].out_dir) / "index.html").read_text(encoding="utf-8")
-    assert "エビデンスの強さ: 実績集計（推定なし）" in html
+    assert "<h2>根拠の確かさ</h2>" in html and "<strong>実績集計（推定なし）</strong>" in html
+    assert "エビデンスの強さ" not in html  # one word for the grade: 根拠の確かさ
 
 
 @pytest.mark.parametrize(
