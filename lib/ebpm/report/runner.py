@@ -400,6 +400,7 @@ def finish_report(
     duration = time.perf_counter() - t_start
     result = {
         "template": schema.name,
+        "template_title": schema.title_ja,
         "title": title,
         "run_id": job.run_id,
         "created_at": created.isoformat(timespec="seconds"),
