@@ -115,6 +115,13 @@ def run(
             "--cold", help="準備済みのカーネルを使わず新しく起動し、次の実行のためにも残さない"
         ),
     ] = False,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish",
+            help="完成したレポートを共有のレポート一覧（環境変数 EBPM_PORTAL_SHARED のフォルダ）にも載せる",
+        ),
+    ] = False,
 ) -> None:
     """分析テンプレートを実行して、レポート（HTML・PDF・result.json）を作ります。"""
     from rich.console import Console
@@ -132,6 +139,11 @@ def run(
         _print_outcome(console, outcome)
         if outcome.status != "ok":
             raise typer.Exit(1)
+        if publish:
+            from ebpm.report.portal import publish_report
+
+            portal = publish_report(outcome.out_dir)
+            console.print(f"[green]共有のレポート一覧に載せました[/] {portal}", highlight=False)
         return
     _run_batch(console, template, base, out=out, grid=grid, over=over, workers=workers, pdf=pdf)
 

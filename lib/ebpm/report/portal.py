@@ -409,3 +409,53 @@ def write_portal(reports_dir: str | Path | None = None) -> Path:
     _write_atomic(root, "register.html", render_page("register.html", studies=studies(entries)))
     _write_atomic(root, "glossary.html", render_page("glossary.html", terms=terms()))
     return _write_atomic(root, "index.html", page)
+
+
+def shared_portal_dir() -> Path | None:
+    """The shared portal folder of a multi-user server (``EBPM_PORTAL_SHARED``), if configured."""
+    value = os.environ.get("EBPM_PORTAL_SHARED")
+    return Path(value).resolve() if value else None
+
+
+def publish_report(out_dir: str | Path, shared: str | Path | None = None) -> Path:
+    """Copy a finished report into the shared portal folder and rebuild that portal.
+
+    The report keeps its ``<template>/<run_id>/`` layout, so the shared ``index.html`` lists it
+    next to other staff's reports. The copy lands under a temporary name and is renamed into place,
+    so the portal never lists a half-copied report.
+
+    Parameters
+    ----------
+    out_dir : path
+        The report folder written by ``ebpm run`` (holds ``result.json``).
+    shared : path, optional
+        The shared portal folder; default ``EBPM_PORTAL_SHARED``.
+
+    Returns
+    -------
+    pathlib.Path
+        The shared portal's ``index.html``.
+    """
+    import shutil
+
+    from ebpm.errors import ParameterError
+
+    source = Path(out_dir)
+    target_root = Path(shared) if shared is not None else shared_portal_dir()
+    if target_root is None:
+        raise ParameterError(
+            "共有のレポート一覧のフォルダが決まっていません。環境変数 EBPM_PORTAL_SHARED を設定してください。",
+            parameter="publish",
+        )
+    if not (source / "result.json").is_file():
+        raise ParameterError(
+            f"レポート「{source}」に result.json がありません。", parameter="publish"
+        )
+    dest = target_root / source.parent.name / source.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{source.name}.{os.getpid()}"
+    shutil.copytree(source, tmp, dirs_exist_ok=False)
+    if dest.exists():
+        shutil.rmtree(dest)
+    os.replace(tmp, dest)
+    return write_portal(target_root)

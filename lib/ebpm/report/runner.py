@@ -6,6 +6,7 @@ import ast
 import datetime as dt
 import json
 import os
+import re
 import secrets as _random
 import tempfile
 import threading
@@ -23,11 +24,20 @@ JST = dt.timezone(dt.timedelta(hours=9), "JST")
 EXECUTION_TIMEOUT_S = 1800
 
 
+_TEMPLATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
+
+
 def template_path(name: str) -> Path:
     """Resolve a template name (or a path to a notebook) to its ``.ipynb``."""
     candidate = Path(name)
     if candidate.suffix == ".ipynb" and candidate.exists():
         return candidate.resolve()
+    if not _TEMPLATE_NAME.fullmatch(name):  # a name never leaves the templates folder
+        raise ParameterError(
+            f"分析テンプレート名「{name}」は使えません。名前は英数字・_・- だけです"
+            "（ebpm templates で一覧）。",
+            parameter="template",
+        )
     path = paths().templates / f"{name}.ipynb"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in paths().templates.glob("*.ipynb"))) or "（なし）"
