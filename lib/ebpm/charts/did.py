@@ -19,8 +19,8 @@ def before_after_chart(
     label: str,
     synthetic: bool = False,
     source: str | None = None,
-    width: int = 420,
-    height: int = 150,
+    width: int = 260,
+    height: int = 120,
 ) -> Any:
     """Two bars: the level before adoption and after it (baseline plus the estimated effect).
 
@@ -36,13 +36,17 @@ def before_after_chart(
     word = ("短縮" if timed else "減少") if after < before else ("延長" if timed else "増加")
     rows = pd.DataFrame(
         {
-            "時点": ["導入前の平均", "導入後（推定した効果を反映）"],
+            "時点": ["導入前の平均", "導入後の推定"],
             "値": [before, after],
             "表示": [f"約{_one(before)}{unit}", f"約{_one(after)}{unit}"],
         }
     )
-    title = f"{label}は導入前の約{_one(before)}{unit}から約{_one(after)}{unit}に{word}"
-    subtitle = [f"変化は{effect['relative_text']}" if effect.get("relative_text") else ""]
+    title = [f"{label}は導入前の約{_one(before)}{unit}から", f"約{_one(after)}{unit}に{word}"]
+    subtitle = [
+        f"変化は{effect['relative_text']}。導入後は導入前に推定した効果を加えた値"
+        if effect.get("relative_text")
+        else "導入後は導入前に推定した効果を加えた値"
+    ]
     base = alt.Chart(rows).encode(
         y=alt.Y("時点:N", sort=None, title=None, axis=alt.Axis(labelLimit=240)),
         x=alt.X("値:Q", title=f"{label}（{unit}）", axis=alt.Axis(format=",.0f")),
@@ -52,7 +56,7 @@ def before_after_chart(
     chart = (bars + text).properties(
         width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle)
     )
-    return with_footer(chart, source=source, synthetic=synthetic)
+    return with_footer(chart, source=source, synthetic=synthetic, width=width)
 
 
 def raw_means_chart(
@@ -109,7 +113,7 @@ def raw_means_chart(
         height=height,
         title=alt.TitleParams(title, subtitle=["点線が導入の時点。推定ではなく記録の平均である"]),
     )
-    return with_footer(chart, source=source, synthetic=synthetic)
+    return with_footer(chart, source=source, synthetic=synthetic, width=width)
 
 
 def event_chart(
@@ -181,4 +185,4 @@ def event_chart(
     chart = alt.layer(*layers).properties(
         width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle)
     )
-    return with_footer(chart, source=source, synthetic=synthetic)
+    return with_footer(chart, source=source, synthetic=synthetic, width=width)
