@@ -169,3 +169,18 @@ def test_did_caveats_name_the_confounder_and_the_check():
     assert "職員の配置換え" in out[0] and "p値は0.56" in out[0]
     assert "12か所" in out[1] and "3か所" in out[1]
     assert "模擬データ" in out[2]
+
+
+def test_adoption_overview_splits_before_and_after_adoption():
+    frame = pd.DataFrame(
+        {
+            "office": ["a", "a", "a", "c", "c"],
+            "month": ["2021-03-01", "2021-04-01", "2021-05-01", "2021-03-01", "2021-04-01"],
+            "since": ["2021-04-01"] * 3 + [None] * 2,
+            "wait": [20.0, 10.0, 12.0, 5.0, 7.0],
+        }
+    )
+    out = adoption_overview(frame, unit="office", first_treated="since", y="wait", time="month")
+    # a: before = 20 (March), after = mean(10, 12) = 11; c never adopts: no before/after
+    assert out["導入前のwait"].tolist()[0] == 20.0 and out["導入後のwait"].tolist()[0] == 11.0
+    assert pd.isna(out["導入前のwait"].tolist()[1]) and pd.isna(out["導入後のwait"].tolist()[1])
