@@ -50,6 +50,10 @@ class ReportEntry:
     contact: str = ""
     meta_status: str = ""
     fiscal_year: int | None = None
+    prereg_status: str = "none"  # none | unlocked | locked (事前登録; ebpm.report.prereg)
+    prereg_label: str = "事前登録なし"
+    plan: str = ""
+    deviations: int = 0
 
     @property
     def failed(self) -> bool:
@@ -235,10 +239,24 @@ def load_entries(reports_dir: str | Path | None = None) -> list[ReportEntry]:
                 contact=str(meta.get("contact") or ""),
                 meta_status=str(meta.get("status") or ""),
                 fiscal_year=fy if isinstance(fy, int) else None,
+                **_prereg_fields(result),
             )
         )
     entries.sort(key=lambda e: (e.created_at or datetime.min, e.run_id), reverse=True)
     return entries
+
+
+def _prereg_fields(result: dict[str, Any]) -> dict[str, Any]:
+    """事前登録 columns of one run (runs from before the field existed count as 事前登録なし)."""
+    prereg = result.get("preregistration")
+    if not isinstance(prereg, dict):
+        return {}
+    return {
+        "prereg_status": str(prereg.get("status") or "none"),
+        "prereg_label": str(prereg.get("label") or "事前登録なし"),
+        "plan": str(prereg.get("plan") or ""),
+        "deviations": len(prereg.get("deviations") or []),
+    }
 
 
 def grade_chart_svg(entries: list[ReportEntry]) -> str:
@@ -408,7 +426,11 @@ def write_portal(reports_dir: str | Path | None = None) -> Path:
 
     _write_atomic(root, "register.html", render_page("register.html", studies=studies(entries)))
     _write_atomic(root, "glossary.html", render_page("glossary.html", terms=terms()))
-    return _write_atomic(root, "index.html", page)
+    target = _write_atomic(root, "index.html", page)
+    from ebpm.report.cycle_pages import write_cycle_pages
+
+    write_cycle_pages(root)  # 事例・研究・ロジックモデルの各ページ（リンクはこの一覧から）
+    return target
 
 
 def shared_portal_dir() -> Path | None:

@@ -226,11 +226,19 @@ def read_records(path: Path) -> dict[str, Any]:
 class ReportJob:
     """Everything about one run that does not need the kernel (so it can be validated first)."""
 
-    def __init__(self, schema: TemplateSchema, values: dict[str, Any], out_dir: Path, run_id: str):
+    def __init__(
+        self,
+        schema: TemplateSchema,
+        values: dict[str, Any],
+        out_dir: Path,
+        run_id: str,
+        prereg: dict[str, Any] | None = None,
+    ):
         self.schema = schema
         self.values = values
         self.out_dir = out_dir
         self.run_id = run_id
+        self.prereg = prereg  # 事前登録 (ebpm.report.prereg); None = run without a plan
 
 
 def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> RunOutcome:
@@ -326,6 +334,13 @@ def finish_report(
     grade = grading.grade if grading else None
     grade_label = grading.label if grading else ""
     reasons = list(grading.reasons) if grading else []
+    from ebpm.report import prereg as _prereg
+
+    prereg = job.prereg or _prereg.no_plan()
+    if (
+        grading is not None
+    ):  # the grade's reasons (even without a letter) say whether a plan was fixed
+        reasons = [*reasons, prereg["reason"]]
     synthetic = any(s["synthetic"] for s in srcs) or any(
         isinstance(r, dict) and r.get("synthetic") for r in results.values()
     )
@@ -359,6 +374,7 @@ def finish_report(
         "grade": grade,
         "grade_label": grade_label,
         "grade_reasons": reasons,
+        "prereg": prereg,
         "failed": status == "failed",
         "error": error,
         "parameters": [
@@ -428,6 +444,7 @@ def finish_report(
         "method_range": summary["range"],
         "meta": schema.meta,
         "fiscal_year": _fiscal_year(public_params),
+        "preregistration": prereg,
         "parameters": _json_safe(public_params),
         "results": results,
         "headline": headline,
@@ -594,25 +611,63 @@ def default_out_dir(template: str, run_id: str) -> Path:
     return paths().reports / template / run_id
 
 
-def make_job(template: str, given: dict[str, Any], out: str | Path | None = None) -> ReportJob:
-    """Validate parameters (before any kernel starts) and fix the run id and output folder."""
+def make_job(
+    template: str | None,
+    given: dict[str, Any],
+    out: str | Path | None = None,
+    *,
+    plan: str | None = None,
+) -> ReportJob:
+    """Validate parameters (before any kernel starts) and fix the run id and output folder.
+
+    With ``plan`` (a study slug), the plan's template and parameters are used; ``given`` values
+    that differ from the plan's become deviations listed at the top of the report.
+    """
     from ebpm.report.params import validate
 
-    schema = load_schema(template_path(template))
-    values = validate(schema, given)
+    prereg = None
+    if plan is not None:
+        from ebpm.plans.plan import load_plan
+        from ebpm.report import prereg as _prereg
+
+        the_plan = load_plan(plan)
+        if template and Path(template).stem != the_plan.template:
+            raise ParameterError(
+                f"分析計画「{plan}」のテンプレートは {the_plan.template} です（指定: {template}）。",
+                parameter="template",
+            )
+        schema = load_schema(template_path(the_plan.template))
+        planned = validate(schema, the_plan.parameters)
+        values = validate(schema, {**the_plan.parameters, **given})
+        labels = {k: spec.label for k, spec in schema.params.items()}
+        prereg = _prereg.for_plan(
+            the_plan,
+            planned,
+            values,
+            labels,
+            display=lambda name, value: schema.params[name].display(value),
+        )
+    else:
+        if not template:
+            raise ParameterError(
+                "分析テンプレート名か --plan（分析計画）を指定してください。", parameter="template"
+            )
+        schema = load_schema(template_path(template))
+        values = validate(schema, given)
     run_id = new_run_id()
     out_dir = Path(out) if out else default_out_dir(schema.name, run_id)
-    return ReportJob(schema, values, out_dir, run_id)
+    return ReportJob(schema, values, out_dir, run_id, prereg)
 
 
 def run(
-    template: str,
+    template: str | None,
     params: dict[str, Any] | None = None,
     *,
     out: str | Path | None = None,
     pdf: bool = True,
     keep_warm: bool | None = None,
     cold: bool = False,
+    plan: str | None = None,
 ) -> RunOutcome:
     """Render one report: validate, start the kernel and Chromium at once, execute, render.
 
@@ -631,6 +686,9 @@ def run(
         ``EBPM_KEEP_WARM=0``). A waiting spare is adopted whatever this says, unless ``cold``.
     cold : bool, default False
         Start a new kernel and leave no spare (measurements, or a clean start after a library change).
+    plan : str, optional
+        Study slug whose analysis plan (``studies/<slug>/plan.yml``) fixes the template and the
+        parameters; ``params`` that differ become deviations shown next to the grade.
 
     Returns
     -------
@@ -638,7 +696,7 @@ def run(
     """
     from ebpm.report import warm as spare
 
-    job = make_job(template, params or {}, out)
+    job = make_job(template, params or {}, out, plan=plan)
     warm = warmup_source(job.schema.notebook)
     root = paths().root
     key = spare.spare_key(root)
