@@ -49,3 +49,21 @@ def test_clean_text_passes(html):
 def test_visible_text_separates_charts_and_skips_styles():
     prose, chart = visible_text("<style>x</style><p>本文</p><svg><text>軸</text></svg>")
     assert "本文" in prose and "x" not in prose and chart.strip() == "軸"
+
+
+@pytest.mark.parametrize(
+    "cell, nowrap",
+    [
+        ("<td>1,121人</td>", True),
+        ("<td>77.5%</td>", True),
+        ("<td>20業務</td>", True),
+        ('<td style="text-align:right">13.5</td>', True),
+        ("<td>オンライン化が可能な手続のうち20手続が未実施である。</td>", False),
+        ("<td>未達成</td>", True),
+        ("<td>総合支所の窓口</td>", False),
+    ],
+)
+def test_numbers_do_not_wrap_in_tables(cell, nowrap):
+    from ebpm.report.render import nowrap_numbers
+
+    assert ("white-space:nowrap" in nowrap_numbers(cell)) is nowrap

@@ -41,6 +41,27 @@ def _markdown():
     return mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
 
 
+_NUMBER_CELL = re.compile(
+    r"<td(?P<attrs>[^>]*)>(?P<body>\s*(?:[-−+]?[\d,.]+(?:\s*[%％]|\s*[^\s<\d]{1,3})?|[^\s<]{1,5})\s*)</td>"
+)
+
+
+def nowrap_numbers(fragment: str) -> str:
+    """Keep numbers (with a short unit: 1,121人, 77.5%, 20業務) and short words (未達成) on one line."""
+
+    def one(m: re.Match) -> str:
+        attrs = m.group("attrs")
+        if "nowrap" in attrs:
+            return m.group(0)
+        if "style=" in attrs:
+            attrs = re.sub(r'style="', 'style="white-space:nowrap;', attrs, count=1)
+        else:
+            attrs += ' style="white-space:nowrap"'
+        return f"<td{attrs}>{m.group('body')}</td>"
+
+    return _NUMBER_CELL.sub(one, fragment)
+
+
 def markdown_html(text: str) -> str:
     return offline_html(_markdown()(text))
 
@@ -66,7 +87,7 @@ def _output_block(out: dict[str, Any]) -> dict[str, str] | None:
         b64 = re.sub(r"[^A-Za-z0-9+/=]", "", _text(data["image/png"]))
         return {"kind": "figure", "html": f'<img alt="図" src="data:image/png;base64,{b64}">'}
     if "text/html" in data:
-        return {"kind": "html", "html": offline_html(_text(data["text/html"]))}
+        return {"kind": "html", "html": nowrap_numbers(offline_html(_text(data["text/html"])))}
     if "text/markdown" in data:
         return {"kind": "markdown", "html": markdown_html(_text(data["text/markdown"]))}
     if "text/plain" in data:
