@@ -55,7 +55,10 @@ def record(name: str, value: Any, *, headline: bool = False) -> None:
     Parameters
     ----------
     name : str
-        Result name. Special names: ``"title"`` (report title), ``"answer"`` (one or two
+        Result name. Summary names (docs/reports.md「要約の約束」): ``"question"`` (問い),
+        ``"recommendation"`` (推奨・次の一手), ``"caveats"`` (up to 3 strings), ``"effect"``
+        (:func:`ebpm.methods.answers.effect_in_context`), ``"summary_chart"`` (an Altair chart, kept
+        as SVG). Special names: ``"title"`` (report title), ``"answer"`` (one or two
         Japanese sentences), ``"grade"`` (when no estimator gives one: only the output of the grading
         rule, :func:`ebpm.methods.grading.monitoring`, :func:`~ebpm.methods.grading.descriptive` or
         :func:`~ebpm.methods.grading.decide`; a typed letter raises

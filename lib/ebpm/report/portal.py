@@ -14,6 +14,7 @@ from typing import Any
 from ebpm.config import paths
 from ebpm.report.register import JST, parse_jst
 from ebpm.report.summary import GRADE_SCALE, MONITORING_LABEL, grade_label, grade_legend
+from ebpm.report.terms import plain_text
 
 GRADES = ("A", "B", "C", "D")
 # colours pass WCAG AA with white text; the letter and the word are always shown as well
@@ -217,7 +218,7 @@ def load_entries(reports_dir: str | Path | None = None) -> list[ReportEntry]:
                 title=str(result.get("title") or template),
                 answer=str(result.get("answer") or ""),
                 grade=result.get("grade") if result.get("grade") in GRADES else None,
-                grade_reasons=[str(r) for r in result.get("grade_reasons") or []],
+                grade_reasons=[plain_text(str(r)) for r in result.get("grade_reasons") or []],
                 created_at=parse_jst(result.get("created_at")),
                 vintage=str(result.get("vintage") or ""),
                 synthetic=bool(result.get("synthetic", False)),
