@@ -347,8 +347,11 @@ def finish_report(
     status = "failed" if error else "ok"
     title = str(rec.get("title") or schema.title_ja)
     answer = rec.get("answer")
-    if answer is None and isinstance(head, dict):
-        answer = head.get("summary_ja")
+    if answer is None and isinstance(head, dict) and head.get("summary_ja"):
+        # the summary's one grade lives in its 根拠の確かさ box, never inside the 結論
+        import re as _re
+
+        answer = _re.sub(r"エビデンスの強さは[^。]*。", "", str(head["summary_ja"]))
     duration = time.perf_counter() - t_start
     public_params = {k: v for k, v in values.items() if k not in secret_names}
 
