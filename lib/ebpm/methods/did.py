@@ -828,14 +828,16 @@ def adoption_overview(
     first_treated: str,
     y: str,
     kind: str | None = None,
+    time: str | None = None,
 ) -> pd.DataFrame:
     """One row per unit: its kind, adoption month (or 導入なし), number of periods and mean outcome.
 
     Rows are ordered by adoption date (never-adopting units last), then by name, so that a reader
-    sees the rollout in order. Column names are the catalog's Japanese titles.
+    sees the rollout in order. Column names are the catalog's Japanese titles. With ``time`` (the
+    period column) the mean is split into 導入前 and 導入後 (empty for units that never adopt).
     """
     c.require_frame(data)
-    c.require_columns(data, [unit, first_treated, y, kind])
+    c.require_columns(data, [unit, first_treated, y, kind] + ([time] if time else []))
     keys = [unit] + ([kind] if kind else [])
     since = pd.to_datetime(data[first_treated], errors="coerce")
     grouped = (
@@ -860,4 +862,11 @@ def adoption_overview(
             .to_numpy(),
         }
     )
+    if time:
+        when = pd.to_datetime(data[time], errors="coerce")
+        after = when >= since
+        suffix = f"（{unit_name}）" if unit_name else ""
+        for name, mask in (("導入前", ~after & since.notna()), ("導入後", after)):
+            means = data[mask].groupby(unit)[y].mean().round(1)
+            out[f"{name}の{label}{suffix}"] = [means.get(u) for u in grouped[unit]]
     return out

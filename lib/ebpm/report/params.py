@@ -68,6 +68,7 @@ class TemplateSchema:
     title_ja: str
     description_ja: str = ""
     params: dict[str, ParamSpec] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)  # owner, policy_area, contact, status
 
     @property
     def secret_names(self) -> list[str]:
@@ -154,12 +155,15 @@ def load_schema(notebook: str | Path) -> TemplateSchema:
         if spec.default is not None:
             spec.default = _coerce_scalar_or_list(spec, spec.default, check_choices=False)
         specs[name] = spec
+    from ebpm.report.summary import check_meta
+
     return TemplateSchema(
         name=nb_path.stem,
         notebook=nb_path,
         title_ja=str(raw.get("title_ja") or raw.get("title") or nb_path.stem),
         description_ja=str(raw.get("description_ja") or ""),
         params=specs,
+        meta=check_meta(raw.get("meta"), file=str(side)),
     )
 
 
