@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import importlib
 import json
 import os
 import re
@@ -353,7 +354,7 @@ def stage(
     if source.reader == "csv":
         use_ingest = bool(options.pop("ingest", False)) or bool(INGEST_ONLY_KEYS & set(options))
         if use_ingest:
-            from ebpm.ingest import read as ingest
+            ingest = importlib.import_module("ebpm.ingest.read")  # not `from … import read`: the lazy map returns the function
 
             ing = ingest.read_csv(path, **options)
             staged.row_offset = ing.header_row or 0
@@ -403,7 +404,7 @@ def stage(
         staged.row_offset = 0
         return _view(con, staged, f"read_parquet({_literal(str(path))})")
     if source.reader == "excel":
-        from ebpm.ingest import read as ingest
+        ingest = importlib.import_module("ebpm.ingest.read")  # not `from … import read`: the lazy map returns the function
 
         ing = ingest.read_excel(path, **options)
         staged.row_offset = (ing.header_rows[-1] if ing.header_rows else ing.header_row) or 0
