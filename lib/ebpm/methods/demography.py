@@ -31,6 +31,7 @@ import pandas as pd
 from ebpm.errors import EstimationError, ParameterError
 
 __all__ = [
+    "profile_result",
     "ASSUMPTIONS_JA",
     "ageing_indicators",
     "cohort_change_projection",
@@ -319,3 +320,60 @@ def pyramid_chart(
         .properties(title=title, width=520, height=360)
     )
     return with_footer(chart, source=source, synthetic=synthetic)
+
+
+def profile_result(
+    name: str,
+    latest: pd.DataFrame,
+    *,
+    year: int,
+    synthetic: bool = False,
+    projected_total: float | None = None,
+    projected_year: int | None = None,
+):
+    """The headline of a population profile as an :class:`~ebpm.result.EstimationResult`.
+
+    ``estimate`` is the population of ``year``; the grade follows the rule for descriptive designs
+    (D), and the reasons state that the projection is a scenario under stated assumptions.
+
+    Parameters
+    ----------
+    name : str
+        Area name.
+    latest : DataFrame
+        The population of ``year`` by band (``age_from``, ``population``).
+    year : int
+        Its year.
+    synthetic : bool
+        模擬データ flag.
+    projected_total, projected_year : float and int, optional
+        The projection's total and year, kept in ``diagnostics``.
+
+    Returns
+    -------
+    EstimationResult
+    """
+    from ebpm.methods.grading import decide
+    from ebpm.result import EstimationResult
+
+    ind = ageing_indicators(latest)
+    grade, reasons = decide("descriptive", [])
+    reasons.append(
+        "人口は住民基本台帳の集計値で標本誤差はない。将来推計は仮定（コーホート変化率の固定）に基づく"
+        "見通しで、予測区間はない。"
+    )
+    return EstimationResult(
+        method="population_profile",
+        method_ja="人口の記述（コーホート変化率法による推計を含む）",
+        estimate=ind["total"],
+        se=float("nan"),
+        ci=(float("nan"), float("nan")),
+        pvalue=float("nan"),
+        n=int(ind["total"]),
+        unit="人",
+        outcome_label=f"{name}の人口（{year}年）",
+        diagnostics={**ind, "projected_total": projected_total, "projected_year": projected_year},
+        grade=grade,
+        reasons=reasons,
+        synthetic=synthetic,
+    )

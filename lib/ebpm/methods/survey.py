@@ -173,3 +173,63 @@ def compare_proportions(
         "share_a": pa["share"],
         "share_b": pb["share"],
     }
+
+
+def share_result(
+    frame: pd.DataFrame, *, y: str, weight: str, label: str, synthetic: bool | None = None
+):
+    """The weighted share of ``y`` as an :class:`~ebpm.result.EstimationResult` (a report headline).
+
+    The grade follows the rule for descriptive designs (``descriptive``: D, no causal claim), with a
+    reason on the weighting and the effective sample size.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Respondents.
+    y, weight : str
+        0/1 outcome and survey weight.
+    label : str
+        Japanese name of the share (``"満足と答えた人の割合"``).
+    synthetic : bool, optional
+        Defaults to ``frame.attrs["synthetic"]``.
+
+    Returns
+    -------
+    EstimationResult
+        ``estimate`` and ``ci`` in percent (0–100), ``unit="%"``.
+    """
+    from ebpm.methods.grading import Check, decide
+    from ebpm.result import EstimationResult
+
+    data = frame.dropna(subset=[y, weight])
+    est = weighted_proportion(data[y].astype(float), data[weight])
+    checks = [
+        Check(
+            "effective_n",
+            est["n_eff"] >= 100,
+            f"回答{est['n']:,}件、ウェイトを考慮した実質的な標本の大きさは{est['n_eff']:,.0f}"
+            "（100以上が目安）。",
+        )
+    ]
+    grade, reasons = decide("descriptive", checks)
+    reasons.append(
+        "無回答はウェイトで層（管内×年齢）ごとに補正しており、層の中では回答の有無と満足度が無関係と仮定している。"
+    )
+    return EstimationResult(
+        method="survey_share",
+        method_ja="調査ウェイト付きの割合",
+        estimate=100 * est["share"],
+        se=100 * est["se"],
+        ci=(100 * est["ci_low"], 100 * est["ci_high"]),
+        pvalue=float("nan"),
+        n=int(est["n"]),
+        se_type="線形化法（調査ウェイト）、Wilson 区間（実質標本数）",
+        unit="%",
+        outcome_label=label,
+        diagnostics={"n_eff": est["n_eff"]},
+        grade=grade,
+        reasons=reasons,
+        synthetic=bool(frame.attrs.get("synthetic", False)) if synthetic is None else synthetic,
+        details={"weighted": True},
+    )

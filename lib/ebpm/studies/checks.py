@@ -50,8 +50,17 @@ def rdd_cutoff(values: dict[str, Any]) -> None:
             "cutoff",
         )
     bw = values.get("bandwidth")
-    if bw is not None and float(bw) <= 0:
-        raise _fail(f'パラメータ『bandwidth』は正の数にしてください。指定値: "{bw}"', "bandwidth")
+    if bw is None or str(bw).strip().lower() == "auto":
+        return
+    try:
+        ok = float(bw) > 0
+    except ValueError:
+        ok = False
+    if not ok:
+        raise _fail(
+            f'パラメータ『bandwidth』は auto か正の数（万円）で指定してください。指定値: "{bw}"',
+            "bandwidth",
+        )
 
 
 def its_launch_date(values: dict[str, Any]) -> None:
@@ -61,12 +70,14 @@ def its_launch_date(values: dict[str, Any]) -> None:
     lo, hi = row["lo"], row["hi"]
     lo = lo.date() if hasattr(lo, "date") else lo
     hi = hi.date() if hasattr(hi, "date") else hi
+    lo = max(lo, values.get("start_date") or lo)  # the analysis window of the template
+    hi = min(hi, values.get("end_date") or hi)
     first_ok = lo + dt.timedelta(days=MIN_PRE_DAYS)
     last_ok = hi - dt.timedelta(days=MIN_PRE_DAYS)
     if not first_ok <= launch <= last_ok:
         raise _fail(
-            f"パラメータ『launch_date』（開始日）は、前後に{MIN_PRE_DAYS}日以上のデータが残る"
-            f"{first_ok}〜{last_ok}の範囲で指定してください（データは{lo}〜{hi}）。"
+            f"パラメータ『launch_date』（導入日）は、前後に{MIN_PRE_DAYS}日以上のデータが残る"
+            f"{first_ok}〜{last_ok}の範囲で指定してください（分析期間は{lo}〜{hi}）。"
             f'指定値: "{launch}"',
             "launch_date",
         )
