@@ -19,6 +19,7 @@ __getattr__, __dir__ = lazy_exports(
         "call_centre_daily": "ebpm.studies.queries",
         "municipal_panel": "ebpm.studies.queries",
         "town_choices": "ebpm.studies.queries",
+        "municipality_choices": "ebpm.studies.queries",
         "town_population": "ebpm.studies.queries",
         "census_change": "ebpm.studies.queries",
         "smallarea_points": "ebpm.studies.queries",

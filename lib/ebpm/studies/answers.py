@@ -117,6 +117,7 @@ def effect_answer(
     less: str = "少なく",
     more: str = "多く",
     unit: str | None = None,
+    ending: str = "なった",
 ) -> str:
     """The answer sentence of an effect estimate (DiD, ITS, RDD) in natural units.
 
@@ -130,6 +131,9 @@ def effect_answer(
         Adverbs for a fall and a rise (``"短く"``/``"長く"`` for waiting times).
     unit : str, optional
         Unit of the effect; defaults to ``res.unit``.
+    ending : str
+        What follows the adverb: ``"なった"`` for a change over time; ``""`` with adjectives
+        (``less="低い"``) for a difference at a threshold (RDD).
 
     Returns
     -------
@@ -151,7 +155,7 @@ def effect_answer(
         else "（" + _interval_text(res, unit) + "で、変化がないとも言い切れません）"
     )
     text = (
-        f"{subject}、{label}が{size}なったと推定されます{sure}。"
+        f"{subject}、{label}が{size}{ending}と推定されます{sure}。"
         f"エビデンスの強さは{res.grade_label}です。"
     )
     return text + (SYNTHETIC_NOTE if res.synthetic else "")

@@ -16,6 +16,7 @@ __all__ = [
     "counter_panel",
     "is_synthetic",
     "municipal_panel",
+    "municipality_choices",
     "smallarea_points",
     "town_choices",
     "town_population",
@@ -132,6 +133,18 @@ def municipal_panel(outcome: str = "population_index") -> pd.DataFrame:
         frame["value"] = 100.0 * frame["value"] / frame["area_code"].map(base)
     frame.attrs.update({"synthetic": False, "label": label, "unit": unit})
     return frame
+
+
+def municipality_choices() -> list[str]:
+    """Names of Iwate's municipalities in ``resident_population`` (the ``treated`` parameter of synth_study)."""
+    names = data.sql(
+        """
+        SELECT DISTINCT m.name, r.area_code FROM resident_population AS r
+        JOIN municipality AS m ON m.code5 = r.area_code
+        WHERE r.area_code LIKE '03%' AND r.area_code <> '03000' ORDER BY r.area_code
+        """
+    )
+    return names["name"].tolist()
 
 
 def town_choices() -> list[str]:
