@@ -16,6 +16,7 @@ __all__ = [
     "MIN_PRE_DAYS",
     "MIN_PRE_YEARS",
     "its_launch_date",
+    "profile_years",
     "rdd_cutoff",
     "survey_years",
     "synth_treatment_year",
@@ -94,6 +95,17 @@ def synth_treatment_year(values: dict[str, Any]) -> None:
             f"ある{lo}〜{hi}の範囲で指定してください（データは{years[0]}〜{years[-1]}年）。"
             f'指定値: "{year}"',
             "treatment_year",
+        )
+
+
+def profile_years(values: dict[str, Any]) -> None:
+    """The projection reaches at least one 5-year step past the base year."""
+    base, to = int(values["base_year"]), int(values["to_year"])
+    if to < base + 5:
+        raise _fail(
+            f"パラメータ『to_year』（推計の最終年）は基準年（{base}）の5年後（{base + 5}）以降にしてください。"
+            f'指定値: "{to}"',
+            "to_year",
         )
 
 
