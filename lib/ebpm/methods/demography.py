@@ -223,7 +223,14 @@ def _long(
     return out
 
 
-def ageing_indicators(frame: pd.DataFrame, *, age: str = "age_from", value: str = "population"):
+def ageing_indicators(
+    frame: pd.DataFrame,
+    *,
+    age: str = "age_from",
+    value: str = "population",
+    threshold: int | None = None,
+    hidden_ages: Sequence[int] = (),
+):
     """Total, ageing rate (65+) and the three age shares of one population.
 
     Parameters
@@ -232,6 +239,13 @@ def ageing_indicators(frame: pd.DataFrame, *, age: str = "age_from", value: str 
         Rows of one population (any ``by`` columns are summed over).
     age, value : str
         Lower age of the band and the count.
+    threshold : int, optional
+        Disclosure threshold: a share whose group count is 1 to ``threshold − 1`` is NaN, since
+        share × the published total would give the small count back.
+    hidden_ages : sequence of int
+        Lower ages of bands suppressed (``x``) in a table published next to the indicators: a share
+        whose age group contains one is NaN, so that share × total cannot serve as an extra margin
+        for recovering the hidden cells.
 
     Returns
     -------
@@ -246,16 +260,28 @@ def ageing_indicators(frame: pd.DataFrame, *, age: str = "age_from", value: str 
     very_old = float(frame.loc[frame[age] >= 75, value].sum())
     working = total - young - old
 
-    def pct(x: float) -> float:
-        return 100.0 * x / total if total else float("nan")
+    hidden = {int(a) for a in hidden_ages}
 
+    def small(x: float, lo: int, hi: int) -> bool:
+        if any(lo <= a <= hi for a in hidden):
+            return True
+        return threshold is not None and 0 < x < threshold
+
+    def pct(x: float, lo: int, hi: int) -> float:
+        return 100.0 * x / total if total and not small(x, lo, hi) else float("nan")
+
+    dependency = (
+        100.0 * old / working
+        if working and not (small(old, 65, 999) or small(working, 15, 64))
+        else None
+    )
     return {
         "total": total,
-        "share_0_14": pct(young),
-        "share_15_64": pct(working),
-        "share_65_over": pct(old),
-        "share_75_over": pct(very_old),
-        "old_age_dependency": 100.0 * old / working if working else float("nan"),
+        "share_0_14": pct(young, 0, 14),
+        "share_15_64": pct(working, 15, 64),
+        "share_65_over": pct(old, 65, 999),
+        "share_75_over": pct(very_old, 75, 999),
+        "old_age_dependency": float("nan") if dependency is None else dependency,
     }
 
 

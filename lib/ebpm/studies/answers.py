@@ -232,9 +232,13 @@ def profile_answer(
     change = (total / before - 1) * 100 if before else float("nan")
     text = (
         f"{name}の人口は{year}年に{total:,.0f}人で、{first_year}年から{_num(abs(change))}%"
-        f"{'減少' if change < 0 else '増加'}しました。高齢化率（65歳以上の割合）は"
-        f"{first['share_65_over']:.1f}%から{now['share_65_over']:.1f}%になっています。"
+        f"{'減少' if change < 0 else '増加'}しました。"
     )
+    a, b = first["share_65_over"], now["share_65_over"]
+    if math.isfinite(a) and math.isfinite(b):
+        text += f"高齢化率（65歳以上の割合）は{a:.1f}%から{b:.1f}%になっています。"
+    else:  # a share of a small group would give its count back (ageing_indicators(threshold=…))
+        text += "高齢化率は、65歳以上などの人数が少ないため秘匿しています。"
     if projected is not None and projected_year is not None:
         text += (
             f"基準期間の変化が続くと仮定すると（コーホート変化率法）、{projected_year}年には"

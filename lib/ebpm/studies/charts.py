@@ -98,7 +98,9 @@ def trend_chart(
     enable_theme()
     data = frame.copy()
     data["_kind"] = (
-        data[dashed].map({True: "推計", False: "実績"}) if dashed else pd.Series("実績", index=data.index)
+        data[dashed].map({True: "推計", False: "実績"})
+        if dashed
+        else pd.Series("実績", index=data.index)
     )
     enc = {
         "x": alt.X(f"{x}:O", title=None, axis=alt.Axis(labelAngle=0)),
