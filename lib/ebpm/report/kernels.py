@@ -113,6 +113,10 @@ def _adopted_manager_class():
         async def is_alive(self) -> bool:  # type: ignore[override]
             return self.has_kernel
 
+        # the client's wait_for_ready calls the private name; without this the base class asserts
+        # that a provisioner exists, which an adopted kernel never has (AssertionError on adoption)
+        _async_is_alive = is_alive
+
         async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:  # type: ignore[override]
             from ebpm.report.warm import stop
 
