@@ -156,3 +156,35 @@ def test_profile_small_cells_show_x_and_totals_do_not_reveal_them(full_curated):
     ind = demography.ageing_indicators(pop[pop["year"] == year], threshold=10, hidden_ages=hidden)
     if any(a >= 65 for a in hidden):
         assert ind["share_65_over"] != ind["share_65_over"]  # NaN: not published
+
+
+@pytest.mark.browser
+def test_every_new_report_opens_offline_with_title_answer_grade_and_chart(rendered, tmp_path):
+    """Headless Chromium opens each report from file:// with no outside request (test_browser.py setup)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from ebpm.report import render
+
+    allowed = ("file://", "data:", "about:")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(render.CHROMIUM), args=render.CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+        requests: list[str] = []
+        context.on("request", lambda request: requests.append(request.url))
+        page = context.new_page()
+        for template, (result, out) in rendered.items():
+            page.goto((out / "index.html").as_uri())
+            page.wait_for_load_state("load")
+            assert result["title"] in page.locator("h1").first.inner_text(), template
+            body = page.inner_text("body")
+            assert result["answer"][:40] in body, template
+            assert "エビデンスの強さ" in body and result["grade"] in body, template
+            chart = page.locator("svg, img[src^='data:image/svg']").first
+            assert chart.is_visible(), template
+            if template == "synth_study":
+                assert "プラセボの差" in page.content()  # the gap chart with the placebo lines
+        context.close()
+        browser.close()
+    outside = [url for url in requests if not url.startswith(allowed)]
+    assert requests and outside == [], outside
