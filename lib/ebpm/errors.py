@@ -70,3 +70,7 @@ class EstatError(EbpmError):
 
 class DisclosureError(EbpmError):
     """A table would leave the environment with a cell the disclosure rules forbid."""
+
+
+class GradeError(EbpmError):
+    """A recorded grade (エビデンスの強さ) is not the output of the grading rule."""

@@ -78,6 +78,7 @@ def _two_by_two(
             "pre_trend",
             None,
             "介入前が1期だけで、平行トレンドの仮定を確かめられない（複数期のデータなら unit と time を指定）。",
+            severity=2,
         )
     ]
     smallest = int(cells["count"].min())
@@ -95,7 +96,7 @@ def _two_by_two(
         checks.append(
             Check("clusters", False, fitted["cluster_warning"], fitted["cluster_severity"])
         )
-    grade, reasons = decide("did", checks)
+    grade, reasons = grading = decide("did", checks)
     return EstimationResult(
         method="did",
         method_ja=METHOD_JA,
@@ -114,6 +115,7 @@ def _two_by_two(
         },
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=warnings + fitted["warnings"],
         synthetic=synthetic,
         details={
@@ -257,7 +259,14 @@ def _forbidden_share(table: pd.DataFrame | None) -> float | None:
 
 def _forbidden_check(share: float | None, method: str) -> Check | None:
     if share is None:
-        return None
+        if method == "staggered":  # this estimator never uses the forbidden comparisons
+            return None
+        return Check(
+            "forbidden_comparisons",
+            None,
+            "Goodman-Bacon 分解ができず、二方向固定効果（TWFE）推定が既に介入を受けた群との"
+            "問題のある比較にどれだけ頼るかを確かめていない。",
+        )
     pct = f"{share * 100:.1f}%"
     if method == "staggered":
         return Check(
@@ -414,8 +423,7 @@ def _panel_did(
     if forbidden is not None:
         checks.append(forbidden)
     checks.append(_units_check(int(treated_units), int(control_units)))
-    grade, reasons = decide("did", checks)
-    reasons.extend(notes)
+    grade, reasons = grading = decide("did", checks, notes)
     return EstimationResult(
         method="did",
         method_ja=method_ja,
@@ -445,6 +453,7 @@ def _panel_did(
         },
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=warnings,
         synthetic=synthetic,
         details=details,

@@ -191,7 +191,7 @@ def read_records(path: Path) -> dict[str, Any]:
         elif name == "headline" and "ref" in item:
             rec["headline"] = item["ref"]
         elif name in ("title", "answer", "grade", "grade_reasons"):
-            rec[name] = item["value"]
+            rec[name] = item["value"]  # a grade is checked against the rule in finish_report
         else:
             rec["results"][name] = item["value"]
             if item.get("headline") or name == "headline":
@@ -293,10 +293,15 @@ def finish_report(
     results = rec["results"]
     headline = rec.get("headline")
     head = results.get(headline) if headline else None
-    grade = rec.get("grade") or (head.get("grade") if isinstance(head, dict) else None)
-    reasons = (
-        rec.get("grade_reasons") or (head.get("reasons") if isinstance(head, dict) else None) or []
-    )
+    grading, grade_problem = _checked_grading(rec, head, headline)
+    if grade_problem:
+        error = error or {
+            "step": "エビデンスの強さの確認",
+            "message": scrub.mask_text(grade_problem, secrets),
+        }
+    grade = grading.grade if grading else None
+    grade_label = grading.label if grading else ""
+    reasons = list(grading.reasons) if grading else []
     synthetic = any(s["synthetic"] for s in srcs) or any(
         isinstance(r, dict) and r.get("synthetic") for r in results.values()
     )
@@ -308,7 +313,7 @@ def finish_report(
     duration = time.perf_counter() - t_start
     public_params = {k: v for k, v in values.items() if k not in secret_names}
 
-    from ebpm.result import GRADE_LABELS_JA, _json_safe
+    from ebpm.result import _json_safe
 
     context = {
         "ebpm_version": _version(),
@@ -317,7 +322,7 @@ def finish_report(
         "title": title,
         "answer": answer,
         "grade": grade,
-        "grade_label": GRADE_LABELS_JA.get(str(grade), ""),
+        "grade_label": grade_label,
         "grade_reasons": reasons,
         "failed": status == "failed",
         "error": error,
@@ -370,6 +375,7 @@ def finish_report(
         "status": status,
         "answer": answer,
         "grade": grade,
+        "grade_label": grade_label,
         "grade_reasons": reasons,
         "parameters": _json_safe(public_params),
         "results": results,
@@ -424,27 +430,52 @@ def _version() -> str:
     return __version__
 
 
+def _checked_grading(rec: dict[str, Any], head: Any, headline: str | None):
+    """(Grading or None, Japanese problem or None): only a grade the grading rule re-derives is shown.
+
+    A grade recorded with ``ebpm.record("grade", …)`` wins over the headline result's. Either must be
+    the rule's output (:func:`ebpm.methods.grading.verify`); a typed letter fails the run.
+    """
+    from ebpm.errors import GradeError
+    from ebpm.methods.grading import verify
+
+    if "grade_reasons" in rec and "grade" not in rec:
+        return (
+            None,
+            "根拠（grade_reasons）だけが記録されています。根拠は評価規則の結果に含まれます。",
+        )
+    try:
+        if "grade" in rec:
+            return verify(rec["grade"], where="記録されたエビデンスの強さ"), None
+        if isinstance(head, dict) and ("grade" in head or "grading" in head):
+            where = f"見出しの結果「{headline}」のエビデンスの強さ"
+            grading = verify(head.get("grading"), where=where)
+            if head.get("grade") != grading.grade or list(head.get("reasons") or []) != list(
+                grading.reasons
+            ):
+                raise GradeError(
+                    f"{where}（{head.get('grade')!r}）が、評価規則の結果（{grading.label}）と"
+                    "一致しません。推定結果の grade や reasons を書き換えないでください。"
+                )
+            return grading, None
+    except GradeError as err:
+        return None, str(err)
+    return None, None
+
+
 def _disclosure_problems(nb) -> list[Any]:
-    try:
-        from ebpm.disclosure.protect import check_outputs
-    except ImportError:
-        return []
-    try:
-        return list(check_outputs(nb) or [])
-    except NotImplementedError:
-        return []
+    """Outputs that break the disclosure rules; the gate always runs (an import failure fails the run)."""
+    from ebpm.disclosure.protect import check_outputs
+
+    return list(check_outputs(nb))
 
 
 def _register(result_path: Path) -> list[str]:
-    """Add the run to the evidence register; return Japanese warnings (never fail the report)."""
-    try:
-        from ebpm.report.register import add_run
-    except ImportError:
-        return []
+    """Add the run to the evidence register; a failure is a Japanese warning on the run, never silent."""
+    from ebpm.report.register import add_run
+
     try:
         add_run(result_path)
-    except NotImplementedError:
-        return []
     except Exception as exc:
         return [f"エビデンス台帳に登録できませんでした: {type(exc).__name__}: {exc}"]
     return []
@@ -473,7 +504,7 @@ def preload() -> None:
     for name in PRELOAD:
         try:
             importlib.import_module(name)
-        except Exception:  # optional parts (register, disclosure) may be absent
+        except Exception:  # only a head start: the real import later fails loudly
             continue
     from ebpm.report import provenance, render
 

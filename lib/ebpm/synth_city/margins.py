@@ -69,7 +69,7 @@ def _text(value: object) -> str:
 
 def read_totals(path: Path) -> dict[int, int]:
     """住基 totals of 盛岡市 (03201) by year from the e-Stat-derived municipal CSV."""
-    from ebpm.ingest import read as ingest
+    import ebpm.ingest as ingest
 
     frame = ingest.read_csv(path).frame
     for col in ("year", "code", "total"):
@@ -103,7 +103,7 @@ def _read_age_bands(name: str, size: int, mtime_ns: int) -> np.ndarray:
     Columns by position, as in the 総務省 layout: 団体コード, 都道府県名, 市区町村名, 性別, 総数,
     then 21 bands (0歳～4歳 … 100歳以上).
     """
-    from ebpm.ingest import read as ingest
+    import ebpm.ingest as ingest
 
     path = Path(name)
     frame = ingest.read_excel(path).frame
@@ -137,7 +137,7 @@ def _read_age_bands(name: str, size: int, mtime_ns: int) -> np.ndarray:
 
 def read_towns(path: Path) -> list[Town]:
     """Inhabited-level 町字 of 盛岡市: ABR 町字区分 1 (大字・町) and 2 (丁目), not abolished."""
-    from ebpm.ingest import read as ingest
+    import ebpm.ingest as ingest
 
     frame = ingest.read_csv(path).frame
     need = ("町字id", "町字区分コード", "大字・町名", "丁目名", "住居表示フラグ", "廃止日")
