@@ -145,7 +145,15 @@ def test_profile_small_cells_show_x_and_totals_do_not_reveal_them(full_curated):
     inner = shown.drop(index="計").drop(columns="計")
     small = (wide > 0) & (wide < 10)
     assert (inner[small] == "x").to_numpy()[small.to_numpy()].all()
-    lines = _published_margins(wide.to_numpy(dtype=float), rows=True, cols=True)
+    # the attacker knows every total the report prints (the 計 row and column, where not x)
+    values = wide.to_numpy(dtype=float)
+    every = _published_margins(values, rows=True, cols=True)
+    printed = [shown.iloc[i]["計"] != "x" for i in range(len(wide))]
+    printed += [shown.loc["計"].iloc[j] != "x" for j in range(wide.shape[1])]
+    lines = [line for line, shown_total in zip(every, printed, strict=True) if shown_total]
+    lines.append(
+        ([(i, j) for i in range(values.shape[0]) for j in range(values.shape[1])], values.sum())
+    )
     assert not _attack_subtraction(inner, lines)
     for lo, hi in _attack_lp(inner, lines).values():
         assert hi - lo > 0.5
