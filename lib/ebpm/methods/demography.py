@@ -379,14 +379,15 @@ def profile_result(
     -------
     EstimationResult
     """
-    from ebpm.methods.grading import decide
+    from ebpm.methods.grading import descriptive
     from ebpm.result import EstimationResult
 
     ind = ageing_indicators(latest)
-    grade, reasons = decide("descriptive", [])
-    reasons.append(
-        "人口は住民基本台帳の集計値で標本誤差はない。将来推計は仮定（コーホート変化率の固定）に基づく"
-        "見通しで、予測区間はない。"
+    grading = descriptive(
+        [
+            "人口は住民基本台帳の集計値で標本誤差はない。将来推計は仮定（コーホート変化率の固定）に基づく"
+            "見通しで、予測区間はない。"
+        ]
     )
     return EstimationResult(
         method="population_profile",
@@ -399,7 +400,6 @@ def profile_result(
         unit="人",
         outcome_label=f"{name}の人口（{year}年）",
         diagnostics={**ind, "projected_total": projected_total, "projected_year": projected_year},
-        grade=grade,
-        reasons=reasons,
+        grading=grading,
         synthetic=synthetic,
     )

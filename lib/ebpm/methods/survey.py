@@ -212,9 +212,12 @@ def share_result(
             "（100以上が目安）。",
         )
     ]
-    grade, reasons = decide("descriptive", checks)
-    reasons.append(
-        "無回答はウェイトで層（管内×年齢）ごとに補正しており、層の中では回答の有無と満足度が無関係と仮定している。"
+    grading = decide(
+        "descriptive",
+        checks,
+        [
+            "無回答はウェイトで層（管内×年齢）ごとに補正しており、層の中では回答の有無と満足度が無関係と仮定している。"
+        ],
     )
     return EstimationResult(
         method="survey_share",
@@ -228,8 +231,7 @@ def share_result(
         unit="%",
         outcome_label=label,
         diagnostics={"n_eff": est["n_eff"]},
-        grade=grade,
-        reasons=reasons,
+        grading=grading,
         synthetic=bool(frame.attrs.get("synthetic", False)) if synthetic is None else synthetic,
         details={"weighted": True},
     )
