@@ -68,9 +68,13 @@ def test_result_json_follows_the_contract(runs):
     ):  # fmt: skip
         assert key in res, key
     assert res["title"] == "動作確認（本庁）" and res["answer"] == "件数は4件です。"
+    from ebpm.report.prereg import NO_PLAN_REASON
+
     # a monitoring report: the grading rule gives no causal letter, and the label says so
     assert res["grade"] is None and res["grade_label"] == "実績集計（推定なし）"
-    assert res["grade_reasons"][-1] == "動作確認用の固定値です。"
+    # the rule's reasons, then whether the run followed a locked plan (here: 事前登録なし)
+    assert res["grade_reasons"][-2:] == ["動作確認用の固定値です。", NO_PLAN_REASON]
+    assert res["preregistration"]["label"] == "事前登録なし"
     assert res["files"] == {"html": "index.html", "notebook": "notebook.ipynb", "pdf": None}
 
 

@@ -6,6 +6,7 @@ import ast
 import datetime as dt
 import json
 import os
+import re
 import secrets as _random
 import tempfile
 import threading
@@ -23,11 +24,20 @@ JST = dt.timezone(dt.timedelta(hours=9), "JST")
 EXECUTION_TIMEOUT_S = 1800
 
 
+_TEMPLATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
+
+
 def template_path(name: str) -> Path:
     """Resolve a template name (or a path to a notebook) to its ``.ipynb``."""
     candidate = Path(name)
     if candidate.suffix == ".ipynb" and candidate.exists():
         return candidate.resolve()
+    if not _TEMPLATE_NAME.fullmatch(name):  # a name never leaves the templates folder
+        raise ParameterError(
+            f"分析テンプレート名「{name}」は使えません。名前は英数字・_・- だけです"
+            "（ebpm templates で一覧）。",
+            parameter="template",
+        )
     path = paths().templates / f"{name}.ipynb"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in paths().templates.glob("*.ipynb"))) or "（なし）"
@@ -202,11 +212,19 @@ def read_records(path: Path) -> dict[str, Any]:
 class ReportJob:
     """Everything about one run that does not need the kernel (so it can be validated first)."""
 
-    def __init__(self, schema: TemplateSchema, values: dict[str, Any], out_dir: Path, run_id: str):
+    def __init__(
+        self,
+        schema: TemplateSchema,
+        values: dict[str, Any],
+        out_dir: Path,
+        run_id: str,
+        prereg: dict[str, Any] | None = None,
+    ):
         self.schema = schema
         self.values = values
         self.out_dir = out_dir
         self.run_id = run_id
+        self.prereg = prereg  # 事前登録 (ebpm.report.prereg); None = run without a plan
 
 
 def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> RunOutcome:
@@ -302,6 +320,13 @@ def finish_report(
     grade = grading.grade if grading else None
     grade_label = grading.label if grading else ""
     reasons = list(grading.reasons) if grading else []
+    from ebpm.report import prereg as _prereg
+
+    prereg = job.prereg or _prereg.no_plan()
+    if (
+        grading is not None
+    ):  # the grade's reasons (even without a letter) say whether a plan was fixed
+        reasons = [*reasons, prereg["reason"]]
     synthetic = any(s["synthetic"] for s in srcs) or any(
         isinstance(r, dict) and r.get("synthetic") for r in results.values()
     )
@@ -324,6 +349,7 @@ def finish_report(
         "grade": grade,
         "grade_label": grade_label,
         "grade_reasons": reasons,
+        "prereg": prereg,
         "failed": status == "failed",
         "error": error,
         "parameters": [
@@ -377,6 +403,7 @@ def finish_report(
         "grade": grade,
         "grade_label": grade_label,
         "grade_reasons": reasons,
+        "preregistration": prereg,
         "parameters": _json_safe(public_params),
         "results": results,
         "headline": headline,
@@ -517,25 +544,63 @@ def default_out_dir(template: str, run_id: str) -> Path:
     return paths().reports / template / run_id
 
 
-def make_job(template: str, given: dict[str, Any], out: str | Path | None = None) -> ReportJob:
-    """Validate parameters (before any kernel starts) and fix the run id and output folder."""
+def make_job(
+    template: str | None,
+    given: dict[str, Any],
+    out: str | Path | None = None,
+    *,
+    plan: str | None = None,
+) -> ReportJob:
+    """Validate parameters (before any kernel starts) and fix the run id and output folder.
+
+    With ``plan`` (a study slug), the plan's template and parameters are used; ``given`` values
+    that differ from the plan's become deviations listed at the top of the report.
+    """
     from ebpm.report.params import validate
 
-    schema = load_schema(template_path(template))
-    values = validate(schema, given)
+    prereg = None
+    if plan is not None:
+        from ebpm.plans.plan import load_plan
+        from ebpm.report import prereg as _prereg
+
+        the_plan = load_plan(plan)
+        if template and Path(template).stem != the_plan.template:
+            raise ParameterError(
+                f"分析計画「{plan}」のテンプレートは {the_plan.template} です（指定: {template}）。",
+                parameter="template",
+            )
+        schema = load_schema(template_path(the_plan.template))
+        planned = validate(schema, the_plan.parameters)
+        values = validate(schema, {**the_plan.parameters, **given})
+        labels = {k: spec.label for k, spec in schema.params.items()}
+        prereg = _prereg.for_plan(
+            the_plan,
+            planned,
+            values,
+            labels,
+            display=lambda name, value: schema.params[name].display(value),
+        )
+    else:
+        if not template:
+            raise ParameterError(
+                "分析テンプレート名か --plan（分析計画）を指定してください。", parameter="template"
+            )
+        schema = load_schema(template_path(template))
+        values = validate(schema, given)
     run_id = new_run_id()
     out_dir = Path(out) if out else default_out_dir(schema.name, run_id)
-    return ReportJob(schema, values, out_dir, run_id)
+    return ReportJob(schema, values, out_dir, run_id, prereg)
 
 
 def run(
-    template: str,
+    template: str | None,
     params: dict[str, Any] | None = None,
     *,
     out: str | Path | None = None,
     pdf: bool = True,
     keep_warm: bool | None = None,
     cold: bool = False,
+    plan: str | None = None,
 ) -> RunOutcome:
     """Render one report: validate, start the kernel and Chromium at once, execute, render.
 
@@ -554,6 +619,9 @@ def run(
         ``EBPM_KEEP_WARM=0``). A waiting spare is adopted whatever this says, unless ``cold``.
     cold : bool, default False
         Start a new kernel and leave no spare (measurements, or a clean start after a library change).
+    plan : str, optional
+        Study slug whose analysis plan (``studies/<slug>/plan.yml``) fixes the template and the
+        parameters; ``params`` that differ become deviations shown next to the grade.
 
     Returns
     -------
@@ -561,7 +629,7 @@ def run(
     """
     from ebpm.report import warm as spare
 
-    job = make_job(template, params or {}, out)
+    job = make_job(template, params or {}, out, plan=plan)
     warm = warmup_source(job.schema.notebook)
     root = paths().root
     key = spare.spare_key(root)
