@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -124,12 +125,20 @@ def _write_tables() -> None:
 
 
 def _svg_renderer(spec: dict, **_meta: Any) -> dict[str, str]:
+    text = json.dumps(spec, sort_keys=True, ensure_ascii=False)
+    return {"image/svg+xml": _svg_of(text)}
+
+
+@functools.lru_cache(maxsize=16)
+def _svg_of(spec_text: str) -> str:
+    """SVG of a Vega-Lite spec; identical specs (the same map in every 町字 report of a batch on a
+    reused kernel) are rendered once. The key is the whole spec, data included, so nothing differs."""
     import vl_convert as vlc
 
     from ebpm.charts import core as charts
 
     charts._register_fonts()
-    return {"image/svg+xml": vlc.vegalite_to_svg(spec)}
+    return vlc.vegalite_to_svg(spec_text)
 
 
 def _enable_altair() -> None:
