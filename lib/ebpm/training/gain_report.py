@@ -70,6 +70,23 @@ def gain_answer(overall) -> str:
     return f"研修の前後の正答率の差は {gain:+.1f}%ポイントで、信頼区間が0をまたぐ{span}。伸びたとは言い切れない。"
 
 
+CAVEATS = (
+    "事前と事後で同じ設問を解くため、設問への慣れによる伸びも含む。",
+    "比較群（受講していない職員）がないため、研修以外で学んだ分と区別できない。",
+    "両方のテストを受けた受講者だけを数えている。",
+)
+
+
+def gain_recommendation(overall, by_module, names: dict[str, str]) -> str:
+    """推奨・次の一手 from a fixed rule: keep the course when the CI is above 0, and name the weakest module."""
+    rec = overall.iloc[0]
+    weakest = by_module.sort_values("gain").iloc[0] if not by_module.empty else None
+    weak = names.get(str(weakest["module"]), str(weakest["module"])) if weakest is not None else ""
+    if rec["ci_low"] > 0:
+        return f"この研修の形を続ける。伸びが最も小さいモジュール（{weak}）の教え方と設問を見直す。"
+    return f"伸びを確かめられなかった。設問と教え方（特に{weak}）を見直し、次の期で同じ設問で測り直す。"
+
+
 def course_report(
     answers_dir: str | Path,
     *,
@@ -141,7 +158,35 @@ def course_report(
     out = root / TEMPLATE / run_id
     out.mkdir(parents=True, exist_ok=True)
     rec = overall.iloc[0]
+    from ebpm.report.summary import build_summary
+
+    recommendation = gain_recommendation(overall, by_module, course.modules)
+    summary = build_summary(
+        {
+            "question": "研修の前後で、受講者の正答率は伸びたか。",
+            "recommendation": recommendation,
+            "caveats": list(CAVEATS),
+            "results": {
+                "overall": {
+                    "estimate": float(rec["gain"]),
+                    "ci": [float(rec["ci_low"]), float(rec["ci_high"])],
+                    "unit": "%ポイント",
+                }
+            },
+            "headline": "overall",
+        },
+        grading=None,
+        meta={"owner": "研修担当", "status": "確定"},
+        synthetic=synthetic,
+        created=started,
+        vintage=started.date().isoformat(),
+    )
     context = {
+        "summary": summary,
+        "prereg": None,
+        "build_time": None,
+        "glossary": [],
+        "suppressed": False,
         "ebpm_version": __version__,
         "template": TEMPLATE,
         "template_title": "研修の学習効果",
@@ -191,6 +236,9 @@ def course_report(
         "created_at": started.isoformat(),
         "status": "ok",
         "answer": answer,
+        "question": "研修の前後で、受講者の正答率は伸びたか。",
+        "recommendation": recommendation,
+        "caveats": list(CAVEATS),
         "grade": None,
         "grade_reasons": [],
         "parameters": {"track": track, "cohort": cohort},
