@@ -13,7 +13,7 @@ from ebpm.errors import ParameterError
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 STUB = "# STUB:"
-PLACEHOLDER = "# ▼ここにコードを書く（講師用の版に模範解答があります）"
+PLACEHOLDER = "# ▼ここにコードを書く（模範解答は講師用の版にある）"
 SOLUTION_TAGS = {"solution", "solution-only", "trainer"}  # never in a student copy
 CHECK_CALL = re.compile(r"""check\(\s*["']([\w.]+)["']""")
 
