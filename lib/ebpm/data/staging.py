@@ -353,9 +353,9 @@ def stage(
     if source.reader == "csv":
         use_ingest = bool(options.pop("ingest", False)) or bool(INGEST_ONLY_KEYS & set(options))
         if use_ingest:
-            from ebpm.ingest import read as ingest
+            from ebpm.ingest import read_csv, read_excel
 
-            ing = ingest.read_csv(path, **options)
+            ing = read_csv(path, **options)
             staged.row_offset = ing.header_row or 0
             staged.encoding = ing.encoding
             staged.notes = list(ing.notes)
@@ -403,9 +403,9 @@ def stage(
         staged.row_offset = 0
         return _view(con, staged, f"read_parquet({_literal(str(path))})")
     if source.reader == "excel":
-        from ebpm.ingest import read as ingest
+        from ebpm.ingest import read_csv, read_excel
 
-        ing = ingest.read_excel(path, **options)
+        ing = read_excel(path, **options)
         staged.row_offset = (ing.header_rows[-1] if ing.header_rows else ing.header_row) or 0
         staged.notes = list(ing.notes)
         return _register(con, staged, ing.frame)
