@@ -20,6 +20,7 @@ _NOT_BUILT = "整備済みデータベースがありません。まず `ebpm bu
 _lock = threading.Lock()
 _cache: dict[str, Any] = {"key": None, "con": None}
 _accessed: list[str] = []
+_log: list[str] = []  # every read, in order (a notebook cell's own tables are a slice of it)
 
 
 def _quote(name: str) -> str:
@@ -109,6 +110,7 @@ def _run(con: Any, query: str, params: Any) -> Any:
 
 
 def _note(name: str) -> None:
+    _log.append(name)
     if name not in _accessed:
         _accessed.append(name)
 
@@ -413,6 +415,11 @@ def _without_parameters(query: str) -> str:
 def accessed_tables() -> list[str]:
     """Tables this process has read through :func:`load` or :func:`sql`, in first-use order."""
     return list(_accessed)
+
+
+def access_log() -> list[str]:
+    """Every read through :func:`load` or :func:`sql` in this process, in order (with repeats)."""
+    return list(_log)
 
 
 def reset_accessed() -> None:
