@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ebpm.errors import EstimationError
+from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
+from ebpm.methods._inputs import check_columns, check_number
 from ebpm.methods.grading import decide
 from ebpm.result import EstimationResult
 
@@ -243,11 +244,17 @@ def describe(
         overall mean of the first numeric column (or the largest share of the first column).
     """
     c.require_frame(data)
+    if not isinstance(columns, (str, list, tuple)):
+        raise ParameterError(
+            "columns は列名か列名のリストで指定してください。", parameter="columns"
+        )
     cols = [columns] if isinstance(columns, str) else list(columns)
     if not cols:
         raise EstimationError("集計する列を1つ以上指定してください。", parameter="columns")
+    check_columns(data, columns=cols, by=by, weights=weights)
     c.require_columns(data, cols + [by, weights])
     for p in quantiles:
+        check_number(p, "quantiles")
         if not 0 < p < 1:
             raise EstimationError(
                 f"分位点は0と1の間で指定してください（{p}）。", parameter="quantiles"

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
+from ebpm.methods._inputs import check_columns
 from ebpm.methods._panel import fit_twfe, t_interval
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
@@ -661,6 +662,9 @@ def did(
         control = given.get("control", control)
     if y is None:
         raise ParameterError("y（結果変数の列名）を指定してください。", parameter="y")
+    check_columns(
+        data, y=y, treat=treat, post=post, unit=unit, time=time, first_treated=first_treated
+    )
     if method is None:
         method = "staggered" if first_treated is not None and unit is not None else "twfe"
     if post is None:

@@ -24,6 +24,7 @@ from ebpm.methods._common import (
     title_of,
     unit_of,
 )
+from ebpm.methods._inputs import as_time_column, check_columns, check_number, match_time
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
 
@@ -243,14 +244,16 @@ def its(
         raise ParameterError(
             "seasonality は0以上の整数で指定してください。", parameter="seasonality"
         )
-    if period <= 0:
-        raise ParameterError("period は正の数で指定してください。", parameter="period")
+    period = check_number(period, "period", minimum=0, exclusive_minimum=True)
+    check_columns(data, y=y, time=time, offset=offset, season=season, covariates=covariates)
     require_columns(data, [y, time, offset, season, *(covariates or [])])
     warnings: list[str] = []
     synthetic = is_synthetic(data, synthetic)
     count = family != "gaussian"
 
     frame = drop_missing(data, [y, time, offset, season, *(covariates or [])], warnings)
+    frame = frame.assign(**{time: as_time_column(frame[time], time)})
+    start = match_time(start, frame[time], "start")  # dates, periods, ISO or 和暦 text
     frame = frame.sort_values(time)
     frame = frame.reset_index(drop=True)
     if frame[time].duplicated().any():

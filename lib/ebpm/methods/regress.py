@@ -11,6 +11,7 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
+from ebpm.methods._inputs import check_column
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
 
@@ -83,15 +84,17 @@ def fit_ols(data: pd.DataFrame, formula: str, se: str = "classical") -> dict[str
 
     c.require_frame(data)
     if not isinstance(formula, str) or "~" not in formula:
+        kind = "" if isinstance(formula, str) else "文字列の式で、"
         raise ParameterError(
-            "式は「結果 ~ 説明変数1 + 説明変数2」の形で指定してください。", parameter="formula"
+            f"式は{kind}「結果 ~ 説明変数1 + 説明変数2」の形で指定してください。",
+            parameter="formula",
         )
     kind, cluster_col = c.parse_se(se, data)
     lhs = formula.split("~", 1)[0].strip()
     if lhs in data.columns:
         c.require_numeric(data, lhs, "結果変数")
     elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", lhs):
-        c.require_columns(data, [lhs])
+        check_column(data, lhs, "formula")
     warnings: list[str] = []
     frame = data
     if cluster_col is not None:
@@ -102,7 +105,7 @@ def fit_ols(data: pd.DataFrame, formula: str, se: str = "classical") -> dict[str
         text = str(err).splitlines()[0]
         missing = re.search(r"name '([^']+)' is not defined", text)
         if missing:
-            c.require_columns(data, [missing.group(1)])
+            check_column(data, missing.group(1), "formula")
         raise EstimationError(
             f"式「{formula}」を解釈できません（{text}）。", parameter="formula"
         ) from err

@@ -92,7 +92,10 @@ def record(name: str, value: Any, *, headline: bool = False) -> None:
     if not isinstance(name, str) or not name:
         from ebpm.errors import ParameterError
 
-        raise ParameterError("record の名前は空でない文字列にしてください。")
+        raise ParameterError(
+            f"record の名前は空でない文字列にしてください（受け取った値: {name!r}）。",
+            parameter="name",
+        )
     if name == "headline" and isinstance(value, str):
         _append({"name": "headline", "ref": value})
         return
