@@ -17,7 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     "data": {"ingest", "estat"},
     "synth_city": {"ingest", "data"},
     "disclosure": {"data"},
-    "charts": set(),
+    "charts": {"ingest"},
     "methods": {"charts", "ingest"},
     "logic": {"data", "charts", "methods", "ingest"},
     "plans": {"data", "charts", "methods", "ingest", "logic"},
@@ -102,3 +102,16 @@ def test_flat_modules_are_gone():
     """Stages are packages: no ``ingest_*.py`` / ``estat_*.py`` families at the top level."""
     flat = sorted(p.name for p in LIB.glob("*.py") if p.stem not in BASE)
     assert flat == [], flat
+
+
+def test_lazy_exports_never_shadow_a_submodule():
+    """``from ebpm.ingest import read`` must give the module whether or not it was imported before."""
+    import importlib
+    import pkgutil
+
+    for pkg_dir in sorted(p.parent for p in LIB.glob("*/__init__.py")):
+        name = f"ebpm.{pkg_dir.name}"
+        pkg = importlib.import_module(name)
+        exports = set(pkg.__dir__()) if "__dir__" in vars(pkg) else set()
+        subs = {m.name for m in pkgutil.iter_modules([str(pkg_dir)])}
+        assert not exports & subs, f"{name}: lazy names shadow submodules {exports & subs}"

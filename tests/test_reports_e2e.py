@@ -139,3 +139,30 @@ def test_choices_from_a_curated_table(curated):
     ]
     with pytest.raises(ParameterError, match="『exclude_offices』は次のいずれか.*都南総合支所"):
         validate(schema, {"exclude_offices": "盛岡駅前出張所"})
+
+
+def test_kpi_actuals_equal_the_synthetic_citys_truth(curated):
+    """ebpm.data.kpi (SQL on the curated tables) against the generator's own pandas counts.
+
+    Reference: data/raw/synthetic_morioka/ground_truth.yml (kpi.*.by_fy), computed by
+    ebpm.synth_city.dx from the generated records, not from the curated database. Tolerance: exact
+    for counts, 1e-4 percentage points for the share (the truth file keeps 6 decimals of a fraction).
+    """
+    import yaml
+    from ebpm.data.kpi import DX_KPIS, kpi_actuals
+
+    truth = yaml.safe_load(
+        (ROOT / "data/raw/synthetic_morioka/ground_truth.yml").read_text(encoding="utf-8")
+    )["kpi"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EBPM_CATALOG", str(curated["dir"] / "catalog"))
+        mp.setenv("EBPM_CURATED", str(curated["dir"] / "curated"))
+        actual = kpi_actuals(start_fy=2021, end_fy=2025)
+    assert actual.attrs["synthetic"] is True
+    for key, spec in DX_KPIS.items():
+        got = actual[actual["kpi"] == key].set_index("fy")["value"]
+        want = truth[spec.truth_key]
+        assert want["target"] == spec.truth_target
+        for fy, value in want["by_fy"].items():
+            expected = 100 * value if spec.unit == "%" else value
+            assert got[fy] == pytest.approx(expected, abs=1e-4), (key, fy)

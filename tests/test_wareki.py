@@ -8,6 +8,7 @@ import pytest
 from ebpm.errors import IngestError
 from ebpm.ingest.wareki import (
     fiscal_year_label,
+    fiscal_year_span,
     parse_date,
     parse_fiscal_year,
     parse_year,
@@ -150,3 +151,15 @@ def test_fiscal_year_label(year, expected):
 def test_fiscal_year_label_rejects_nonsense():
     with pytest.raises(IngestError, match="year"):
         fiscal_year_label(1500)
+
+
+@pytest.mark.parametrize(
+    "start, end, expected",
+    [
+        (2019, 2025, "令和元年度〜令和7年度（2019〜2025年度）"),
+        (2018, 2019, "平成30年度〜令和元年度（2018〜2019年度）"),
+        (2025, 2025, "令和7年度（2025年度）"),
+    ],
+)
+def test_fiscal_year_span(start, end, expected):
+    assert fiscal_year_span(start, end) == expected

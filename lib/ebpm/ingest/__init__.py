@@ -5,7 +5,6 @@ from ebpm._lazy import lazy_exports
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "read": "ebpm.ingest.read",
         "read_csv": "ebpm.ingest.read",
         "read_excel": "ebpm.ingest.read",
         "Ingested": "ebpm.ingest.read",

@@ -236,3 +236,13 @@ def fiscal_year_label(year: int, *, western: bool = True) -> str:
     e = era_of(_dt.date(year, 5, 1))
     label = f"{e.name}{_year_label(year - e.start.year + 1)}年度"
     return f"{label}（{year}年度）" if western else label
+
+
+def fiscal_year_span(start: int, end: int) -> str:
+    """``(2019, 2025)`` → ``"令和元年度〜令和7年度（2019〜2025年度）"``; one year → its label."""
+    if start == end:
+        return fiscal_year_label(start)
+    return (
+        f"{fiscal_year_label(start, western=False)}〜{fiscal_year_label(end, western=False)}"
+        f"（{start}〜{end}年度）"
+    )

@@ -712,3 +712,45 @@ def did(
         outcome_label,
         synthetic_flag,
     )
+
+
+def adoption_overview(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    first_treated: str,
+    y: str,
+    kind: str | None = None,
+) -> pd.DataFrame:
+    """One row per unit: its kind, adoption month (or 導入なし), number of periods and mean outcome.
+
+    Rows are ordered by adoption date (never-adopting units last), then by name, so that a reader
+    sees the rollout in order. Column names are the catalog's Japanese titles.
+    """
+    c.require_frame(data)
+    c.require_columns(data, [unit, first_treated, y, kind])
+    keys = [unit] + ([kind] if kind else [])
+    since = pd.to_datetime(data[first_treated], errors="coerce")
+    grouped = (
+        data.assign(_since=since)
+        .groupby(keys, as_index=False, dropna=False)
+        .agg(_since=("_since", "min"), _n=(y, "size"), _mean=(y, "mean"))
+        .sort_values(["_since", unit], na_position="last", kind="stable")
+    )
+    label = c.title_of(data, y)
+    unit_name = c.unit_of(data, y)
+    out = pd.DataFrame(
+        {
+            c.title_of(data, unit): grouped[unit].to_numpy(),
+            **({c.title_of(data, kind): grouped[kind].to_numpy()} if kind else {}),
+            "導入月": [
+                f"{d.year}年{d.month}月" if pd.notna(d) else "導入なし（比較群）"
+                for d in grouped["_since"]
+            ],
+            "期間数": grouped["_n"].to_numpy(),
+            f"{label}の平均" + (f"（{unit_name}）" if unit_name else ""): grouped["_mean"]
+            .round(1)
+            .to_numpy(),
+        }
+    )
+    return out

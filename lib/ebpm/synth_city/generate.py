@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from ebpm import config
+from ebpm.data.kpi import DX_KPIS
 from ebpm.errors import ParameterError
 from ebpm.synth_city import (
     callcentre,
@@ -39,12 +40,8 @@ TABLES = (
     "citizen_survey",
 )
 FLOAT_FORMAT: dict[str, str] = {}  # table -> float format when "%.2f" does not fit
-KPI_TARGETS = {
-    "online_procedure_share": 0.8,
-    "core_systems_done": 20,
-    "staff_training_cumulative": 1000,
-    "digital_workshops_cumulative": 130,
-}
+# the DX plan's targets come from the one KPI definition the dashboard and logic model also use
+KPI_TARGETS = {k.truth_key: k.truth_target for k in DX_KPIS.values()}
 
 
 @dataclass(frozen=True)
