@@ -434,6 +434,18 @@ def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFram
     titles, units = _labels(con, tables, [str(c) for c in frame.columns])
     frame.attrs["column_titles"] = titles
     frame.attrs["column_units"] = units
+    from ebpm import labels
+
+    for column in frame.columns:  # pandas drops attrs in merge/pivot; labels keep them by name
+        if column in titles or column in units:
+            for table in tables:
+                labels.note(
+                    table,
+                    str(column),
+                    title=titles.get(column, ""),
+                    unit=units.get(column, ""),
+                    synthetic=bool(flags),
+                )
     return frame
 
 

@@ -174,23 +174,31 @@ def close_summary(text: str, res: Any) -> str:
 
 
 def title_of(data: Any, column: str) -> str:
-    """Japanese title of a column from the catalog (``attrs`` set by ebpm.load/sql), else its name."""
-    attrs = getattr(data, "attrs", None) or {}
-    return (attrs.get("column_titles") or {}).get(column) or column
+    """Japanese title of a column from the catalog, else its name.
+
+    The frame's ``attrs`` (set by ebpm.load/sql) first; after a merge or pivot has dropped them,
+    the titles of the curated columns this process has read (:mod:`ebpm.labels`).
+    """
+    from ebpm import labels
+
+    return labels.title(column, data) or column
 
 
 def unit_of(data: Any, column: str) -> str:
-    """Unit of a column from the catalog (``attrs`` set by ebpm.load/sql), else ''."""
-    attrs = getattr(data, "attrs", None) or {}
-    return (attrs.get("column_units") or {}).get(column) or ""
+    """Unit of a column from the catalog (``attrs``, else :mod:`ebpm.labels`), else ''."""
+    from ebpm import labels
+
+    return labels.unit(column, data) or ""
 
 
 def is_synthetic(data: Any, synthetic: bool | None) -> bool:
-    """True if the caller says so or the frame carries ``attrs['synthetic']``."""
+    """True if the caller says so, the frame carries ``attrs['synthetic']``, or (attrs lost in a
+    merge or pivot) one of its columns came from a 模擬データ table read in this process."""
     if synthetic is not None:
         return bool(synthetic)
-    attrs = getattr(data, "attrs", None) or {}
-    return bool(attrs.get("synthetic", False))
+    from ebpm import labels
+
+    return labels.synthetic(data)
 
 
 # --- clusters --------------------------------------------------------------------------------------

@@ -151,17 +151,18 @@ def _chart(result: EstimationResult):
     table = result.details["table"]
     col = result.details["columns"][0]
     sub = table[table["column"] == col]
+    name = result.details.get("titles", {}).get(col, col)
     means = sub[sub["stat"] == "mean"]
     if len(means):
         data, label, y_title = (
             means,
             "平均",
-            f"{col}の平均{f'（{result.unit}）' if result.unit else ''}",
+            f"{name}の平均{f'（{result.unit}）' if result.unit else ''}",
         )
         x = alt.X("group:N", title=None, sort=None)
     else:
         data = sub[sub["stat"] == "share"].assign(level=lambda f: f["level"].astype(str))
-        label, y_title = "割合", f"{col}の割合"
+        label, y_title = "割合", f"{name}の割合"
         x = alt.X("level:N", title=None, sort=None)
     base = alt.Chart(data).encode(x=x)
     bars = base.mark_bar(opacity=0.85).encode(
@@ -174,7 +175,7 @@ def _chart(result: EstimationResult):
     )
     weighted = "（調査ウェイト付き）" if result.details["weighted"] else ""
     chart = (bars + errs).properties(
-        title={"text": f"{col}の{label}{weighted}", "subtitle": "縦線は95%信頼区間"}
+        title={"text": f"{name}の{label}{weighted}", "subtitle": "縦線は95%信頼区間"}
     )
     return with_footer(chart, synthetic=result.synthetic)
 
@@ -182,20 +183,22 @@ def _chart(result: EstimationResult):
 def _summary(result: EstimationResult) -> str:
     table = result.details["table"]
     parts = []
+    titles = result.details.get("titles", {})
     for col in result.details["columns"][:3]:
         sub = table[(table["column"] == col) & (table["group"] == ALL)]
+        name = titles.get(col, col)
         mean = sub[sub["stat"] == "mean"]
         if len(mean):
             r = mean.iloc[0]
             parts.append(
-                f"{col}の平均は{c.fmt_num(r['estimate'])}{result.unit}（95%信頼区間 {c.fmt_num(r['ci_low'])}〜{c.fmt_num(r['ci_high'])}{result.unit}、{int(r['n']):,}件）"
+                f"{name}の平均は{c.fmt_num(r['estimate'])}{result.unit}（95%信頼区間 {c.fmt_num(r['ci_low'])}〜{c.fmt_num(r['ci_high'])}{result.unit}、{int(r['n']):,}件）"
             )
         else:
             shares = sub[sub["stat"] == "share"].sort_values("estimate", ascending=False)
             if len(shares):
                 r = shares.iloc[0]
                 parts.append(
-                    f"{col}で最も多いのは「{r['level']}」で{r['estimate'] * 100:.1f}%（95%信頼区間 {r['ci_low'] * 100:.1f}〜{r['ci_high'] * 100:.1f}%）"
+                    f"{name}で最も多いのは「{r['level']}」で{r['estimate'] * 100:.1f}%（95%信頼区間 {r['ci_low'] * 100:.1f}〜{r['ci_high'] * 100:.1f}%）"
                 )
     text = "。".join(parts) + "。" if parts else ""
     if result.details["by"]:
@@ -310,14 +313,20 @@ def describe(
         pvalue=float("nan"),
         n=int(len(data)),
         se_type="線形化法（調査ウェイト）" if weighted else "通常",
-        unit=effect_unit,
-        outcome_label=str(first["column"]),
+        unit=effect_unit or c.unit_of(data, str(first["column"])),
+        outcome_label=c.title_of(data, str(first["column"])),
         diagnostics={"weighted": weighted, "n_groups": len(groups) - 1},
         grade=grade,
         reasons=reasons,
         warnings=warnings,
         synthetic=c.is_synthetic(data, synthetic),
-        details={"table": table, "columns": cols, "by": by, "weighted": weighted},
+        details={
+            "table": table,
+            "columns": cols,
+            "titles": {col: c.title_of(data, col) for col in cols},
+            "by": by,
+            "weighted": weighted,
+        },
         _chart_builder=_chart,
         _summary_builder=_summary,
     )
