@@ -222,6 +222,59 @@ def _panel_inputs(data, y, treat, post, unit, time, first_treated, warnings):
     return frame, first_col
 
 
+def _drop_always_treated(frame, unit, time, first_col, notes, warnings):
+    """Drop units treated at or before the first observed period (no pre-period to compare).
+
+    Returns the frame without them and their names; a reason line goes to ``notes`` (shown with the
+    grade) and a warning to ``warnings``.
+    """
+    first = frame.groupby(unit)[first_col].first()
+    t_min = frame[time].min()
+    always = sorted(map(str, first[first.notna() & (first <= t_min)].index))
+    if not always:
+        return frame, []
+    shown = "、".join(always[:8]) + (" …" if len(always) > 8 else "")
+    line = (
+        f"当初から介入済みの単位{len(always)}個（{shown}）は、観測の最初の時点より前に介入を受けて"
+        "いて介入前の期間がないため、推定から除いた。"
+    )
+    notes.append(line)
+    warnings.append(line)
+    kept = frame[~frame[unit].astype(str).isin(always)]
+    if kept[first_col].notna().sum() == 0:
+        raise EstimationError(
+            "介入を受けた単位がすべて当初から介入済みで、介入前の期間のある介入群がありません。",
+            column=first_col,
+        )
+    return kept, always
+
+
+def _eligibility_check(frame, unit, first_col, eligible, warnings):
+    """Warn (and lower the grade) when never-treated units could not have been treated by definition."""
+    if eligible is None:
+        return None, 0
+    flags = c.require_binary(frame, eligible, "介入の対象になりうるかの列")
+    never = frame[first_col].isna()
+    ineligible = sorted(map(str, frame.loc[never & (flags == 0), unit].unique()))
+    if not ineligible:
+        return (
+            Check(
+                "comparability",
+                True,
+                f"比較群の単位はすべて介入の対象になりうる単位である（列 {eligible}）。",
+            ),
+            0,
+        )
+    shown = "、".join(ineligible[:8]) + (" …" if len(ineligible) > 8 else "")
+    text = (
+        f"比較群（未介入）のうち{len(ineligible)}単位（{shown}）は、定義上介入を受けられない単位である"
+        f"（列 {eligible}）。介入群と性質が違うため比較可能性が疑わしい。対象になりうる単位だけで"
+        "比べることを検討する。"
+    )
+    warnings.append(text)
+    return Check("comparability", False, text, 1), len(ineligible)
+
+
 def _window(frame: pd.DataFrame, time: str, first_col: str, window) -> tuple[int, int]:
     if window is not None:
         return int(window[0]), int(window[1])
@@ -307,6 +360,7 @@ def _panel_did(
     effect_unit,
     outcome_label,
     synthetic,
+    eligible=None,
 ):
     from ebpm.methods.event_study import event_study, pre_trend_check
     from ebpm.methods.staggered import callaway_santanna, make_panel
@@ -326,8 +380,10 @@ def _panel_did(
             )
         cluster = col
     frame, first_col = _panel_inputs(data, y, treat, post, unit, time, first_treated, warnings)
-    lo, hi = _window(frame, time, first_col, window)
     notes: list[str] = []
+    frame, always = _drop_always_treated(frame, unit, time, first_col, notes, warnings)
+    eligibility, n_ineligible = _eligibility_check(frame, unit, first_col, eligible, warnings)
+    lo, hi = _window(frame, time, first_col, window)
     bacon, twfe_b = _bacon(frame, y, unit, time, first_col, notes)
     share = _forbidden_share(bacon)
     fit = fit_twfe(frame, y, ["_d"], unit, time, cluster)
@@ -415,6 +471,8 @@ def _panel_did(
     if forbidden is not None:
         checks.append(forbidden)
     checks.append(_units_check(int(treated_units), int(control_units)))
+    if eligibility is not None:
+        checks.append(eligibility)
     grade, reasons = decide("did", checks)
     reasons.extend(notes)
     return EstimationResult(
@@ -434,6 +492,9 @@ def _panel_did(
             "n_clusters": fit["n_clusters"],
             "n_treated_units": int(treated_units),
             "n_control_units": int(control_units),
+            "n_always_treated_dropped": len(always),
+            "always_treated_units": always,
+            "n_ineligible_controls": n_ineligible,
             "forbidden_share": share,
             "twfe_estimate": twfe_est,
             "bacon_twfe_check": twfe_b,
@@ -594,6 +655,7 @@ def did(
     effect_unit: str = "",
     outcome_label: str = "",
     synthetic: bool | None = None,
+    eligible: str | None = None,
 ) -> EstimationResult:
     """Difference-in-differences estimate of a policy effect.
 
@@ -632,6 +694,11 @@ def did(
         Event-time window for the pre-trend test (default up to 5 periods each side).
     effect_unit, outcome_label : str
         Natural unit and Japanese name of the outcome for the summary.
+    eligible : str, optional
+        Panel only: a 0/1 column, 1 where the unit could be treated at all (for example offices
+        that handle the procedure). Never-treated units with 0 are questioned: a warning and one
+        grade step (``comparability``). Units treated before the first period are always dropped,
+        with a reason line and ``diagnostics["n_always_treated_dropped"]``.
     synthetic : bool, optional
         Mark as 模擬データ; default ``data.attrs.get("synthetic")``.
 
@@ -663,7 +730,14 @@ def did(
     if y is None:
         raise ParameterError("y（結果変数の列名）を指定してください。", parameter="y")
     check_columns(
-        data, y=y, treat=treat, post=post, unit=unit, time=time, first_treated=first_treated
+        data,
+        y=y,
+        treat=treat,
+        post=post,
+        unit=unit,
+        time=time,
+        first_treated=first_treated,
+        eligible=eligible,
     )
     if method is None:
         method = "staggered" if first_treated is not None and unit is not None else "twfe"
@@ -711,6 +785,7 @@ def did(
         effect_unit,
         outcome_label,
         synthetic_flag,
+        eligible=eligible,
     )
 
 
