@@ -55,3 +55,13 @@ def test_synthetic_flag_survives_when_attrs_are_lost():
     assert c.is_synthetic(pd.DataFrame({"other": [1.0]}), None) is False
     assert c.is_synthetic(pd.DataFrame({"visits": [1.0]}), False) is False
     labels.forget()
+
+
+def test_sql_with_join_using_keeps_its_sources(tiny):
+    """DuckDB's get_table_names refuses some JOIN … USING queries; the sources must not vanish."""
+    frame = ebpm.sql(
+        "SELECT v.name, p.population FROM visitors v JOIN population p USING (area_code) "
+        "WHERE p.year = $y",
+        {"y": 2020},
+    )
+    assert frame.attrs["tables"] == ["population", "visitors"]

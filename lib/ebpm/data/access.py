@@ -394,11 +394,18 @@ def _select(query: str, params: Any) -> tuple[Any, list[str]]:
 
 def _to_pandas(table: Any) -> pd.DataFrame:
     """Arrow → pandas with DATE columns as ``datetime64[ns]`` (not Python ``date`` objects), so
-    estimators, ``.dt`` and Altair work on them directly; timestamps likewise in nanoseconds."""
+    estimators, ``.dt`` and Altair work on them directly; timestamps likewise in nanoseconds;
+    DECIMAL/HUGEINT (what ``SUM`` returns) as int64 or float64, never ``Decimal`` objects."""
     import pyarrow as pa
 
     frame = table.to_pandas(date_as_object=False)
     for field in table.schema:
+        if pa.types.is_decimal(field.type) and field.name in frame.columns:
+            # SUM() of integers is a HUGEINT/DECIMAL: Python Decimal objects break numpy (np.log)
+            col = frame[field.name].astype("float64")
+            whole = field.type.scale == 0 and col.notna().all() and (col.abs() < 2**53).all()
+            frame[field.name] = col.astype("int64") if whole else col
+            continue
         if pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
             if field.name in frame.columns and getattr(frame[field.name].dt, "tz", None) is None:
                 frame[field.name] = frame[field.name].astype("datetime64[ns]")
@@ -409,11 +416,14 @@ def _tables_of(con: Any, query: str) -> list[str]:
     """Curated tables a query reads (sorted); empty when DuckDB cannot tell."""
     import duckdb
 
+    known = set(_tables(con))
     try:
-        known = set(_tables(con))
         return sorted(n for n in con.get_table_names(_without_parameters(query)) if n in known)
     except duckdb.Error:
-        return []
+        # get_table_names binds, and refuses some valid queries (JOIN … USING in DuckDB 1.4);
+        # provenance then errs on the side of listing: every known table named as a word in the query
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", _PARAMETER_OR_LITERAL.sub(" ", query)))
+        return sorted(known & words)
 
 
 def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFrame:

@@ -267,3 +267,42 @@ def match_time(value: Any, times: pd.Series, parameter: str) -> Any:
         f"受け取った値: {value!r}",
         parameter=parameter,
     )
+
+
+# --- natural units ---------------------------------------------------------------------------------
+
+_LOG_NAME = __import__("re").compile(r"^(?:np\.)?log1?p?\((\w+)\)$|^log1?p?_(\w+)$")
+
+
+def log_base(name: Any) -> str | None:
+    """The column under a log outcome (``log_visits``, ``np.log(visits)``, ``log1p_visits``), else None."""
+    m = _LOG_NAME.match(str(name).replace(" ", ""))
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def percent_change(estimate: float, ci: tuple[float, float]) -> dict[str, float]:
+    """A difference in logs as a percentage change: 100·(exp(b) − 1), CI transformed the same way."""
+    import math
+
+    return {
+        "estimate": 100 * math.expm1(estimate),
+        "ci_low": 100 * math.expm1(ci[0]),
+        "ci_high": 100 * math.expm1(ci[1]),
+    }
+
+
+def use_log_units(result: Any, data: pd.DataFrame, y: str, outcome_label: str = "") -> Any:
+    """Mark a result on a log outcome: % change in ``diagnostics["percent_change"]``, label of the
+    column under the log (``log_counter`` → the title of ``counter``), unit ``%``."""
+    base = log_base(y)
+    if base is None:
+        return result
+    from ebpm import labels
+
+    result.diagnostics["percent_change"] = percent_change(result.estimate, result.ci)
+    if not outcome_label:
+        title = labels.title(base, data)
+        result.outcome_label = title or base
+    result.unit = "%"
+    result.details["log_outcome"] = base
+    return result

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
-from ebpm.methods._inputs import check_columns
+from ebpm.methods._inputs import check_columns, use_log_units
 from ebpm.methods._panel import fit_twfe, t_interval
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
@@ -592,9 +592,17 @@ def bacon_chart(result: EstimationResult):
 def _summary(result: EstimationResult) -> str:
     d = result.diagnostics
     outcome = result.outcome_label or "結果変数"
+    pct = d.get("percent_change")
+    if pct:  # log outcome: the natural unit is the percentage change
+        head = (
+            c.effect_phrase(pct["estimate"], (pct["ci_low"], pct["ci_high"]), "%", outcome)
+            + f"（対数の差 {c.fmt_num(result.estimate)} を 100×(exp(b)−1) で換算"
+        )
+    else:
+        head = c.effect_phrase(result.estimate, result.ci, result.unit, outcome) + "（"
     text = (
-        c.effect_phrase(result.estimate, result.ci, result.unit, outcome)
-        + f"（{result.method_ja}、介入群の変化から比較群の変化を差し引いた値、標準誤差は{result.se_type}）。"
+        head
+        + f"{'、' if pct else ''}{result.method_ja}、介入群の変化から比較群の変化を差し引いた値、標準誤差は{result.se_type}）。"
         + c.ci_sentence(result.ci)
     )
     if d.get("design") == "2x2":
@@ -612,7 +620,8 @@ def _summary(result: EstimationResult) -> str:
         if d.get("design") == "twfe" and share is not None and share > FORBIDDEN_SHARE_LIMIT:
             text += f"推定値の{share * 100:.0f}%は既に介入を受けた群を比較群とする比較から来ており、効果が時期で変わると歪む。"
         if d.get("design") == "staggered" and d.get("twfe_estimate") is not None:
-            text += f"参考: 通常の二方向固定効果（TWFE）推定値は{c.fmt_num(d['twfe_estimate'])}{result.unit}。"
+            twfe_unit = "（対数の差）" if pct else result.unit
+            text += f"参考: 通常の二方向固定効果（TWFE）推定値は{c.fmt_num(d['twfe_estimate'])}{twfe_unit}。"
     text += "同じ時期に介入群だけに起きた別の変化があると、それも効果に含まれてしまう。"
     text += f"エビデンスの強さは{result.grade_label}。"
     return text
@@ -766,10 +775,11 @@ def did(
                 "単位・時点なしの差の差分析には treat（介入群の指標）が必要です。",
                 parameter="treat",
             )
-        return _two_by_two(
+        res = _two_by_two(
             data, y, treat, post, se, warnings, effect_unit, outcome_label, synthetic_flag
         )
-    return _panel_did(
+        return use_log_units(res, data, y, outcome_label)
+    res = _panel_did(
         c.to_periods(data, time, first_treated) if time is not None else data,
         y,
         treat,
@@ -787,6 +797,7 @@ def did(
         synthetic_flag,
         eligible=eligible,
     )
+    return use_log_units(res, data, y, outcome_label)
 
 
 def adoption_overview(
