@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml tools/jupyterlab-overrides.json | $(BIN)/python
 	$(PY) -m uv pip install -q --compile-bytecode --python $(BIN)/python -e ".[dev]" \
 	  || $(BIN)/python -m pip install -q --compile -e ".[dev]"
 	$(BIN)/python -m compileall -q -j 0 lib >/dev/null
-	$(BIN)/python -m ipykernel install --sys-prefix --name ebpm --display-name "ebpm (Python 3)" >/dev/null
+	$(BIN)/python -m ebpm.report.launcher install >/dev/null
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp tools/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)

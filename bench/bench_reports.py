@@ -77,10 +77,15 @@ def naive_one(nb: Path, params: dict, out: Path, env: dict[str, str]) -> dict[st
 
 
 def ebpm_one(
-    params: dict, out: Path, env: dict[str, str], pdf: bool, keep_warm: bool = False
+    params: dict,
+    out: Path,
+    env: dict[str, str],
+    pdf: bool,
+    keep_warm: bool = False,
+    cold: bool = False,
 ) -> dict:
     cmd = [str(BIN / "ebpm"), "run", TEMPLATE, "--out", str(out)] + ([] if pdf else ["--no-pdf"])
-    cmd += ["--keep-warm"] if keep_warm else ["--no-keep-warm"]
+    cmd += ["--cold"] if cold else (["--keep-warm"] if keep_warm else ["--no-keep-warm"])
     for k, v in params.items():
         cmd += ["-p", f"{k}={v}"]
     total = sh(cmd, env)
@@ -124,7 +129,7 @@ def main() -> None:
 
     # warm the OS file cache once so neither side pays for cold disk reads
     naive_one(nb, first, work / "warm-naive", env)
-    ebpm_one(first, work / "warm-ebpm", env, pdf=True)
+    ebpm_one(first, work / "warm-ebpm", env, pdf=True, cold=True)
 
     # Single runs, interleaved round by round so that load from other processes hits every variant
     # alike. Warm: the previous `ebpm run --keep-warm` left a spare kernel that has finished warming
@@ -136,8 +141,10 @@ def main() -> None:
     naive_single, ebpm_single, ebpm_single_nopdf, ebpm_single_warm = [], [], [], []
     for i in range(args.rounds):
         naive_single.append(naive_one(nb, first, work / f"naive-single-{i}", env))
-        ebpm_single.append(ebpm_one(first, work / f"ebpm-single-{i}", env, pdf=True))
-        ebpm_single_nopdf.append(ebpm_one(first, work / f"ebpm-nopdf-{i}", env, pdf=False))
+        ebpm_single.append(ebpm_one(first, work / f"ebpm-single-{i}", env, pdf=True, cold=True))
+        ebpm_single_nopdf.append(
+            ebpm_one(first, work / f"ebpm-nopdf-{i}", env, pdf=False, cold=True)
+        )
         last = i == args.rounds - 1
         ebpm_single_warm.append(
             ebpm_one(first, work / f"ebpm-warm-{i + 1}", env_warm, pdf=True, keep_warm=not last)

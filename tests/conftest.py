@@ -8,13 +8,15 @@ import pytest
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_reports(tmp_path_factory):
     """Point EBPM_REPORTS at a temporary folder for the whole session (tests may override it)."""
-    previous = os.environ.get("EBPM_REPORTS")
+    saved = {k: os.environ.get(k) for k in ("EBPM_REPORTS", "EBPM_KEEP_WARM")}
     os.environ["EBPM_REPORTS"] = str(tmp_path_factory.mktemp("reports"))
+    os.environ["EBPM_KEEP_WARM"] = "0"  # no spare kernels outlive the suite (warm tests opt in)
     yield
-    if previous is None:
-        os.environ.pop("EBPM_REPORTS", None)
-    else:
-        os.environ["EBPM_REPORTS"] = previous
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture

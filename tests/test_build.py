@@ -28,6 +28,24 @@ def point_population_at(project: Path, rel: str) -> None:
     file.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
 
 
+def add_population_row(project: Path) -> None:
+    """Append a row to population.csv and record its new sha256 (the steward's update)."""
+    csv_file = project / "raw" / "tiny_city" / "population.csv"
+    with open(csv_file, "a", encoding="utf-8") as fh:
+        fh.write("03216,2015,55000,\n")
+    rehash(project, "population.csv")
+
+
+def rehash(project: Path, rel: str) -> None:
+    """Record the current sha256 of tiny_city/<rel> in its SOURCE.yml."""
+    src = project / "raw" / "tiny_city" / "SOURCE.yml"
+    meta = yaml.safe_load(src.read_text(encoding="utf-8"))
+    for entry in meta["files"]:
+        if entry["path"] == rel:
+            entry["sha256"] = sha(project / "raw" / "tiny_city" / rel)
+    src.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -164,6 +182,11 @@ def test_changed_raw_file_is_refused(built):
     with pytest.raises(BuildError, match="sha256 が SOURCE.yml と一致しません") as info:
         build_mod.build()
     assert info.value.file == "tiny_city/population.csv"
+    recorded = sha(Path(__file__).parent / "fixtures/data/raw/tiny_city/population.csv")
+    actual = sha(project / "raw" / "tiny_city" / "population.csv")
+    message = str(info.value)
+    assert f"記録: {recorded}" in message and f"実際: {actual}・60バイト" in message
+    assert "このファイルを使うテーブル: population" in message
     assert snapshot(project / "curated") == before
 
 
@@ -207,8 +230,7 @@ def test_readers_keep_reading_during_and_after_a_build(built):
     project, first = built
     held = data.connect()
     assert held.execute("SELECT count(*) FROM population").fetchall() == [(4,)]
-    with open(project / "raw" / "tiny_city" / "population.csv", "a", encoding="utf-8") as fh:
-        fh.write("03216,2015,55000,\n")
+    add_population_row(project)
     second = build_mod.build()
     assert second["build_id"] != first["build_id"]
     # the connection opened before the swap still reads its own snapshot (old inode)
@@ -285,8 +307,7 @@ def _assert_consistent(curated: Path) -> dict:
 def test_sigkill_before_the_swap_changes_nothing(built, stage):
     project, first = built
     curated = project / "curated"
-    with open(project / "raw" / "tiny_city" / "population.csv", "a", encoding="utf-8") as fh:
-        fh.write("03216,2015,55000,\n")  # the killed build would have published 5 rows
+    add_population_row(project)  # the killed build would have published 5 rows
     before = snapshot(curated)
     _kill_at(stage, dict(os.environ))
     assert snapshot(curated) == before
@@ -301,8 +322,7 @@ def test_sigkill_before_the_swap_changes_nothing(built, stage):
 def test_sigkill_between_database_and_manifest_is_repaired(built):
     project, first = built
     curated = project / "curated"
-    with open(project / "raw" / "tiny_city" / "population.csv", "a", encoding="utf-8") as fh:
-        fh.write("03216,2015,55000,\n")
+    add_population_row(project)
     _kill_at("after_swap", dict(os.environ))
     # the database is the new one and carries its own manifest; manifest.json is still the old one
     embedded = build_mod.read_embedded_manifest(curated / "ebpm.duckdb")
@@ -454,3 +474,41 @@ def test_read_geojson_refuses_bad_files(tmp_path, text, words):
     with pytest.raises(IngestError, match=words) as info:
         staging.read_geojson(file, display="bad.json")
     assert info.value.file == "bad.json"
+
+
+# --- no silent losses: a numeric type that would change the raw text is refused ---------------
+
+LOSSY = [
+    ("tiny_city/loss/leading_zero.csv", "「0055000」"),
+    ("tiny_city/loss/decimal_in_integer.csv", "「1.50」"),
+    ("tiny_city/loss/fullwidth_digits.csv", "「５５０００」"),
+]
+
+
+@pytest.mark.parametrize("typed_read", [False, True], ids=["text_then_cast", "typed_read"])
+@pytest.mark.parametrize(("rel", "value"), LOSSY)
+def test_numeric_type_that_changes_values_is_refused(project, rel, value, typed_read):
+    point_population_at(project, rel)
+    file = project / "catalog" / "population.yml"
+    if typed_read:
+        spec = yaml.safe_load(file.read_text(encoding="utf-8"))
+        for field in spec["schema"]["fields"]:
+            field.pop("missingValues", None)
+        file.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    assert build_mod._Builder._fast_path(None, load_table(file)) is typed_read
+    with pytest.raises(BuildError) as info:
+        build_mod.build()
+    err = info.value
+    assert (err.table, err.column, err.file, err.row) == ("population", "population", rel, 3)
+    assert value in str(err) and "type: string" in str(err)
+    assert not (project / "curated" / "ebpm.duckdb").exists()
+
+
+def test_lost_character_is_a_warning(project):
+    point_population_at(project, "tiny_city/loss/lost_character.csv")
+    manifest = build_mod.build()
+    [chk] = [
+        c for c in manifest["tables"]["population"]["checks"] if c["name"] == "lost_characters"
+    ]
+    assert chk["passed"] is False and chk["severity"] == "warn"
+    assert "神戸?園小学校" in chk["detail"] and chk["column"] == "note"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import shutil
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,67 @@ def test_source_problems_lists_unlisted_and_changed_files(tmp_path):
 
 def test_fixture_source_is_complete():
     assert [p for p in source_problems(FIXTURES / "raw" / "tiny_city") if "sha256" not in p] == []
+
+
+# --- strict validation: unknown keys anywhere, with the line and a did-you-mean ---------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "line", "words"),
+    [
+        (
+            "primarykey_typo",
+            8,
+            ["未知のキー「primarykey」", "「primaryKey」の誤りではありませんか"],
+        ),
+        ("constraint_singular", 10, ["未知のキー「constraint」", "「constraints」の誤り"]),
+        (
+            "row_count_minimum",
+            9,
+            ["未知のキー「minimum」", "「min」の誤り", "未知のキー「maximum」"],
+        ),
+    ],
+)
+def test_misspelt_keys_are_refused_with_line_and_suggestion(fixture, line, words):
+    with pytest.raises(BuildError) as info:
+        load_table(FIXTURES / "bad_catalog" / f"{fixture}.yml")
+    err = info.value
+    assert err.row == line
+    assert err.file == f"tests/fixtures/data/bad_catalog/{fixture}.yml"  # relative, not absolute
+    for w in words:
+        assert w in str(err)
+
+
+def test_row_count_needs_bounds(tmp_path):
+    with pytest.raises(BuildError, match="row_count には min か max"):
+        load_table(write(tmp_path, {**GOOD, "checks": [{"type": "row_count"}]}))
+
+
+def test_unknown_option_of_a_reader_is_refused(tmp_path):
+    doc = {**GOOD, "sources": [{"name": "s", "path": "a/b.csv", "options": {"encodng": "cp932"}}]}
+    with pytest.raises(BuildError, match="「encoding」の誤り"):
+        load_table(write(tmp_path, doc))
+
+
+def test_source_yml_without_licence_is_refused_by_the_build(project):
+    from ebpm.data.builder import build
+
+    shutil.copy(FIXTURES / "bad_source" / "no_licence.yml", project / "raw/tiny_city/SOURCE.yml")
+    with pytest.raises(BuildError, match="licence") as info:
+        build()
+    assert info.value.file.endswith("tiny_city/SOURCE.yml")
+    assert not (project / "curated" / "ebpm.duckdb").exists()
+    assert any("licence" in p for p in source_problems(project / "raw" / "tiny_city"))
+
+
+def test_source_file_without_sha256_is_refused(tmp_path):
+    from ebpm.data.spec import load_source
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    meta = yaml.safe_load((FIXTURES / "raw/tiny_city/SOURCE.yml").read_text(encoding="utf-8"))
+    meta["source"] = "src"
+    meta["files"] = [{"path": "a.csv"}]
+    (folder / "SOURCE.yml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(BuildError, match="sha256"):
+        load_source(folder, strict=True)

@@ -160,3 +160,25 @@ def test_cheat_sheet_files(rel):
     info = json.loads(result.output)
     assert info["rows"] > 0 and info["columns"]
     assert all(isinstance(n, str) for n in info["notes"] + info["problems"])
+
+
+def test_inspect_flags_lost_characters_and_drafts_the_catalog():
+    import yaml
+    from ebpm.cli import app
+    from typer.testing import CliRunner
+
+    fixture = Path(__file__).parent / "fixtures/data/raw/tiny_city/loss/lost_character.csv"
+    shown = CliRunner().invoke(app, ["inspect", str(fixture)])
+    assert shown.exit_code == 0, shown.output
+    assert "神戸?園小学校" in shown.output and "失われた文字" in shown.output
+    assert "reader: csv, options: {ingest: true" in shown.output
+    draft = CliRunner().invoke(app, ["inspect", str(fixture), "--catalog"])
+    doc = yaml.safe_load(draft.output)
+    assert doc["sources"][0]["options"]["ingest"] is True
+    assert [f["name"] for f in doc["schema"]["fields"]] == [
+        "area_code",
+        "year",
+        "population",
+        "note",
+    ]
+    assert "# 問題: 列「note」" in draft.output

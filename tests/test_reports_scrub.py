@@ -149,3 +149,37 @@ def test_read_records_folds_the_sidecar(tmp_path):
     assert rec["title"] == "題" and rec["headline"] == "did"
     assert rec["results"] == {"did": {"grade": "B"}}
     assert rec["tables"] == ["counter_visit", "procedure"]
+
+
+def _forms_of(secret: str) -> dict[str, str]:
+    import base64
+    import urllib.parse
+
+    return {
+        "upper": secret.upper(),
+        "lower": secret.lower(),
+        "mixed": secret.swapcase(),
+        "url": urllib.parse.quote(secret, safe=""),
+        "url_lower_hex": urllib.parse.quote(secret, safe="").lower(),
+        "url_plus": urllib.parse.quote_plus(secret),
+        "base64": base64.b64encode(secret.encode()).decode(),
+        "base64_unpadded": base64.b64encode(secret.encode()).decode().rstrip("="),
+        "base64_urlsafe": base64.urlsafe_b64encode(secret.encode()).decode(),
+        "basic_auth": base64.b64encode(f"user:{secret}".encode()).decode(),
+        "base64_offset_2": base64.b64encode(f"ab{secret}".encode()).decode(),
+    }
+
+
+@pytest.mark.parametrize("form", list(_forms_of("x")))
+@pytest.mark.parametrize("secret", [SECRET, "p@ss word/+=&?", "鍵ひみつ-42"])
+def test_mask_text_catches_transformed_secrets(secret, form):
+    """Each common transformation of a secret is masked wherever it sits in an output."""
+    encoded = _forms_of(secret)[form]
+    text = f"前 {encoded} 後"
+    masked = mask_text(text, secret_strings({"k": secret}, ["k"]))
+    assert "***" in masked and masked.startswith("前 ") and masked.endswith(" 後")
+    # what is left of an encoded text inside a longer one cannot give the secret back
+    assert secret.lower() not in masked.lower()
+    leftover = masked.replace("前 ", "").replace(" 後", "")
+    for piece in leftover.split("***"):
+        assert len(piece) <= 8, (form, masked)

@@ -49,3 +49,25 @@ def test_unadopted_spare_exits_by_itself(runtime, monkeypatch):
         time.sleep(0.2)
     assert not warm.pid_alive(pid)
     assert warm.adopt("testkey") is None  # a dead spare is never handed out
+
+
+def test_a_spare_serves_any_template_and_cold_ignores_it(runtime):
+    """The spare imports the house libraries only, so another template adopts it; --cold does not."""
+    first = run(
+        str(FIXTURES / "secret.ipynb"),
+        {"api_key": SECRET},
+        out=runtime / "a",
+        pdf=False,
+        keep_warm=True,
+    )
+    assert first.status == "ok"
+    claims = [p for p in warm.warm_dir().glob("*.json") if not p.name.startswith("kernel-")]
+    assert len(claims) == 1 and warm.wait_warm(claims[0].stem, timeout=120)
+    cold = run(str(FIXTURES / "basic.ipynb"), {}, out=runtime / "cold", pdf=False, cold=True)
+    res = json.loads((runtime / "cold" / "result.json").read_text(encoding="utf-8"))
+    assert cold.status == "ok" and res["timings"]["kernel_start"] > 0.0
+    assert claims[0].exists()  # the cold run neither adopted the spare nor left another
+    other = run(str(FIXTURES / "basic.ipynb"), {}, out=runtime / "b", pdf=False, keep_warm=False)
+    res = json.loads((runtime / "b" / "result.json").read_text(encoding="utf-8"))
+    assert other.status == "ok" and res["timings"]["kernel_start"] == 0.0
+    assert list(warm.warm_dir().glob("*.json")) == []

@@ -44,3 +44,25 @@ def test_lab_binds_loopback_with_a_token():
     makefile = (ROOT / "Makefile").read_text()
     recipe = makefile[makefile.index("\nlab:") : makefile.index("# --- quality")]
     assert "--ServerApp.ip=127.0.0.1" in recipe and "--IdentityProvider.token=" in recipe
+
+
+def test_ebpm_kernel_starts_with_the_import_fixes():
+    """The planners' kernel (JupyterLab) runs through ebpm.report.launcher: rfc3987_syntax stubbed."""
+    from ebpm.report.launcher import kernelspec
+    from jupyter_client.manager import start_new_kernel
+
+    assert kernelspec()["argv"][2:4] == ["-m", "ebpm.report.launcher"]
+    km, kc = start_new_kernel(kernel_name="ebpm", startup_timeout=120)
+    try:
+        reply = kc.execute_interactive(
+            "import sys",
+            user_expressions={"stub": "repr(sys.modules.get('rfc3987_syntax', 'missing'))"},
+            timeout=120,
+        )
+        assert reply["content"]["status"] == "ok"
+        assert reply["content"]["user_expressions"]["stub"]["data"]["text/plain"] == "'None'"
+        argv = km.kernel_spec.argv
+        assert argv[argv.index("-m") + 1] == "ebpm.report.launcher"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -55,7 +56,15 @@ def describe(path: Path, *, sheet: int | str = 0, encoding: str = "auto", rows: 
             }
         )
     head = [{k: _json_value(v) for k, v in rec.items()} for rec in table.slice(0, rows).to_pylist()]
+    problems = list(ing.problems) + _lost_characters(table)
+    # what the build must be told to read the file exactly as shown here (ingest normalises)
+    reader_options = (
+        {"reader": "excel", "options": {"sheet": sheet}}
+        if kind == "excel"
+        else {"reader": "csv", "options": {"ingest": True, "encoding": ing.encoding or "auto"}}
+    )
     return {
+        "reader_options": reader_options,
         "file": str(path),
         "kind": kind,
         "kind_ja": _KIND_JA[kind],
@@ -69,9 +78,66 @@ def describe(path: Path, *, sheet: int | str = 0, encoding: str = "auto", rows: 
         "rows": table.num_rows,
         "columns": columns,
         "notes": ing.notes,
-        "problems": ing.problems,
+        "problems": problems,
         "head": head,
     }
+
+
+_LOST = re.compile(r"\ufffd|〓|[\u3040-\u30ff\u4e00-\u9fff]\?|\?[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _lost_characters(table: Any) -> list[str]:
+    """Problems for text with a lost-character marker (神戸?園, 〓, U+FFFD)."""
+    out = []
+    for name in table.column_names:
+        values = [
+            v for v in table.column(name).to_pylist() if isinstance(v, str) and _LOST.search(v)
+        ]
+        if values:
+            shown = "、".join(f"「{v}」" for v in list(dict.fromkeys(values))[:3])
+            out.append(
+                f"列「{name}」の{len(values)}個の値に、変換で失われた文字の印（?・〓・U+FFFD）があります（例: {shown}）。"
+                "提供元に正しい文字を確認してください。"
+            )
+    return out
+
+
+def draft_catalog(info: dict, path: Path) -> str:
+    """A catalog YAML draft for the file described by :func:`describe` (the steward completes it)."""
+    import yaml
+
+    stem = re.sub(r"[^a-z0-9_]", "_", path.stem.lower()).strip("_") or "table"
+    if not stem[0].isalpha():
+        stem = f"t_{stem}"
+    try:
+        from ebpm.config import paths
+
+        rel = path.resolve().relative_to(paths().raw.resolve()).as_posix()
+    except ValueError:
+        rel = f"<出典フォルダ>/{path.name}"
+    kinds = {"integer": "integer", "number": "number", "date": "date", "string": "string"}
+    fields = []
+    for col in info["columns"]:
+        field = {
+            "name": col["name"],
+            "type": kinds.get(col["type"], "string"),
+            "title": col["name"],
+        }
+        if col.get("unit"):
+            field["unit"] = col["unit"]
+        fields.append(field)
+    doc = {
+        "name": stem,
+        "title": "TODO 日本語の表題",
+        "sources": [{"name": "src", "path": rel, **info["reader_options"]}],
+        "schema": {"fields": fields},
+        "checks": [{"type": "row_count", "min": info["rows"], "max": info["rows"]}],
+        "freshness": {"vintage": "TODO", "update": "TODO", "next_due": "TODO YYYY-MM-DD"},
+    }
+    notes = "".join(f"# 読み込み時の正規化: {n}\n" for n in info["notes"])
+    notes += "".join(f"# 問題: {p}\n" for p in info["problems"])
+    body = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=200)
+    return f"# ebpm inspect --catalog による下書き（data/catalog/{stem}.yml）。TODO を埋め、型を確かめてください。\n{notes}{body}"
 
 
 def _print_rich(info: dict) -> None:
@@ -139,6 +205,9 @@ def inspect(
         str, typer.Option("--encoding", help="CSV の文字コード（既定 auto）")
     ] = "auto",
     rows: Annotated[int, typer.Option("--rows", min=0, help="表示する先頭の行数")] = 5,
+    catalog: Annotated[
+        bool, typer.Option("--catalog", help="カタログ（data/catalog/*.yml）の下書きを出力します")
+    ] = False,
 ) -> None:
     """原データのファイルがどう読まれるかを表示します（文字コード・見出し行・列の型・正規化・問題）。"""
     from rich.console import Console
@@ -164,7 +233,17 @@ def inspect(
             highlight=False,
         )
         raise typer.Exit(1) from None
-    if fmt == "json":
+    if catalog:
+        typer.echo(draft_catalog(info, file))
+    elif fmt == "json":
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
     else:
         _print_rich(info)
+        ro = info["reader_options"]
+        opts = ", ".join(
+            f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in ro["options"].items()
+        )
+        Console().print(
+            f"[bold]ビルドで同じように読むには[/] catalog の sources に reader: {ro['reader']}, options: {{{opts}}}",
+            highlight=False,
+        )

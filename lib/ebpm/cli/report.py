@@ -113,9 +113,15 @@ def run(
         bool | None,
         typer.Option(
             "--keep-warm/--no-keep-warm",
-            help="次の実行のために準備済みのカーネルを1つ残す（10分使われなければ自動で終了。既定: 環境変数 EBPM_KEEP_WARM=1）",
+            help="次の実行のために準備済みのカーネルを1つ残す（10分使われなければ自動で終了。既定: 残す。環境変数 EBPM_KEEP_WARM=0 で残さない）",
         ),
     ] = None,
+    cold: Annotated[
+        bool,
+        typer.Option(
+            "--cold", help="準備済みのカーネルを使わず新しく起動し、次の実行のためにも残さない"
+        ),
+    ] = False,
 ) -> None:
     """分析テンプレートを実行して、レポート（HTML・PDF・result.json）を作ります。"""
     from rich.console import Console
@@ -130,7 +136,13 @@ def run(
 
         with console.status(f"{template} を実行しています…"):
             outcome = run_one(
-                template, base, out=out, pdf=pdf, keep_warm=keep_warm, register=register
+                template,
+                base,
+                out=out,
+                pdf=pdf,
+                keep_warm=keep_warm,
+                cold=cold,
+                register=register,
             )
         _print_outcome(console, outcome)
         if outcome.status != "ok":

@@ -45,6 +45,14 @@ from ebpm.data.staging import (
 )
 
 
+_NUMERIC = ("integer", "number", "year")
+#: text a cast to an integer type changes: leading zeros, any decimal point (DuckDB rounds 1.5 to 2),
+#: full-width digits
+_LOSSY_INT = r"^[+-]?0[0-9]|\.|[０-９]"
+#: text a cast to a number changes beyond formatting: leading zeros, full-width digits
+_LOSSY_NUM = r"^[+-]?0[0-9]|[０-９]"
+
+
 @dataclass
 class _Provenance:
     source: str
@@ -61,18 +69,64 @@ class _Provenance:
         return dict(self.__dict__)
 
 
+JST = dt.timezone(dt.timedelta(hours=9), "JST")  # one clock for build and report ids
+
+
+def dependencies(specs: list[TableSpec], names: list[str]) -> set[str]:
+    """``names`` and every table they reference, transitively (what ``--only`` rebuilds).
+
+    Raises
+    ------
+    ParameterError
+        For a name that is not in the catalog (with the closest names).
+    """
+    import difflib
+
+    from ebpm.errors import ParameterError
+
+    by_name = {s.name: s for s in specs}
+    out: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in out:
+            continue
+        if name not in by_name:
+            close = difflib.get_close_matches(name, list(by_name), n=3)
+            hint = f"（近い名前: {', '.join(close)}）" if close else ""
+            raise ParameterError(
+                f"テーブル「{name}」はカタログにありません{hint}。", parameter="only"
+            )
+        out.add(name)
+        todo += [r for r in by_name[name].references if r in by_name]
+    return out
+
+
 class _Builder:
-    def __init__(self, paths: config.Paths, console: Any | None):
+    def __init__(
+        self,
+        paths: config.Paths,
+        console: Any | None,
+        *,
+        check: bool = False,
+        keep_going: bool = False,
+        only: list[str] | None = None,
+    ):
         self.paths = paths
         self.console = console
+        self.check = check
+        self.keep_going = keep_going
+        self.only = list(only or [])
         self.hashes: dict[str, str] = {}  # raw-relative path -> sha256
         self.sources_yml: dict[str, dict[str, Any]] = {}
         self.staged: list[Staged] = []
+        self.specs: list[TableSpec] = []
+        self.normalised: list[str] = []
 
     # --- inputs ---------------------------------------------------------------------------------
     def source_meta(self, folder: str) -> dict[str, Any]:
         if folder not in self.sources_yml:
-            self.sources_yml[folder] = load_source(self.paths.raw / folder)
+            self.sources_yml[folder] = load_source(self.paths.raw / folder, strict=True)
         return self.sources_yml[folder]
 
     def verify_input(self, rel: str) -> str:
@@ -90,10 +144,16 @@ class _Builder:
                 file=rel,
             )
         expected = entry.get("sha256")
-        if expected and expected != digest:
+        if expected != digest:
+            size = (self.paths.raw / rel).stat().st_size
+            recorded_size = f"・{entry['bytes']:,}バイト" if entry.get("bytes") else ""
+            users = sorted(s.name for s in self.specs if any(x.path == rel for x in s.sources))
             raise BuildError(
                 "ファイルの sha256 が SOURCE.yml と一致しません。原データが変更されたか、途中で切れています。"
-                "原データは変更せず、更新する場合は取得日と sha256 を SOURCE.yml に記録してください。",
+                "原データは変更せず、更新する場合は取得日と sha256 を SOURCE.yml に記録してください。"
+                f"\n  記録: {expected}{recorded_size}"
+                f"\n  実際: {digest}・{size:,}バイト"
+                f"\n  このファイルを使うテーブル: {', '.join(users) or 'なし'}",
                 file=rel,
             )
         self.hashes[rel] = digest
@@ -217,6 +277,11 @@ class _Builder:
             if out_types[f.name] != f.duckdb_type:
                 expr = f"CAST({expr} AS {f.duckdb_type})"
             exprs.append((f, expr))
+        lossy = [
+            f for f in spec.fields if f.type in _NUMERIC and out_types.get(f.name) == "VARCHAR"
+        ]
+        if lossy:
+            self.refuse_lossy(spec, f"({transform}) AS _t", lossy, None)
         select = ", ".join(f"{e} AS {quote_ident(f.name)}" for f, e in exprs)
         try:
             con.execute(
@@ -250,6 +315,51 @@ class _Builder:
                         row=where[1],
                     ) from exc
             raise self._sql_error(spec, exc, files) from exc
+
+    def refuse_lossy(
+        self, spec: TableSpec, relation: str, fields: list[Any], staged: Staged | None
+    ) -> None:
+        """Refuse numeric fields whose text the cast would change (``0001`` → 1, ``1.5`` → 2, １２).
+
+        ``staged``: the relation is this raw file read as text, so row numbers are its rows.
+        """
+        conds = {}
+        for f in fields:
+            col = f"trim(CAST({quote_ident(f.name)} AS VARCHAR))"
+            missing = f.missing_values if f.missing_values is not None else spec.missing_values
+            listed = ", ".join("'" + v.replace("'", "''") + "'" for v in missing) or "NULL"
+            pattern = _LOSSY_INT if f.type in ("integer", "year") else _LOSSY_NUM
+            conds[f.name] = (
+                f"{col} IS NOT NULL AND {col} NOT IN ({listed}) AND regexp_matches({col}, '{pattern}')"
+            )
+        parts = [f"count(*) FILTER (WHERE {c})" for c in conds.values()]
+        counts = first_row(self.con.execute(f"SELECT {', '.join(parts)} FROM {relation}"))
+        for f, n in zip(fields, counts, strict=True):
+            if not n:
+                continue
+            rows = self.con.execute(
+                f"SELECT _n, {quote_ident(f.name)} FROM (SELECT row_number() OVER () AS _n, * "
+                f"FROM {relation}) WHERE {conds[f.name]} "
+                "ORDER BY _n LIMIT 5"
+            ).fetchall()
+            shown = "、".join(f"「{v}」" for _n, v in rows)
+            if staged is not None:
+                file, row = staged.file, int(rows[0][0]) + staged.row_offset
+            else:
+                file, row = self.locate({f.name: rows[0][1]}, f.name) or (
+                    ", ".join(s.path for s in spec.sources),
+                    None,
+                )
+            raise BuildError(
+                f"{TYPE_LABELS_JA[f.type]}（type: {f.type}）に変換すると値が変わってしまう値が{n}行あります"
+                f"（例: {shown}）。先頭の 0・小数・全角数字はコードや番号の印です。"
+                f"コードや番号なら catalog で「type: string」にしてください"
+                f"（{spec.file} の {spec.line('schema', 'fields', spec.field_names.index(f.name)) or '?'}行目）。",
+                table=spec.name,
+                column=f.name,
+                file=file,
+                row=row,
+            )
 
     def _sql_error(self, spec: TableSpec, exc: Exception, files: str) -> EbpmError:
         read_err = duckdb_read_error(exc, self.staged)
@@ -289,6 +399,7 @@ class _Builder:
     ) -> tuple[int, list[CheckResult]]:
         self.staged = []
         if self._fast_path(spec):
+            lossy_error: BuildError | None = None
             try:
                 src = spec.sources[0]
                 types = {f.name: f.duckdb_type for f in spec.fields}
@@ -302,6 +413,13 @@ class _Builder:
                         nullstr=spec.missing_values,
                     )
                 )
+                lossy = [f for f in spec.fields if f.type in _NUMERIC]
+                if lossy and self.staged[0].text_from:
+                    try:
+                        self.refuse_lossy(spec, self.staged[0].text_from, lossy, self.staged[0])
+                    except BuildError as err:
+                        lossy_error = err
+                        raise
                 self.create_table(spec)
             except Exception:  # noqa: BLE001 - redo the careful way, which names the value and row
                 for st in self.staged:
@@ -310,6 +428,8 @@ class _Builder:
                 with contextlib.suppress(Exception):
                     self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(spec.name)}")
                 self.staged = []
+                if lossy_error is not None:
+                    raise lossy_error from None
             else:
                 return self._check_table(spec, available, verified)
         try:
@@ -351,6 +471,8 @@ class _Builder:
     def _check_table(
         self, spec: TableSpec, available: set[str], verified: Any
     ) -> tuple[int, list[CheckResult]]:
+        # what ingest normalised (title rows skipped, blank rows dropped, widths converted)
+        self.normalised = [n for st in self.staged for n in st.notes]
         try:
             verified.result()
             results = run_all(self.con, spec, available, self.locate)
@@ -361,6 +483,74 @@ class _Builder:
         rows = int(first_row(self.con.execute(f"SELECT count(*) FROM {quote_ident(spec.name)}"))[0])
         return rows, results
 
+    def _one_table(self, spec: TableSpec, available: set[str], manifest: dict[str, Any]) -> Any:
+        """Build one table into the new snapshot and record it in ``manifest`` (rows, or "skip")."""
+        import duckdb
+
+        missing = self.missing_sources(spec)
+        optional = spec.optional or all(s.optional for s in spec.sources if s.path in missing)
+        if missing and optional:
+            manifest["skipped"][spec.name] = f"原データがありません: {', '.join(missing)}"
+            return "skip"
+        if missing:
+            raise BuildError(
+                "原データのファイルがありません（catalog の path を確かめるか、optional: true にしてください）。",
+                table=spec.name,
+                file=missing[0],
+            )
+        try:
+            rows, results = self.build_table(spec, available)
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise BuildError(
+                f"DuckDB がエラーを返しました（{first}）。", table=spec.name, file=spec.file
+            ) from exc
+        available.add(spec.name)
+        manifest["tables"][spec.name] = {
+            "rows": rows,
+            "title": spec.title,
+            "title_en": spec.title_en,
+            "synthetic": spec.synthetic,
+            "vintage": str(spec.freshness.get("vintage", "")) or None,
+            "update": spec.freshness.get("update"),
+            "next_due": str(spec.freshness["next_due"]) if spec.freshness.get("next_due") else None,
+            "sources": [p.to_dict() for p in self.provenance(spec)],
+            "disclosure": spec.disclosure,
+            "normalised": self.normalised,
+            "columns": {f.name: f.type for f in spec.fields},
+            "checks": [r.to_dict() for r in results],
+        }
+        return rows
+
+    def _copy_previous(
+        self,
+        previous: dict[str, Any],
+        targets: set[str],
+        manifest: dict[str, Any],
+        available: set[str],
+    ) -> None:
+        """``--only``: carry every other table over from the live snapshot, unchanged."""
+        db = str(self.paths.database).replace("'", "''")
+        self.con.execute(f"ATTACH '{db}' AS _prev (READ_ONLY)")
+        try:
+            for name, info in previous.get("tables", {}).items():
+                if name in targets or name in available:
+                    continue
+                self.con.execute(
+                    f"CREATE TABLE {quote_ident(name)} AS SELECT * FROM _prev.{quote_ident(name)}"
+                )
+                manifest["tables"][name] = info
+                for src in info.get("sources", []):
+                    digest = previous.get("inputs", {}).get(src["path"])
+                    if digest and src["path"] not in self.hashes:
+                        self.hashes[src["path"]] = digest
+            for name, reason in previous.get("skipped", {}).items():
+                if name not in targets:
+                    manifest["skipped"].setdefault(name, reason)
+        finally:
+            self.con.execute("DETACH _prev")
+        manifest["only"] = sorted(targets)
+
     # --- metadata -------------------------------------------------------------------------------
     # --- the whole build ----------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -368,14 +558,25 @@ class _Builder:
 
         paths = self.paths
         specs = load_catalog(paths.catalog)
+        self.specs = specs
         pause("catalog")
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(JST)
+        targets = dependencies(specs, self.only) if self.only else None
+        previous = _read_json(paths.manifest)
+        if targets is not None and (previous is None or not paths.database.exists()):
+            from ebpm.errors import ParameterError
+
+            raise ParameterError(
+                "--only には前回の整備済みデータベースが必要です。先に ebpm build を実行してください。",
+                parameter="only",
+            )
         build_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         tmp_db = paths.curated / f"{TMP_PREFIX}{build_id}.duckdb"
         self.workdir = paths.curated / f"{TMP_PREFIX}{build_id}.d"
         self.workdir.mkdir()
         manifest: dict[str, Any] = {
             "build_id": build_id,
+            "previous_build_id": (previous or {}).get("build_id"),
             "built_at": now.isoformat(timespec="seconds"),
             "code_version": code_version(paths.root),
             "database": paths.database.name,
@@ -389,50 +590,43 @@ class _Builder:
                 f"SET temp_directory='{str(self.workdir).replace(chr(39), chr(39) * 2)}'"
             )
             available: set[str] = set()
-            with self._progress(len(specs)) as tick:
-                for spec in specs:
+            failures: list[EbpmError] = []
+            failed: set[str] = set()
+            todo = [s for s in specs if targets is None or s.name in targets]
+            with self._progress(len(todo)) as tick:
+                for spec in todo:
                     tick(spec, None)
-                    missing = self.missing_sources(spec)
-                    optional = spec.optional or all(
-                        s.optional for s in spec.sources if s.path in missing
-                    )
-                    if missing and optional:
-                        manifest["skipped"][spec.name] = (
-                            f"原データがありません: {', '.join(missing)}"
+                    blocked = sorted(r for r in spec.references if r in failed)
+                    if blocked:
+                        failures.append(
+                            BuildError(
+                                f"参照先のテーブル {', '.join(blocked)} の構築に失敗したため、構築できません。",
+                                table=spec.name,
+                                file=spec.file,
+                            )
                         )
-                        tick(spec, "skip")
+                        failed.add(spec.name)
+                        tick(spec, "fail")
                         continue
-                    if missing:
-                        raise BuildError(
-                            "原データのファイルがありません（catalog の path を確かめるか、optional: true にしてください）。",
-                            table=spec.name,
-                            file=missing[0],
-                        )
                     try:
-                        rows, results = self.build_table(spec, available)
-                    except duckdb.Error as exc:
-                        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                        raise BuildError(
-                            f"DuckDB がエラーを返しました（{first}）。",
-                            table=spec.name,
-                            file=spec.file,
-                        ) from exc
-                    available.add(spec.name)
-                    sources = [p.to_dict() for p in self.provenance(spec)]
-                    manifest["tables"][spec.name] = {
-                        "rows": rows,
-                        "title": spec.title,
-                        "title_en": spec.title_en,
-                        "synthetic": spec.synthetic,
-                        "vintage": str(spec.freshness.get("vintage", "")) or None,
-                        "update": spec.freshness.get("update"),
-                        "sources": sources,
-                        "disclosure": spec.disclosure,
-                        "checks": [r.to_dict() for r in results],
-                    }
-                    tick(spec, rows)
+                        outcome = self._one_table(spec, available, manifest)
+                    except EbpmError as err:
+                        if not self.keep_going:
+                            raise
+                        failures.append(err)
+                        failed.add(spec.name)
+                        tick(spec, "fail")
+                        continue
+                    tick(spec, outcome)
                     pause("table")
+            if failures:
+                raise BuildFailures(failures)
+            if targets is not None:
+                self._copy_previous(previous, targets, manifest, available)
             manifest["inputs"] = dict(sorted(self.hashes.items()))
+            if self.check:
+                manifest["mode"] = "check"
+                return manifest
             write_metadata(self.con, manifest, specs)
             pause("metadata")
             self.con.execute("CHECKPOINT")
@@ -443,7 +637,17 @@ class _Builder:
             os.replace(tmp_db, paths.database)
             fsync_dir(paths.curated)
             pause("after_swap")
-            atomic_write_text(paths.manifest, json.dumps(manifest, ensure_ascii=False, indent=2))
+            text = json.dumps(manifest, ensure_ascii=False, indent=2)
+            atomic_write_text(paths.manifest, text)
+            history = paths.curated / "history"
+            history.mkdir(exist_ok=True)
+            atomic_write_text(history / f"{build_id}.json", text)
+            try:
+                from ebpm.data.validation import render_validation
+
+                atomic_write_text(paths.curated / "validation.html", render_validation(manifest))
+            except Exception as exc:  # noqa: BLE001 - the snapshot is good; say the report is not
+                self._say(f"[yellow]検証結果の一覧を作成できませんでした: {exc}[/]")
             try:
                 from ebpm.data.dictionary import render_dictionary
 
@@ -500,9 +704,11 @@ class _Builder:
                 label = (
                     "[yellow]省略（原データなし・optional）[/]"
                     if state == "skip"
+                    else "[red]失敗[/]"
+                    if state == "fail"
                     else f"{state:,}行"
                 )
-                mark = "–" if state == "skip" else "[green]✓[/]"
+                mark = {"skip": "–", "fail": "[red]✗[/]"}.get(state, "[green]✓[/]")
                 progress.console.print(
                     f"{mark} {spec.name}（{spec.title}）: {label}", highlight=False
                 )
@@ -511,7 +717,30 @@ class _Builder:
             yield tick
 
 
-def build(*, console: Any | None = None, paths: config.Paths | None = None) -> dict[str, Any]:
+class BuildFailures(BuildError):
+    """``--keep-going``: every table that failed, in one error (nothing was swapped)."""
+
+    def __init__(self, failures: list[EbpmError]):
+        self.failures = failures
+        lines = "\n".join(f"  - {err}" for err in failures)
+        super().__init__(f"{len(failures)}個のテーブルで構築に失敗しました:\n{lines}")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def build(
+    *,
+    console: Any | None = None,
+    paths: config.Paths | None = None,
+    check: bool = False,
+    keep_going: bool = False,
+    only: list[str] | None = None,
+) -> dict[str, Any]:
     """Build the curated database from data/raw and data/catalog; swap it in only if every check passes.
 
     Parameters
@@ -520,6 +749,13 @@ def build(*, console: Any | None = None, paths: config.Paths | None = None) -> d
         Where progress is shown (``None``: silent).
     paths : config.Paths, optional
         Defaults to :func:`ebpm.config.paths` (honours EBPM_RAW / EBPM_CATALOG / EBPM_CURATED).
+    check : bool
+        Run every read, cast and check but publish nothing (the database stays byte-identical).
+    keep_going : bool
+        Build every table even after one fails, then raise :class:`BuildFailures` listing them all.
+    only : list of str, optional
+        Rebuild these tables and the tables they reference; the others are copied unchanged from
+        the live snapshot. Still swapped in atomically.
 
     Returns
     -------
@@ -537,4 +773,4 @@ def build(*, console: Any | None = None, paths: config.Paths | None = None) -> d
     with build_lock(paths.curated):
         clean_stale(paths.curated)
         repair_manifest(paths)
-        return _Builder(paths, console).run()
+        return _Builder(paths, console, check=check, keep_going=keep_going, only=only).run()

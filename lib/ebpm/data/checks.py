@@ -34,7 +34,19 @@ class CheckResult:
             "passed": self.passed,
             "detail": self.detail,
             "severity": self.severity,
+            "column": self.column,
+            "example": [_jsonable(v) for v in self.example] if self.example else None,
         }
+
+
+#: RE2 pattern of a character lost upstream: U+FFFD, 〓 (JIS geta), or "?" next to Japanese text
+LOST_CHAR_RE = (
+    r"\x{FFFD}|〓|[\p{Han}\p{Hiragana}\p{Katakana}]\?|\?[\p{Han}\p{Hiragana}\p{Katakana}]"
+)
+
+
+def _jsonable(value: Any) -> Any:
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
 
 
 def _fmt(values: list[Any]) -> str:
@@ -266,6 +278,36 @@ class _Runner:
             severity=severity,
         )
 
+    def lost_characters(self) -> None:
+        """Warn about text with a lost-character marker (神戸?園, 〓, U+FFFD): a failed conversion upstream."""
+        cols = [f.name for f in self.spec.fields if f.type == "string"]
+        if not cols:
+            return
+        parts = [f"count(*) FILTER (WHERE regexp_matches({q(c)}, $1))" for c in cols]
+        counts = first_row(
+            self.con.execute(f"SELECT {', '.join(parts)} FROM {self.table}", [LOST_CHAR_RE])
+        )
+        hits = {c: int(n) for c, n in zip(cols, counts, strict=True) if n}
+        examples: list[Any] = []
+        for c in list(hits)[:3]:
+            rows = self.con.execute(
+                f"SELECT DISTINCT {q(c)} FROM {self.table} WHERE regexp_matches({q(c)}, $1) LIMIT 3",
+                [LOST_CHAR_RE],
+            ).fetchall()
+            examples += [r[0] for r in rows]
+        found = "、".join(f"{c}（{n}行）" for c, n in hits.items())
+        shown = "、".join(f"「{e}」" for e in examples[:5])
+        self.record(
+            "lost_characters",
+            sum(hits.values()),
+            "文字化け・欠落の記号（?・〓・U+FFFD）はありません。",
+            f"変換で失われた文字の記号を含む値があります: {found}（例: {shown}）。"
+            "原データの提供元に正しい文字を確認してください。",
+            column=",".join(hits) or None,
+            example=examples or None,
+            severity="warn",
+        )
+
     # --- foreign keys -------------------------------------------------------------------------
     def foreign_keys(self, available: set[str]) -> None:
         for fk in self.spec.foreign_keys:
@@ -421,6 +463,7 @@ def run_all(con: Any, spec: TableSpec, available: set[str], locate: Locator) -> 
     """
     runner = _Runner(con, spec, locate)
     runner.constraints()
+    runner.lost_characters()
     runner.foreign_keys(available)
     for chk in spec.checks:
         runner.check(chk)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ebpm.data.spec import TYPE_LABELS_JA, TableSpec
+from ebpm.data.validation import stale_message
 
 _CONSTRAINT_LABELS = {
     "required": "必須",
@@ -50,6 +51,9 @@ def _table_context(spec: TableSpec, info: dict[str, Any]) -> dict[str, Any]:
         "rows": info["rows"],
         "vintage": info.get("vintage") or "",
         "update_frequency": info.get("update") or "",
+        "next_due": info.get("next_due") or "",
+        "stale": stale_message(info) or "",
+        "normalised": info.get("normalised") or [],
         "sources": info.get("sources", []),
         "disclosure": spec.disclosure,
         "primary_key": spec.primary_key,

@@ -162,6 +162,14 @@ class TableSpec:
     overrides: dict[str, str] = field(default_factory=dict)  # publisher / licence / attribution
     depends_on: list[str] = field(default_factory=list)
     notes: str = ""
+    #: YAML path (keys, list indexes) → line in the catalog file, for messages
+    lines: dict[tuple, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def line(self, *path: Any) -> int | None:
+        """Line in the catalog file of ``path`` (e.g. ``line("transform")``), else of its parent."""
+        from ebpm.data.schema import line_of
+
+        return line_of(self.lines, path) if self.lines else None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -278,22 +286,24 @@ def load_table(file: Path) -> TableSpec:
     BuildError
         With the file name and a Japanese message when the entry is malformed.
     """
+    from ebpm.data.schema import CATALOG_SCHEMA, display_path, load_yaml_lines, validate_doc
+
+    shown = display_path(file)
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw, lines = load_yaml_lines(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        raise _err(f"YAML として読めません（{exc}）。", file, row=row) from exc
+        raise _err(f"YAML として読めません（{exc}）。", shown, row=row) from exc
     if not isinstance(raw, dict):
-        raise _err("カタログ定義はマッピング（キー: 値）で書いてください。", file)
+        raise _err("カタログ定義はマッピング（キー: 値）で書いてください。", shown)
+    file = Path(shown)  # messages name the file relative to the project, never an absolute path
     name = str(raw.get("name", ""))
     if not _NAME_RE.match(name):
         raise _err("name は英小文字・数字・_ のテーブル名にしてください。", file)
     if name != file.stem:
         raise _err(f"name「{name}」はファイル名「{file.stem}」と同じにしてください。", file)
-    unknown = set(raw) - _TABLE_KEYS
-    if unknown:
-        raise _err(f"未知のキー {sorted(unknown)} があります。", file, table=name)
+    validate_doc(raw, CATALOG_SCHEMA, lines, file, table=name)
     if not raw.get("title"):
         raise _err("title（日本語の表題）が必要です。", file, table=name)
     sources = [_parse_source(s, file, name) for s in raw.get("sources") or []]
@@ -359,6 +369,7 @@ def load_table(file: Path) -> TableSpec:
         },
         depends_on=_as_list(raw.get("depends_on")),
         notes=str(raw.get("notes", "") or "").strip(),
+        lines=lines,
     )
 
 
@@ -422,26 +433,42 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def load_source(folder: Path) -> dict[str, Any]:
+def load_source(folder: Path, *, strict: bool = False) -> dict[str, Any]:
     """Read ``<folder>/SOURCE.yml``; ``files`` becomes a mapping path → entry.
+
+    Parameters
+    ----------
+    folder : Path
+        The data/raw/<source> folder.
+    strict : bool
+        Validate against :data:`ebpm.data.schema.SOURCE_SCHEMA` (the build does): unknown keys,
+        missing or empty provenance (publisher, licence, attribution, retrieved) and a file
+        without sha256 are errors naming the line.
 
     Raises
     ------
     BuildError
         When SOURCE.yml is missing or malformed.
     """
+    from ebpm.data.schema import SOURCE_SCHEMA, display_path, load_yaml_lines, validate_doc
+
     file = folder / "SOURCE.yml"
     if not file.exists():
         raise BuildError(
             "原データのフォルダに SOURCE.yml（出典・ライセンス・sha256）がありません。",
             file=str(file),
         )
+    shown = display_path(file)
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        raw, lines = load_yaml_lines(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise BuildError(f"SOURCE.yml が YAML として読めません（{exc}）。", file=str(file)) from exc
+        raise BuildError(f"SOURCE.yml が YAML として読めません（{exc}）。", file=shown) from exc
+    raw = raw or {}
     if not isinstance(raw, dict):
-        raise BuildError("SOURCE.yml はマッピングで書いてください。", file=str(file))
+        raise BuildError("SOURCE.yml はマッピングで書いてください。", file=shown)
+    if strict:
+        validate_doc(raw, SOURCE_SCHEMA, lines, shown)
+    raw["_lines"] = lines
     files = raw.get("files") or []
     if isinstance(files, dict):  # tolerate {path: sha256}
         files = [{"path": k, "sha256": v} for k, v in files.items()]
@@ -455,7 +482,17 @@ def source_problems(folder: Path) -> list[str]:
         src = load_source(folder)
     except BuildError as exc:
         return [str(exc)]
+    from ebpm.data.schema import SOURCE_SCHEMA, problems as schema_problems
+
     problems = [f"必須キー「{k}」がありません。" for k in SOURCE_REQUIRED_KEYS if k not in src]
+    lines = src.pop("_lines", {})
+    doc = {k: v for k, v in src.items() if k != "files"}
+    doc["files"] = list(src["files"].values())
+    problems += [
+        f"{line}行目: {msg}"
+        for line, msg in schema_problems(doc, SOURCE_SCHEMA, lines)
+        if not msg.startswith("最上位: 最上位 には")
+    ]
     if src.get("source") not in (None, folder.name):
         problems.append(f"source「{src.get('source')}」がフォルダ名「{folder.name}」と違います。")
     listed = set(src["files"])

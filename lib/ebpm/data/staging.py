@@ -55,6 +55,7 @@ class Staged:
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
     registered: bool = False  # a Python object registered on the connection (not a view)
+    text_from: str | None = None  # SQL FROM reading the same CSV with every column as text
 
 
 def quote_ident(name: str) -> str:
@@ -353,7 +354,7 @@ def stage(
     if source.reader == "csv":
         use_ingest = bool(options.pop("ingest", False)) or bool(INGEST_ONLY_KEYS & set(options))
         if use_ingest:
-            from ebpm.ingest import read_csv, read_excel
+            from ebpm.ingest.read import read_csv
 
             ing = read_csv(path, **options)
             staged.row_offset = ing.header_row or 0
@@ -392,18 +393,21 @@ def stage(
         params = {"header": True, "all_varchar": True, "delim": ",", "quote": '"', "escape": '"'}
         params.update({DUCKDB_CSV_KEYS[k]: v for k, v in options.items()})
         params["strict_mode"] = True
+        files = "[" + ", ".join(_literal(str(t)) for t in targets) + "]"
+        staged.text_from = (
+            f"read_csv({files}, {', '.join(f'{k}={_literal(v)}' for k, v in params.items())})"
+        )
         if types:  # fast path: DuckDB parses the declared types and missing values while reading
             params["types"] = types
             params["nullstr"] = list(nullstr or [""])
         staged.row_offset = int(params.get("skip", 0)) + (1 if params.get("header") else 0)
         args = ", ".join(f"{k}={_literal(v)}" for k, v in params.items())
-        files = "[" + ", ".join(_literal(str(t)) for t in targets) + "]"
         return _view(con, staged, f"read_csv({files}, {args})")
     if source.reader == "parquet":
         staged.row_offset = 0
         return _view(con, staged, f"read_parquet({_literal(str(path))})")
     if source.reader == "excel":
-        from ebpm.ingest import read_csv, read_excel
+        from ebpm.ingest.read import read_excel
 
         ing = read_excel(path, **options)
         staged.row_offset = (ing.header_rows[-1] if ing.header_rows else ing.header_row) or 0

@@ -71,9 +71,17 @@ def sources(tables: list[str], manifest: dict[str, Any] | None = None) -> list[d
                     "attribution": src.get("attribution") or info.get("attribution") or "",
                     "vintage": str(info.get("vintage") or ""),
                     "synthetic": bool(src.get("synthetic", info.get("synthetic", False))),
+                    # 鮮度の注意: the table's freshness.next_due has passed (None when fresh)
+                    "stale": _stale(table, manifest),
                 }
             )
     return out
+
+
+def _stale(table: str, manifest: dict[str, Any]) -> str | None:
+    from ebpm.data.validation import stale_message
+
+    return stale_message((manifest.get("tables") or {}).get(table) or {})
 
 
 def build_info(manifest: dict[str, Any] | None = None) -> dict[str, Any]:

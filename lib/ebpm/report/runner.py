@@ -570,6 +570,7 @@ def run(
     out: str | Path | None = None,
     pdf: bool = True,
     keep_warm: bool | None = None,
+    cold: bool = False,
     register: bool = True,
 ) -> RunOutcome:
     """Render one report: validate, start the kernel and Chromium at once, execute, render.
@@ -585,8 +586,10 @@ def run(
     pdf : bool, default True
         Also print ``report.pdf`` (A4) with headless Chromium.
     keep_warm : bool, optional
-        Leave a warm spare kernel for the next run of this template (default: ``EBPM_KEEP_WARM=1``).
-        A waiting spare is always adopted, whatever this says.
+        Leave a warm spare kernel for the next run of any template (default: yes, unless
+        ``EBPM_KEEP_WARM=0``). A waiting spare is adopted whatever this says, unless ``cold``.
+    cold : bool, default False
+        Start a new kernel and leave no spare (measurements, or a clean start after a library change).
     register : bool, default True
         Add the report to the evidence register (only ever for reports under ``reports/``).
 
@@ -599,12 +602,14 @@ def run(
     job = make_job(template, params or {}, out, register=register)
     warm = warmup_source(job.schema.notebook)
     root = paths().root
-    key = spare.spare_key(job.schema.notebook, warm, root)
-    info = spare.adopt(key)
-    # a warm spare from an earlier `--keep-warm` run, or a new kernel that boots while Chromium starts
+    key = spare.spare_key(root)
+    info = None if cold else spare.adopt(key)
+    # a warm spare left by an earlier run, or a new kernel that boots while Chromium starts
     kernel = Kernel.adopt(info) if info else Kernel(cwd=root, warmup=warm)
-    if keep_warm is None:
-        keep_warm = os.environ.get(spare.KEEP_WARM_ENV, "") == "1"
+    if cold:
+        keep_warm = False
+    elif keep_warm is None:
+        keep_warm = spare.keep_warm_default()
     printer = None
     if pdf:
         from ebpm.report.render import PdfPrinter
@@ -618,7 +623,7 @@ def run(
         if printer is not None:
             printer.close()
         if keep_warm:
-            spare.leave_spare(key, warm, root)
+            spare.leave_spare(key, spare.HOUSE_WARMUP, root)
 
 
 def render_notebook(

@@ -1,7 +1,7 @@
-"""A warm spare kernel left behind by `ebpm run --keep-warm` for the next run of the same template.
+"""A warm spare kernel left behind by `ebpm run` (unless --cold) for the next run of any template.
 
-The spare is a fresh kernel that has only imported what the template imports; it never ran a report, so
-nothing (no parameter, no secret) carries over. It exits by itself when nobody adopts it within
+The spare is a fresh kernel that has only imported the house libraries (``HOUSE_WARMUP``); it never ran
+a report, so nothing (no parameter, no secret) carries over. It exits by itself when nobody adopts it within
 ``SPARE_IDLE_S`` seconds. Adoption is atomic (a rename), so two runs never share one kernel.
 """
 
@@ -30,13 +30,33 @@ def warm_dir() -> Path:
     return path
 
 
-def spare_key(notebook: Path, warmup: str, cwd: Path) -> str:
-    """Kernels are interchangeable only for the same interpreter, template imports, folder and EBPM_* settings."""
+# What every report kernel needs, imported once by a spare so that any template can adopt it:
+# the kernel hooks, the data layer, pandas/numpy/scipy/statsmodels, Altair and vl-convert's fonts.
+HOUSE_WARMUP = "\n".join(
+    f"try:\n    {line}\nexcept Exception:\n    pass"
+    for line in (
+        "import ebpm.report.kernel",
+        "import numpy, pandas, duckdb, scipy.stats, statsmodels.api",
+        "import altair",
+        "import ebpm.data.access, ebpm.disclosure.protect, ebpm.methods.did",
+        "import ebpm.charts.core as _ebpm_charts; _ebpm_charts._register_fonts(); del _ebpm_charts",
+        "import IPython.display",
+    )
+)
+
+
+def spare_key(cwd: Path) -> str:
+    """Spares are interchangeable for the same interpreter, folder and EBPM_* settings (any template)."""
     settings = sorted(
         (k, v) for k, v in os.environ.items() if k.startswith("EBPM_") and k != KEEP_WARM_ENV
     )
-    blob = json.dumps([sys.executable, str(notebook), warmup, str(cwd), settings])
+    blob = json.dumps([sys.executable, HOUSE_WARMUP, str(cwd), settings])
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def keep_warm_default() -> bool:
+    """Leave a spare after a run unless ``EBPM_KEEP_WARM=0`` (the test suite sets it)."""
+    return os.environ.get(KEEP_WARM_ENV, "1") != "0"
 
 
 def pid_alive(pid: int) -> bool:

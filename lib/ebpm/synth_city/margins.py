@@ -69,9 +69,9 @@ def _text(value: object) -> str:
 
 def read_totals(path: Path) -> dict[int, int]:
     """住基 totals of 盛岡市 (03201) by year from the e-Stat-derived municipal CSV."""
-    from ebpm.ingest import read_csv
+    import ebpm.ingest as ingest
 
-    frame = read_csv(path).frame
+    frame = ingest.read_csv(path).frame
     for col in ("year", "code", "total"):
         if col not in frame.columns:
             raise IngestError("必要な列がありません", file=path.name, column=col)
@@ -103,10 +103,10 @@ def _read_age_bands(name: str, size: int, mtime_ns: int) -> np.ndarray:
     Columns by position, as in the 総務省 layout: 団体コード, 都道府県名, 市区町村名, 性別, 総数,
     then 21 bands (0歳～4歳 … 100歳以上).
     """
-    from ebpm.ingest import read_excel
+    import ebpm.ingest as ingest
 
     path = Path(name)
-    frame = read_excel(path).frame
+    frame = ingest.read_excel(path).frame
     if frame.shape[1] < 5 + len(AGE_FROM):
         raise IngestError(
             f"列が足りません（団体コード・性別・総数と{len(AGE_FROM)}の年齢階級が必要）",
@@ -137,9 +137,9 @@ def _read_age_bands(name: str, size: int, mtime_ns: int) -> np.ndarray:
 
 def read_towns(path: Path) -> list[Town]:
     """Inhabited-level 町字 of 盛岡市: ABR 町字区分 1 (大字・町) and 2 (丁目), not abolished."""
-    from ebpm.ingest import read_csv
+    import ebpm.ingest as ingest
 
-    frame = read_csv(path).frame
+    frame = ingest.read_csv(path).frame
     need = ("町字id", "町字区分コード", "大字・町名", "丁目名", "住居表示フラグ", "廃止日")
     for col in need:
         if col not in frame.columns:
