@@ -20,6 +20,7 @@ _LAZY: dict[str, str] = {
     "read_excel": "ebpm.ingest.read",
     # evaluation methods
     "describe": "ebpm.methods.describe",
+    "compare": "ebpm.methods.compare",
     "regress": "ebpm.methods.regress",
     "did": "ebpm.methods.did",
     "event_study": "ebpm.methods.event_study",

@@ -220,6 +220,7 @@ def activate_interactive() -> None:
         return
     _state["cell_start"] = len(_access_log())
     _register_hooks(ip)
+    _enable_altair()  # when altair is already imported; otherwise after the cell that imports it
 
 
 def _forget_data_module() -> None:
