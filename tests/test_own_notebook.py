@@ -188,3 +188,16 @@ def test_jupyter_execute_on_the_ebpm_kernel_then_render(tmp_path):
     assert result["grade"] in {"A", "B", "C", "D"}
     assert [s["table"] for s in result["sources"]] == ["counter_visit"]
     assert "synthetic-banner" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+
+
+def test_run_accepts_a_notebook_without_parameters(tmp_path):
+    from ebpm.report.runner import make_job, prepare_notebook
+
+    (path,) = new_notebook("bare", tmp_path, title="条件なし", params=False)
+    job = make_job(str(path), {}, out=tmp_path / "out")
+    assert job.schema.params == {} and job.schema.title_ja == "条件なし"
+    assert job.made_by == "ebpm run bare.ipynb"  # never the absolute path
+    nb = prepare_notebook(job.schema, job.values)
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    with pytest.raises(ParameterError, match="table"):
+        make_job(str(path), {"table": "counter_visit"})

@@ -559,7 +559,8 @@ def make_job(
     values = validate(schema, given)
     run_id = new_run_id()
     out_dir = Path(out) if out else default_out_dir(schema.name, run_id)
-    made_by = f"ebpm run {template}"
+    shown = Path(template).name if Path(template).suffix == ".ipynb" else template
+    made_by = f"ebpm run {shown}"  # a file name, never an absolute path, in the report
     return ReportJob(schema, values, out_dir, run_id, register=register, made_by=made_by)
 
 
