@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := fonts-noto-cjk chromium poppler-utils  # poppler-utils: pdftotext in the report tests
 SEED ?= 20260401
 
-.PHONY: demo test test-fast setup apt build synth reports lab lint fmt bench clean help
+.PHONY: demo test test-fast setup apt build synth reports lab hub hub-proxy lint fmt bench clean help
 
 help:
 	@echo "make demo   — 環境構築・データ構築・標準レポートとレポート一覧の作成"
 	@echo "make test   — 環境構築とすべてのテスト（CI と同じ）"
 	@echo "make lab    — JupyterLab（127.0.0.1, トークン付き, 日本語）"
+	@echo "make hub    — 複数職員用の JupyterHub（127.0.0.1, デモ: alice / bob, deploy/jupyterhub/README.md）"
 
 # --- set-up -----------------------------------------------------------------
 apt:
@@ -29,8 +30,9 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml tools/jupyterlab-overrides.json | $(BIN)/python
 	@# bytecode compiled at install: where PYTHONDONTWRITEBYTECODE=1 (CI, containers) nothing is recompiled per process
-	$(PY) -m uv pip install -q --compile-bytecode --python $(BIN)/python -e ".[dev]" \
-	  || $(BIN)/python -m pip install -q --compile -e ".[dev]"
+	@# [hub]: JupyterHub and the idle culler; the hub test runs in CI (make test)
+	$(PY) -m uv pip install -q --compile-bytecode --python $(BIN)/python -e ".[dev,hub]" \
+	  || $(BIN)/python -m pip install -q --compile -e ".[dev,hub]"
 	$(BIN)/python -m compileall -q -j 0 lib >/dev/null
 	$(BIN)/python -m ebpm.report.launcher install >/dev/null
 	mkdir -p $(VENV)/share/jupyter/lab/settings
@@ -61,8 +63,24 @@ lab: setup
 	  --ServerApp.open_browser=False --IdentityProvider.token=$$token \
 	  --ServerApp.root_dir=. $$( [ "$$(id -u)" = "0" ] && echo --allow-root )
 
+# --- many users: JupyterHub (deploy/jupyterhub) ------------------------------------
+HUB := deploy/jupyterhub
+$(HUB)/node_modules/.bin/configurable-http-proxy: $(HUB)/package.json $(HUB)/package-lock.json
+	@command -v npm >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd $(HUB) && npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+hub-proxy: $(HUB)/node_modules/.bin/configurable-http-proxy
+
+hub: setup hub-proxy build
+	@pw=$${EBPM_HUB_PASSWORD:-$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(12))')}; \
+	echo "JupyterHub: http://$${EBPM_HUB_IP:-127.0.0.1}:$${EBPM_HUB_PORT:-8000}/hub/login  利用者: $${EBPM_HUB_USERS:-alice,bob}  共有パスワード: $$pw"; \
+	echo "止めるには Ctrl-C（ハブ・プロキシ・各職員のサーバーがすべて止まります）"; \
+	PATH=$(CURDIR)/$(BIN):$$PATH EBPM_HUB_PASSWORD=$$pw $(BIN)/jupyterhub -f $(HUB)/jupyterhub_config.py
+
 # --- quality -------------------------------------------------------------------
-test: setup
+test: setup hub-proxy
 	$(BIN)/ruff check lib tests bench
 	$(BIN)/ruff format --check lib tests bench
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup
@@ -78,7 +96,7 @@ fmt: setup
 	$(BIN)/ruff format lib tests bench
 	$(BIN)/ruff check --fix lib tests bench
 
-bench: setup
+bench: setup hub-proxy build
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

@@ -440,6 +440,47 @@ def test_show_refuses_when_catalog_columns_are_missing(monkeypatch):
         dc.show(df, table="census_population")
 
 
+_RULES = {
+    "counter_visit": ({"threshold": 10, "count_columns": ["visits"]}, True),
+    "open_table": ({"threshold": 10, "count_columns": []}, False),
+}
+
+
+def test_show_refuses_to_opt_a_protected_table_out(monkeypatch):
+    """count_columns=[] cannot switch protection off for a table from a protected catalog table."""
+    monkeypatch.setattr(dc, "_catalog_rule", lambda table: _RULES[table])
+    df = pd.DataFrame({"窓口": ["本庁", "玉山"], "来庁者数": [3, 400]})
+    with pytest.raises(
+        DisclosureError, match=r"count_columns=\[\] で秘匿処理を外すことはできません"
+    ):
+        dc.show(df, table="counter_visit", count_columns=[])
+    # the same table read through ebpm.sql/ebpm.load carries its source in attrs
+    derived = df.copy()
+    derived.attrs["tables"] = ["counter_visit"]
+    with pytest.raises(DisclosureError, match="counter_visit"):
+        dc.show(derived, count_columns=[])
+    # named count columns: the catalog's rule (threshold 10) still applies
+    res = dc.show(derived, count_columns=["来庁者数"])
+    assert res.frame.loc[0, "来庁者数"] == "x" and res.info["protected"] is True
+    assert res.info["table"] == "counter_visit"
+
+
+def test_a_derived_table_keeps_its_source_rule(monkeypatch, capsys):
+    monkeypatch.setattr(dc, "_catalog_rule", lambda table: _RULES[table])
+    derived = pd.DataFrame({"visits": [4, 400, 300]})
+    derived.attrs["tables"] = ["counter_visit"]
+    res = dc.show(derived)  # no table= and no count_columns=: the source's rule is applied
+    assert res.frame.loc[0, "visits"] == "x" and res.info["synthetic"] is True
+
+
+def test_catalog_may_say_a_table_needs_no_protection(monkeypatch, capsys):
+    monkeypatch.setattr(dc, "_catalog_rule", lambda table: _RULES[table])
+    df = pd.DataFrame({"件数": [3, 400]})
+    df.attrs["tables"] = ["open_table"]
+    res = dc.show(df, count_columns=[])
+    assert res.frame.loc[0, "件数"] == 3 and res.info["protected"] is False
+
+
 def test_show_on_microdata_needs_the_count_and_hides_linked_means(monkeypatch, capsys):
     rule = {"threshold": 10, "count_columns": [], "microdata": True}
     monkeypatch.setattr(dc, "_catalog_rule", lambda table: (rule, True))
@@ -559,8 +600,9 @@ def test_check_outputs_ignores_ordinary_prints(text):
 
 @pytest.mark.slow
 def test_show_in_a_real_kernel_displays_once_with_marker():
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    import nbclient
+    import nbformat
+
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell(

@@ -506,11 +506,12 @@ def test_status_1_is_an_empty_result_with_a_warning(fake, caplog):
 
 
 def test_timeout_is_retried_then_fails(fake):
-    fake.respond = lambda ep, q, n: (200, _page(1, 100, 5), 1.0)
-    started = time.monotonic()
+    # the server answers after 30 s (daemon threads: the fixture does not wait for them) and the
+    # client gives up after 0.2 s, so both attempts time out however loaded the machine is
+    fake.respond = lambda ep, q, n: (200, _page(1, 100, 5), 30.0)
+    # (no clock is read here: how long the attempts took depends on the machine's load)
     with pytest.raises(EstatError, match="タイムアウト") as info:
         estat.get_stats_data("0000000001", timeout=0.2, retries=1, backoff=0.01)
-    assert time.monotonic() - started < 0.9  # two 0.2 s attempts, not the server's 1 s each
     assert len(fake.calls) == 2
     _no_leak(info.value)
     _no_cache()

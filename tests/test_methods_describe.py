@@ -106,7 +106,7 @@ def test_by_group_quantile_ci_brackets_estimate():
 def test_synthetic_citizen_survey_recovers_population_means():
     path, truth_path = CITY / "citizen_survey.csv", CITY / "ground_truth.yml"
     if not path.exists() or not truth_path.exists():
-        pytest.skip("模擬データ citizen_survey がまだない")
+        pytest.fail("同梱の模擬データ（data/raw/synthetic_morioka）がありません")
     truth = yaml.safe_load(truth_path.read_text(encoding="utf-8"))["citizen_survey"]
     df = pd.read_csv(path)
     df = df[df["responded"].astype(str).str.lower() == "true"]

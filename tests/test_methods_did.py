@@ -164,7 +164,7 @@ def test_castle_twfe_and_goodman_bacon_decomposition():
     for kind, (weight, avg) in expected.items():
         assert by_type.loc[kind, "w"] == pytest.approx(weight, abs=5e-6)
         assert by_type.loc[kind, "avg"] == pytest.approx(avg, abs=5e-6)
-    # independent reference for the TWFE coefficient: linearmodels PanelOLS via ebpm.did
+    # ebpm.did (within-transformed OLS) reproduces the TWFE coefficient of the decomposition
     res = ebpm.did(df, y="l_homicide", post="post", unit="state", time="year")
     assert res.estimate == pytest.approx(twfe, abs=1e-10)
     assert res.diagnostics["forbidden_share"] == pytest.approx(0.03190, abs=5e-6)
@@ -259,7 +259,10 @@ def test_two_by_two_equals_difference_of_means_and_statsmodels():
 
     ref = smf.ols("y ~ treat * post", sub).fit(cov_type="HC1")
     assert res.se == pytest.approx(ref.bse["treat:post"], rel=1e-10)
-    assert res.grade == "B"  # no pre-trend test possible: capped at B
+    # no pre-trend test possible: 未確認 costs what a failed pre-trend test costs (two steps), and
+    # the cells are small (one step): A − 2 − 1
+    assert res.grading.untested == ["pre_trend"]
+    assert res.grade == "D" and any(r.startswith("【要注意】最も小さい群") for r in res.reasons)
     assert res.synthetic and "模擬データ" in res.summary_ja()
 
 
@@ -328,7 +331,7 @@ def test_synthetic_city_counter_visit_recovers_truth():
     path = CITY / "counter_visit.csv"
     truth_path = CITY / "ground_truth.yml"
     if not path.exists() or not truth_path.exists():
-        pytest.skip("模擬データ counter_visit がまだない")
+        pytest.fail("同梱の模擬データ（data/raw/synthetic_morioka）がありません")
     truth = yaml.safe_load(truth_path.read_text(encoding="utf-8"))["counter_visit"]
     df = pd.read_csv(path)  # dates and true/false as text, read as periods and 0/1
     res = ebpm.did(

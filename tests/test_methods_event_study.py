@@ -142,7 +142,7 @@ def test_bad_input():
 def test_synthetic_city_counter_visit_event_time_effects():
     city = paths().raw / "synthetic_morioka"
     if not (city / "counter_visit.csv").exists() or not (city / "ground_truth.yml").exists():
-        pytest.skip("模擬データ counter_visit がまだない")
+        pytest.fail("同梱の模擬データ（data/raw/synthetic_morioka）がありません")
     import yaml
 
     truth = yaml.safe_load((city / "ground_truth.yml").read_text(encoding="utf-8"))["counter_visit"]

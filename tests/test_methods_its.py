@@ -308,7 +308,7 @@ def test_call_centre_chatbot_recovers_ground_truth():
 
     folder = paths().raw / "synthetic_morioka"
     if not (folder / "call_centre.csv").exists():
-        pytest.skip("模擬データ（synthetic_morioka）がない")
+        pytest.fail("同梱の模擬データ（data/raw/synthetic_morioka）がありません")
     truth = yaml.safe_load((folder / "ground_truth.yml").read_text(encoding="utf-8"))["call_centre"]
     frame = pd.read_csv(folder / "call_centre.csv", parse_dates=["date"])
     frame.attrs["synthetic"] = True
@@ -326,3 +326,46 @@ def test_call_centre_chatbot_recovers_ground_truth():
         math.log(slope["ci_low"]) <= truth["slope_change_log_per_day"] <= math.log(slope["ci_high"])
     )
     assert "模擬データ" in res.summary_ja() and "減った" in res.summary_ja()
+
+
+# --- calendar time ---------------------------------------------------------------------------------
+
+
+def test_missing_months_do_not_compress_the_trend():
+    """A pure monthly trend (模擬データ, no effect) with eight months missing: the level change is 0.
+
+    Reference: the data are exactly 100 + 2·(months since April 2018), so the true level change is
+    0 (tolerance 1e-8). Counting rows instead of months would compress the trend: the same model on
+    row positions gives a level change of about −2.7 (checked below with statsmodels directly).
+    """
+    import statsmodels.api as sm
+
+    dates = pd.date_range("2018-04-01", periods=60, freq="MS")
+    full = pd.DataFrame({"month": dates, "y": 100 + 2.0 * np.arange(60)})
+    gappy = full.drop(index=[*range(10, 16), 40, 41]).reset_index(drop=True)
+    gappy.attrs["synthetic"] = True
+    res = ebpm.its(gappy, y="y", time="month", start="2021-04-01")
+    assert res.estimate == pytest.approx(0.0, abs=1e-8)
+    assert res.diagnostics["missing_periods"] == [
+        "2019-02", "2019-03", "2019-04", "2019-05", "2019-06", "2019-07", "2021-08", "2021-09",
+    ]  # fmt: skip
+    assert any("欠けている時点が8つ" in w and "2019-02" in w for w in res.warnings)
+    # the positional axis that this replaces would have found a spurious level change
+    pos = np.arange(len(gappy), dtype=float)
+    post = (gappy["month"] >= "2021-04-01").to_numpy(dtype=float)
+    start = pos[post.argmax()]
+    x = sm.add_constant(np.column_stack([pos, post, (pos - start) * post]))
+    assert sm.OLS(gappy["y"].to_numpy(), x).fit().params[2] == pytest.approx(-2.71, abs=0.01)
+
+
+def test_calendar_axis_counts_quarters_and_weeks():
+    from ebpm.methods.its import calendar_axis, missing_periods
+
+    quarters = pd.Series(pd.to_datetime(["2020-01-01", "2020-04-01", "2020-10-01", "2021-01-01"]))
+    t, unit, step = calendar_axis(quarters)
+    assert (unit, step) == ("month", 3) and t.tolist() == [0, 1, 3, 4]
+    assert missing_periods(quarters) == ["2020-07"]
+    weeks = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-22"]))
+    t, unit, step = calendar_axis(weeks)
+    assert (unit, step) == ("day", 7) and t.tolist() == [0, 1, 3]
+    assert missing_periods(weeks) == ["2024-01-15"]

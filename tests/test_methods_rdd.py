@@ -156,7 +156,7 @@ def test_subsidy_cutoff_recovers_ground_truth():
 
     folder = paths().raw / "synthetic_morioka"
     if not (folder / "subsidy_application.csv").exists():
-        pytest.skip("模擬データ（synthetic_morioka）がない")
+        pytest.fail("同梱の模擬データ（data/raw/synthetic_morioka）がありません")
     truth = yaml.safe_load((folder / "ground_truth.yml").read_text(encoding="utf-8"))
     truth = truth["subsidy_application"]
     frame = pd.read_csv(folder / "subsidy_application.csv")

@@ -281,7 +281,7 @@ def test_counter_visit_cashless_recovers_ground_truth():
 
     folder = paths().raw / "synthetic_morioka"
     if not (folder / "counter_visit.csv").exists():
-        pytest.skip("模擬データ（synthetic_morioka）がない")
+        pytest.fail("同梱の模擬データ（data/raw/synthetic_morioka）がありません")
     truth = yaml.safe_load((folder / "ground_truth.yml").read_text(encoding="utf-8"))
     office = "見前出張所"
     effect = truth["counter_visit"]["full_effect_by_office"][office] * 8 / 9
@@ -295,3 +295,17 @@ def test_counter_visit_cashless_recovers_ground_truth():
     assert res.ci[0] <= effect <= res.ci[1]
     assert res.estimate < 0
     assert "模擬データ" in res.summary_ja()
+
+
+def test_duplicated_unit_time_rows_are_refused():
+    """Like did/its: two rows for one unit and time are an error naming them, never averaged."""
+    frame = _panel(n_units=6, n_times=12, start=8)
+    dup = frame.iloc[[3, 3, 20]].copy()
+    with pytest.raises(EstimationError, match="同じ単位・時点の行が複数") as info:
+        ebpm.synth(
+            pd.concat([frame, dup], ignore_index=True),
+            y="y", unit="unit", time="time", treated_unit="u00", treatment_time=2008, placebo=False,
+        )  # fmt: skip
+    row = frame.iloc[3]
+    assert f"unit={row['unit']}・time={row['time']}" in str(info.value)
+    assert "2組" in str(info.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from ebpm.report import register
@@ -113,37 +114,62 @@ def test_register_is_not_left_locked(reports: Path):
     duckdb.connect(str(reg)).close()
 
 
-def _hold_lock(path: Path, seconds: float):
+def _hold_lock(path: Path):
+    """A process that holds the register open until told to let go (a line on its stdin)."""
     import subprocess
     import sys
 
     code = (
-        "import duckdb, sys, time\n"
+        "import duckdb, sys\n"
         f"con = duckdb.connect({str(path)!r})\n"
         "print('locked', flush=True)\n"
-        f"time.sleep({seconds})\n"
+        "sys.stdin.readline()\n"
         "con.close()\n"
+        "print('released', flush=True)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "locked"
     return proc
 
 
-def test_add_run_waits_for_another_writer(reports: Path):
+def _release(proc) -> None:
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().strip() == "released"
+
+
+def test_add_run_waits_for_another_writer(reports: Path, monkeypatch):
+    """The first wait between retries lets the other writer go: add_run must then succeed.
+
+    No clock is involved: the release is triggered by add_run's own retry, not by a timer.
+    """
     reg = reports / "register.duckdb"
-    proc = _hold_lock(reg, 1.0)
+    proc = _hold_lock(reg)
+    waits: list[float] = []
+
+    def wait_and_release(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 1:
+            _release(proc)
+
+    monkeypatch.setattr(register, "time", SimpleNamespace(sleep=wait_and_release))
     try:
         assert register.add_run(reports / DID / "result.json", register=reg)
     finally:
+        if proc.poll() is None and not waits:
+            _release(proc)
         proc.wait(timeout=30)
+    assert waits, "add_run never waited for the other writer"
     assert len(register.runs(register=reg)) == 1
 
 
 def test_busy_register_gives_a_japanese_message(reports: Path, monkeypatch):
     reg = reports / "register.duckdb"
     monkeypatch.setattr(register, "_LOCK_RETRIES", 2)
-    monkeypatch.setattr(register, "_LOCK_WAIT_S", 0.05)
-    proc = _hold_lock(reg, 3.0)
+    monkeypatch.setattr(register, "time", SimpleNamespace(sleep=lambda s: None))  # never let go
+    proc = _hold_lock(reg)
     try:
         with pytest.raises(RegisterError, match="使用中"):
             register.add_run(reports / DID / "result.json", register=reg)

@@ -34,6 +34,15 @@ def runs(tmp_path_factory):
                 str(FIXTURES / "failing.ipynb"), {"token": SECRET}, out=root / "failing", pdf=False
             ),
             "raw_table": run(str(FIXTURES / "raw_table.ipynb"), {}, out=root / "raw", pdf=False),
+            "typed_bypass": run(
+                str(FIXTURES / "typed_grade.ipynb"), {}, out=root / "typed1", pdf=False
+            ),
+            "typed_record": run(
+                str(FIXTURES / "typed_grade.ipynb"),
+                {"mode": "record"},
+                out=root / "typed2",
+                pdf=False,
+            ),
         }
     return out
 
@@ -59,7 +68,13 @@ def test_result_json_follows_the_contract(runs):
     ):  # fmt: skip
         assert key in res, key
     assert res["title"] == "動作確認（本庁）" and res["answer"] == "件数は4件です。"
-    assert res["grade"] == "C" and res["grade_reasons"] == ["動作確認用の固定値です。"]
+    from ebpm.report.prereg import NO_PLAN_REASON
+
+    # a monitoring report: the grading rule gives no causal letter, and the label says so
+    assert res["grade"] is None and res["grade_label"] == "実績集計（推定なし）"
+    # the rule's reasons, then whether the run followed a locked plan (here: 事前登録なし)
+    assert res["grade_reasons"][-2:] == ["動作確認用の固定値です。", NO_PLAN_REASON]
+    assert res["preregistration"]["label"] == "事前登録なし"
     assert res["files"] == {"html": "index.html", "notebook": "notebook.ipynb", "pdf": None}
 
 
@@ -86,6 +101,37 @@ def _all_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
 
 
+def test_monitoring_label_in_html(runs):
+    html = (Path(runs["basic"].out_dir) / "index.html").read_text(encoding="utf-8")
+    assert "エビデンスの強さ: 実績集計（推定なし）" in html
+
+
+@pytest.mark.parametrize(
+    ("case", "step"), [("typed_bypass", "エビデンスの強さの確認"), ("typed_record", "強さの記録")]
+)
+def test_a_typed_grade_fails_the_run(runs, case, step):
+    """A letter that is not the grading rule's output never reaches a report."""
+    outcome = runs[case]
+    res = _result(outcome)
+    assert outcome.status == "failed" and res["status"] == "failed"
+    assert res["error"]["step"] == step
+    assert "評価規則" in res["error"]["message"] and "受け付けません" in res["error"]["message"]
+    assert res["grade"] is None and res["grade_reasons"] == []
+
+
+def _forms(secret: str) -> list[str]:
+    import base64
+    import urllib.parse
+
+    return [
+        secret.upper(),
+        secret.lower(),
+        urllib.parse.quote(secret, safe=""),
+        base64.b64encode(secret.encode()).decode(),
+        base64.b64encode(f"user:{secret}".encode()).decode()[8:-4],  # the part that is the secret
+    ]
+
+
 def test_secret_appears_in_no_output(runs):
     folder = Path(runs["secret"].out_dir)
     assert sorted(p.name for p in folder.iterdir()) == [
@@ -95,6 +141,8 @@ def test_secret_appears_in_no_output(runs):
     ]
     blob = _all_bytes(folder)
     assert SECRET.encode() not in blob
+    for form in _forms(SECRET):  # upper/lower case, URL-encoded, base64 (alone and inside a text)
+        assert form.encode() not in blob, form
     assert b"***" in blob  # the value was there and got masked
     nb = json.loads((folder / "notebook.ipynb").read_text(encoding="utf-8"))
     assert nb["metadata"]["papermill"]["parameters"]["api_key"] == "***"

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from ebpm import config
-from ebpm.errors import IngestError, ParameterError
+from ebpm.errors import ParameterError
 from ebpm.synth_city import TABLES, Settings, synthesize
 from ebpm.synth_city import margins as margins_mod
 from ebpm.synth_city.common import fiscal_year, largest_remainder, table_rng
@@ -25,11 +25,9 @@ CATALOG = ROOT / "data" / "catalog"
 SEED = 20260401
 
 
-def _margins_or_skip() -> margins_mod.Margins:
-    try:
-        return margins_mod.load()
-    except IngestError as err:  # neither data/raw nor ../shared holds the real margins
-        pytest.skip(f"real margins unavailable: {err}")
+def _margins() -> margins_mod.Margins:
+    """The real margins shipped in data/raw: a missing or unreadable one is a failure, never a skip."""
+    return margins_mod.load()
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -38,7 +36,7 @@ def _digests(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _margins_or_skip()
+    _margins()
     return synthesize(seed=SEED, out=tmp_path_factory.mktemp("city") / "synthetic_morioka")
 
 
@@ -104,12 +102,14 @@ def test_same_seed_gives_identical_bytes(city: Path, tmp_path: Path) -> None:
 def test_bundled_data_is_the_default_seed_output(city: Path) -> None:
     bundled = config.paths().root / "data" / "raw" / "synthetic_morioka"
     if not (bundled / "SOURCE.yml").exists():
-        pytest.skip("bundled data/raw/synthetic_morioka not generated yet")
+        pytest.fail(
+            "data/raw/synthetic_morioka/SOURCE.yml がありません（同梱の模擬データが壊れている）"
+        )
     assert _digests(bundled) == _digests(city), "run `ebpm synthesize --seed 20260401` and commit"
 
 
 def test_different_seed_changes_data_but_not_real_margins(tmp_path: Path) -> None:
-    m = _margins_or_skip()
+    m = _margins()
     from ebpm.synth_city import counters, population, subsidy
 
     assert not population.generate(m, 1).equals(population.generate(m, 2))
@@ -169,7 +169,7 @@ def _real_totals() -> dict[int, int]:
             path = candidate
             break
     if path is None:
-        pytest.skip("住基 totals file not available")
+        pytest.fail("住基の総人口ファイル（data/raw/iwate_estat_municipal）がありません")
     with open(path, encoding="utf-8") as fh:
         return {int(r["year"]): int(r["total"]) for r in csv.DictReader(fh) if r["code"] == "03201"}
 
@@ -182,7 +182,7 @@ def test_population_sums_equal_real_juki_totals(city: Path) -> None:
 
 
 def test_population_2022_bands_equal_real_bands(city: Path) -> None:
-    m = _margins_or_skip()
+    m = _margins()
     pop = _read(city, "population_by_town")
     y = pop[pop["year"] == 2022].groupby(["sex", "age_from"])["population"].sum()
     assert y.loc["male"].tolist() == m.age_sex_2022[0].tolist()
@@ -192,7 +192,7 @@ def test_population_2022_bands_equal_real_bands(city: Path) -> None:
 
 
 def test_population_towns_are_the_real_town_master(city: Path) -> None:
-    m = _margins_or_skip()
+    m = _margins()
     pop = _read(city, "population_by_town")
     assert set(pop["town_id"]) == {t.town_id for t in m.towns}
     assert len(m.towns) == 293  # ABR 町字区分 1 (115) + 2 (178), none abolished
@@ -494,7 +494,7 @@ def test_build_and_kpi_queries_on_curated_db(
     real_raw = config.paths().raw
     for needed in ("iwate_estat_municipal", "abr_address_master"):
         if not (real_raw / needed / "SOURCE.yml").exists():
-            pytest.skip(f"data/raw/{needed} not present")
+            pytest.fail(f"data/raw/{needed} がありません（同梱の実データが壊れている）")
     raw = tmp_path / "raw"
     raw.mkdir()
     for folder in real_raw.iterdir():  # the real sources as they are, the 模擬データ from `city`
@@ -539,7 +539,7 @@ def test_cli_writes_settings_into_source_and_truth(tmp_path: Path) -> None:
     from ebpm.cli import app
     from typer.testing import CliRunner
 
-    _margins_or_skip()
+    _margins()
     out = tmp_path / "city"
     args = ["synthesize", "--seed", "3", "--out", str(out), "--cashless-effect", "-2.5"]
     result = CliRunner().invoke(app, args)

@@ -33,6 +33,8 @@ _LAZY: dict[str, str] = {
     "figure": "ebpm.report",
     "show": "ebpm.disclosure.protect",
     "suppress": "ebpm.disclosure.protect",
+    # the EBPM cycle
+    "logic_model": "ebpm.logic.model",
     # synthetic city
     "synthesize": "ebpm.synth_city",
     "ground_truth": "ebpm.synth_city",

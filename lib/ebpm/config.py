@@ -49,6 +49,26 @@ class Paths:
         """Evidence register (エビデンス台帳): a DuckDB file outside the curated snapshot."""
         return self.reports / "register.duckdb"
 
+    @property
+    def logic_models(self) -> Path:
+        """Logic models (ロジックモデル), one YAML per policy: ``logic_models/<slug>.yml``."""
+        return _env_path("EBPM_LOGIC_MODELS", self.root / "logic_models")
+
+    @property
+    def studies(self) -> Path:
+        """Study folders ``studies/<slug>/`` (logic model, analysis plan, runs, notes)."""
+        return _env_path("EBPM_STUDIES", self.root / "studies")
+
+    @property
+    def cases(self) -> Path:
+        """The case-study library (取組事例): ``data/cases/*.yml``."""
+        return _env_path("EBPM_CASES", self.root / "data" / "cases")
+
+
+def _env_path(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value).resolve() if value else default
+
 
 def paths() -> Paths:
     """Return the project paths, re-reading the environment each call (tests change it)."""

@@ -70,3 +70,18 @@ class EstatError(EbpmError):
 
 class DisclosureError(EbpmError):
     """A table would leave the environment with a cell the disclosure rules forbid."""
+
+
+class PublishError(EbpmError):
+    """An open-data release was refused; the previous release is untouched.
+
+    ``problems`` lists every finding (file, row, field, message) when there are several.
+    """
+
+    def __init__(self, message: str, *, problems: list[str] | None = None, **where) -> None:
+        self.problems = list(problems or [])
+        super().__init__(message, **where)
+
+
+class GradeError(EbpmError):
+    """A recorded grade (エビデンスの強さ) is not the output of the grading rule."""

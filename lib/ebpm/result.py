@@ -75,6 +75,9 @@ class EstimationResult:
         Japanese warnings raised while estimating (they also lower the grade).
     synthetic : bool
         True when the data were 模擬データ; every summary and chart says so.
+    grading : Grading, optional
+        What the grading rule returned (:class:`ebpm.methods.grading.Grading`); when given, ``grade``
+        and ``reasons`` are taken from it, and reports check the grade against it.
     """
 
     method: str
@@ -93,8 +96,14 @@ class EstimationResult:
     warnings: list[str] = field(default_factory=list)
     synthetic: bool = False
     details: dict[str, Any] = field(default_factory=dict)  # method-specific tables (tidy frames)
+    grading: Any = field(default=None, repr=False)
     _chart_builder: Any = field(default=None, repr=False)
     _summary_builder: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.grading is not None:
+            self.grade = self.grading.grade
+            self.reasons = list(self.grading.reasons)
 
     @property
     def coefficients(self):
@@ -147,6 +156,7 @@ class EstimationResult:
                 "warnings": self.warnings,
                 "synthetic": self.synthetic,
                 "summary_ja": self.summary_ja(),
+                "grading": None if self.grading is None else self.grading.to_dict(),
             }
         )
 

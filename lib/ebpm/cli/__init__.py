@@ -42,10 +42,14 @@ def version() -> None:
 
 
 # Each area registers its commands on `app` in its own module (one owner per file).
+from ebpm.cli import cases as _cases  # noqa: E402,F401  cases
 from ebpm.cli import data as _data  # noqa: E402,F401  build, catalog, query
 from ebpm.cli import estat as _estat  # noqa: E402,F401  estat search|fetch|parse
 from ebpm.cli import ingest as _ingest  # noqa: E402,F401  inspect
+from ebpm.cli import logic as _logic  # noqa: E402,F401  logic render|check|export|import
+from ebpm.cli import plans as _plans  # noqa: E402,F401  plan new|lock|status, study list|publish
 from ebpm.cli import portal as _portal  # noqa: E402,F401  reports
+from ebpm.cli import publish as _publish  # noqa: E402,F401  publish
 from ebpm.cli import report as _report  # noqa: E402,F401  templates, run, render
 from ebpm.cli import synth as _synth  # noqa: E402,F401  synthesize
 

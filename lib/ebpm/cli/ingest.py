@@ -243,7 +243,7 @@ def inspect(
         opts = ", ".join(
             f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in ro["options"].items()
         )
-        Console().print(
+        Console(soft_wrap=True).print(  # one line to copy into the catalog, never wrapped
             f"[bold]ビルドで同じように読むには[/] catalog の sources に reader: {ro['reader']}, options: {{{opts}}}",
             highlight=False,
         )

@@ -84,7 +84,10 @@ def _print_outcome(console, outcome) -> None:
 
 @app.command("run")
 def run(
-    template: Annotated[str, typer.Argument(help="分析テンプレート名（ebpm templates で一覧）")],
+    template: Annotated[
+        str | None,
+        typer.Argument(help="分析テンプレート名（ebpm templates で一覧。--plan のときは省略可）"),
+    ] = None,
     param: Annotated[
         list[str] | None, typer.Option("-p", "--param", help="条件 名前=値（繰り返し可）")
     ] = None,
@@ -122,6 +125,20 @@ def run(
             "--cold", help="準備済みのカーネルを使わず新しく起動し、次の実行のためにも残さない"
         ),
     ] = False,
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            help="分析計画（studies/<名前>/plan.yml）の条件で実行。-p で変えた条件は「計画からの逸脱」としてレポートに載る",
+        ),
+    ] = None,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish",
+            help="完成したレポートを共有のレポート一覧（環境変数 EBPM_PORTAL_SHARED のフォルダ）にも載せる",
+        ),
+    ] = False,
 ) -> None:
     """分析テンプレートを実行して、レポート（HTML・PDF・result.json）を作ります。"""
     from rich.console import Console
@@ -134,7 +151,7 @@ def run(
     if grid is None and over is None:
         from ebpm.report.runner import run as run_one
 
-        with console.status(f"{template} を実行しています…"):
+        with console.status(f"{template or plan} を実行しています…"):
             outcome = run_one(
                 template,
                 base,
@@ -142,12 +159,32 @@ def run(
                 pdf=pdf,
                 keep_warm=keep_warm,
                 cold=cold,
+                plan=plan,
                 register=register,
             )
         _print_outcome(console, outcome)
+        if plan is not None:
+            from ebpm.cli.plans import note_study_run
+
+            note_study_run(console, plan, outcome)
         if outcome.status != "ok":
             raise typer.Exit(1)
+        if publish:
+            from ebpm.report.portal import publish_report
+
+            portal = publish_report(outcome.out_dir)
+            console.print(f"[green]共有のレポート一覧に載せました[/] {portal}", highlight=False)
         return
+    if plan is not None:
+        from ebpm.errors import ParameterError
+
+        raise ParameterError(
+            "--plan は一括作成（--grid・--over）とは一緒に使えません。", parameter="plan"
+        )
+    if template is None:
+        from ebpm.errors import ParameterError
+
+        raise ParameterError("分析テンプレート名を指定してください。", parameter="template")
     _run_batch(console, template, base, out=out, grid=grid, over=over, workers=workers, pdf=pdf)
 
 

@@ -666,7 +666,10 @@ def show(
         is hidden with a small count unless ``linked_columns`` says otherwise. Without ``table`` and ``count_columns`` the table is shown as
         not protected (still marked, so the render gate knows it was reviewed).
     count_columns : list of str, optional
-        Count columns, overriding the catalog (``[]`` = none of the columns are counts).
+        Count columns, overriding the catalog's names (a renamed column). ``[]`` (none of the columns
+        are counts) is refused for a table that comes from a protected catalog table — named by
+        ``table`` or found in ``df.attrs["tables"]`` (set by ``ebpm.sql``/``ebpm.load``) — since only the
+        catalog decides that a table needs no protection.
     threshold : int, optional
         Overrides the catalog threshold (default 10).
     caption : str, optional
@@ -678,10 +681,22 @@ def show(
     -------
     Suppressed
     """
-    rule: dict[str, Any] = {}
-    synthetic = False
-    if table is not None:
-        rule, synthetic = _catalog_rule(table)
+    sources = _sources(df, table)
+    rule, synthetic = _combined_rule(sources)
+    protected = [t for t in sources if _is_protected(_catalog_rule(t)[0])]
+    if (
+        protected
+        and count_columns is not None
+        and not list(count_columns)
+        and not options.get("magnitude_columns")
+    ):
+        raise DisclosureError(
+            f"この表は秘匿の対象のテーブル（{'、'.join(protected)}）から作られているため、"
+            "count_columns=[] で秘匿処理を外すことはできません。人数の列を count_columns= で指定して"
+            "ください（秘匿が要らないかどうかはカタログの disclosure が決めます）",
+            table=protected[0],
+        )
+    table = table or (protected[0] if protected else None)
     if threshold is None:
         threshold = int(rule.get("threshold", DEFAULT_DISCLOSURE_THRESHOLD))
     if rule.get("microdata"):
@@ -705,8 +720,9 @@ def show(
         if declared and not present:
             raise DisclosureError(
                 f"秘匿対象の人数の列（{', '.join(declared)}）が表にありません。"
-                "列名を変えた場合は count_columns= で人数の列を指定し、"
-                "人数の列がない場合は count_columns=[] と明示してください",
+                "列名を変えた場合は count_columns= で人数の列を指定してください。人数の列がない表"
+                "（平均・割合だけなど）は、各行の人数の列を加えて count_columns= で指定し、"
+                "平均・割合の列を linked_columns= で指定してください",
                 table=table,
             )
         count_columns = present
@@ -717,6 +733,38 @@ def show(
     result.info["synthetic"] = bool(synthetic)
     result.display()
     return result
+
+
+def _sources(df: pd.DataFrame, table: str | None) -> list[str]:
+    """Curated tables the numbers come from: ``table`` and those the frame's ``attrs`` name."""
+    found = [table] if table else []
+    for name in df.attrs.get("tables") or []:
+        if name and name not in found:
+            found.append(str(name))
+    return found
+
+
+def _is_protected(rule: dict[str, Any]) -> bool:
+    """A catalog rule protects a table when it names count or magnitude columns, or is microdata."""
+    return bool(rule.get("count_columns") or rule.get("magnitude_columns") or rule.get("microdata"))
+
+
+def _combined_rule(sources: list[str]) -> tuple[dict[str, Any], bool]:
+    """The strictest catalog rule of every source table (a derived table keeps its sources' rules)."""
+    rule: dict[str, Any] = {}
+    synthetic = False
+    counts: list[str] = []
+    for name in sources:
+        one, synth = _catalog_rule(name)
+        synthetic = synthetic or synth
+        if "threshold" in one:
+            rule["threshold"] = max(int(one["threshold"]), int(rule.get("threshold", 0)))
+        counts += [c for c in one.get("count_columns") or [] if c not in counts]
+        if one.get("microdata"):
+            rule["microdata"] = True
+    if counts:
+        rule["count_columns"] = counts
+    return rule, synthetic
 
 
 def _catalog_rule(table: str) -> tuple[dict[str, Any], bool]:

@@ -11,7 +11,7 @@ import pandas as pd
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
 from ebpm.methods._inputs import as_time_column, check_columns, check_number, match_time, suggest
-from ebpm.methods.grading import decide
+from ebpm.methods.grading import descriptive
 from ebpm.result import EstimationResult
 
 PeerRule = Literal["all", "same_prefecture", "population_band"]
@@ -186,9 +186,11 @@ def compare(
         raise EstimationError(f"最後の時点 {last_t} に {focus} の値がありません。", column=y)
     rank = int((last > last[focus]).sum()) + 1
     peer_last = last.drop(focus)
-    grade, reasons = decide("descriptive", [])
-    reasons.append(
-        "記述的な比較であり、差の原因（施策の効果かどうか）は示さない。比較対象は全数で、標本誤差の信頼区間は付けない。"
+    grading = descriptive(
+        [
+            "記述的な比較であり、差の原因（施策の効果かどうか）は示さない。比較対象は全数で、"
+            "標本誤差の信頼区間は付けない。"
+        ]
     )
     return EstimationResult(
         method="compare",
@@ -211,8 +213,7 @@ def compare(
             "last": _when(last_t),
             "focus_name": label_of.get(focus, str(focus)),
         },
-        grade=grade,
-        reasons=reasons,
+        grading=grading,
         warnings=[],
         synthetic=c.is_synthetic(data, synthetic),
         details={"index": index, "source": source, "peers": chosen},

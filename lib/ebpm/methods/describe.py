@@ -19,7 +19,7 @@ from scipy import stats
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
 from ebpm.methods._inputs import check_columns, check_number
-from ebpm.methods.grading import decide
+from ebpm.methods.grading import descriptive
 from ebpm.result import EstimationResult
 
 __all__ = ["describe", "weighted_mean", "weighted_quantile", "weighted_share"]
@@ -301,9 +301,11 @@ def describe(
     if len(head) == 0:
         head = overall[overall["stat"] == "share"].sort_values("estimate", ascending=False)
     first = head.iloc[0]
-    grade, reasons = decide("descriptive", [])
-    if weighted:
-        reasons.append("調査ウェイトを使い、標準誤差は線形化法（単段・復元抽出の近似）で求めた。")
+    grading = descriptive(
+        ["調査ウェイトを使い、標準誤差は線形化法（単段・復元抽出の近似）で求めた。"]
+        if weighted
+        else []
+    )
     return EstimationResult(
         method="describe",
         method_ja="記述統計",
@@ -316,8 +318,7 @@ def describe(
         unit=effect_unit or c.unit_of(data, str(first["column"])),
         outcome_label=c.title_of(data, str(first["column"])),
         diagnostics={"weighted": weighted, "n_groups": len(groups) - 1},
-        grade=grade,
-        reasons=reasons,
+        grading=grading,
         warnings=warnings,
         synthetic=c.is_synthetic(data, synthetic),
         details={

@@ -79,6 +79,7 @@ def _two_by_two(
             "pre_trend",
             None,
             "介入前が1期だけで、平行トレンドの仮定を確かめられない（複数期のデータなら unit と time を指定）。",
+            severity=2,
         )
     ]
     smallest = int(cells["count"].min())
@@ -96,7 +97,7 @@ def _two_by_two(
         checks.append(
             Check("clusters", False, fitted["cluster_warning"], fitted["cluster_severity"])
         )
-    grade, reasons = decide("did", checks)
+    grade, reasons = grading = decide("did", checks)
     return EstimationResult(
         method="did",
         method_ja=METHOD_JA,
@@ -115,6 +116,7 @@ def _two_by_two(
         },
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=warnings + fitted["warnings"],
         synthetic=synthetic,
         details={
@@ -311,7 +313,14 @@ def _forbidden_share(table: pd.DataFrame | None) -> float | None:
 
 def _forbidden_check(share: float | None, method: str) -> Check | None:
     if share is None:
-        return None
+        if method == "staggered":  # this estimator never uses the forbidden comparisons
+            return None
+        return Check(
+            "forbidden_comparisons",
+            None,
+            "Goodman-Bacon 分解ができず、二方向固定効果（TWFE）推定が既に介入を受けた群との"
+            "問題のある比較にどれだけ頼るかを確かめていない。",
+        )
     pct = f"{share * 100:.1f}%"
     if method == "staggered":
         return Check(
@@ -473,8 +482,7 @@ def _panel_did(
     checks.append(_units_check(int(treated_units), int(control_units)))
     if eligibility is not None:
         checks.append(eligibility)
-    grade, reasons = decide("did", checks)
-    reasons.extend(notes)
+    grade, reasons = grading = decide("did", checks, notes)
     return EstimationResult(
         method="did",
         method_ja=method_ja,
@@ -507,6 +515,7 @@ def _panel_did(
         },
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=warnings,
         synthetic=synthetic,
         details=details,

@@ -280,7 +280,7 @@ def event_study(
     checks = _checks(pre, fit, staggered, has_never)
     if fit["cluster_warning"]:
         warnings.append(fit["cluster_warning"])
-    grade, reasons = decide("did", checks)
+    grade, reasons = grading = decide("did", checks)
     return EstimationResult(
         method="event_study",
         method_ja="イベントスタディ",
@@ -305,6 +305,7 @@ def event_study(
         },
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=warnings,
         synthetic=c.is_synthetic(data, synthetic),
         details={"coefficients": coefs},
@@ -317,13 +318,17 @@ def pre_trend_check(pre: dict[str, Any]) -> Check:
     """Grade check from the joint pre-trend test (fails at p < 0.05, costs two steps)."""
     if not pre.get("q"):
         return Check(
-            "pre_trend", None, "介入前の期間が足りず、平行トレンドの仮定を検定できなかった。"
+            "pre_trend",
+            None,
+            "介入前の期間が足りず、平行トレンドの仮定を検定できなかった。",
+            severity=2,
         )
     if pre.get("f_p") is None:
         return Check(
             "pre_trend",
             None,
             f"介入前の係数（{pre['q']}個）に対してクラスターが少なく、合同検定ができなかった。",
+            severity=2,
         )
     test = pre.get("test_ja", "F検定")
     if pre["f_p"] < 0.05:

@@ -81,8 +81,52 @@ def harmonics(season: pd.Series | np.ndarray, k: int, period: float) -> pd.DataF
     return pd.DataFrame(cols)
 
 
+def calendar_axis(values: pd.Series) -> tuple[np.ndarray, str, int]:
+    """Calendar positions of sorted datetimes: (positions, unit, step), gaps kept as gaps.
+
+    Dates that all fall on the same day of the month (or all on month ends) are counted in months,
+    others in days; ``step`` is the greatest common divisor of the differences (3 for quarters,
+    7 for weeks), so a regular series gets 0, 1, 2 … and a missing period leaves a hole instead of
+    compressing the trend.
+    """
+    ts = pd.DatetimeIndex(values)
+    same_day = ts.day.nunique() == 1 or bool(ts.is_month_end.all())
+    if same_day:
+        raw = (ts.year - ts.year[0]) * 12 + (ts.month - ts.month[0])
+        unit = "month"
+    else:
+        raw = (ts.normalize() - ts.normalize()[0]).days
+        unit = "day"
+    raw = np.asarray(raw, dtype=np.int64)
+    steps = np.diff(raw)
+    step = int(np.gcd.reduce(steps[steps > 0])) if (steps > 0).any() else 1
+    return raw / step, unit, step
+
+
+def _grid_date(first: pd.Timestamp, k: int, unit: str, step: int, month_end: bool) -> pd.Timestamp:
+    """Date of calendar position ``k`` of the grid that starts at ``first``."""
+    if unit == "month":
+        date = first + pd.DateOffset(months=k * step)
+        return date + pd.offsets.MonthEnd(0) if month_end else date
+    return first + pd.Timedelta(days=k * step)
+
+
+def missing_periods(values: pd.Series) -> list[str]:
+    """Calendar periods absent from a datetime series (ISO dates; months as ``YYYY-MM``)."""
+    t, unit, step = calendar_axis(values)
+    first = pd.Timestamp(values.iloc[0])
+    month_end = bool(pd.DatetimeIndex(values).is_month_end.all())
+    have = set(np.round(t).astype(int))
+    out = []
+    for k in range(int(round(t[-1])) + 1):
+        if k not in have:
+            date = _grid_date(first, k, unit, step, month_end)
+            out.append(date.strftime("%Y-%m") if unit == "month" else date.date().isoformat())
+    return out
+
+
 def _time_axis(values: pd.Series, start: Any) -> tuple[np.ndarray, float, bool]:
-    """Numeric time axis and start; datetimes become positions 0…n-1 (a regular series is assumed)."""
+    """Numeric time axis and start; datetimes are placed on the calendar (see :func:`calendar_axis`)."""
     if pd.api.types.is_datetime64_any_dtype(values):
         try:
             start_ts = pd.Timestamp(start)
@@ -90,11 +134,17 @@ def _time_axis(values: pd.Series, start: Any) -> tuple[np.ndarray, float, bool]:
             raise ParameterError(
                 f"開始時点「{start}」を日時として解釈できません。", parameter="start"
             ) from err
-        t = np.arange(len(values), dtype=float)
+        t, unit, step = calendar_axis(values)
         post = (values >= start_ts).to_numpy()
         if not post.any():
             return t, float("inf"), True
-        return t, float(t[post.argmax()]), True
+        # the start is the first point of the calendar grid on or after `start`, observed or not
+        first = pd.Timestamp(values.iloc[0])
+        month_end = bool(pd.DatetimeIndex(values).is_month_end.all())
+        k = int(t[post.argmax()])
+        while k > 0 and _grid_date(first, k - 1, unit, step, month_end) >= start_ts:
+            k -= 1
+        return t, float(k), True
     if not pd.api.types.is_numeric_dtype(values):
         raise EstimationError(
             "時点の列は数値（1, 2, 3 …）か日時である必要があります。", column=str(values.name)
@@ -202,8 +252,10 @@ def its(
     y : str
         Outcome column (a count for the Poisson families).
     time : str
-        Time column: numbers on a regular grid (1, 2, 3 …) or datetimes (a regular series is
-        assumed; positions are used as the trend).
+        Time column: numbers (used as they are, so 1, 2, 4 leaves a gap at 3) or datetimes, placed
+        on the calendar (months when every date falls on the same day of the month, else days):
+        missing periods stay gaps in the trend and are listed in ``diagnostics["missing_periods"]``
+        and in a warning.
     start : number or date
         First time point under the intervention (``time >= start`` is post).
     family : {"gaussian", "poisson", "quasipoisson"}
@@ -300,6 +352,13 @@ def its(
         if is_dt and len(frame) > 1
         else None
     )
+    gaps = missing_periods(frame[time]) if is_dt else []
+    if gaps:
+        shown = "、".join(gaps[:12]) + (f" ほか{len(gaps) - 12}時点" if len(gaps) > 12 else "")
+        warnings.append(
+            f"欠けている時点が{len(gaps)}つある（{shown}）。傾きは暦の上の時点で推定した"
+            "（欠けた時点を詰めてはいない）。"
+        )
     season_check = None  # the season column (or the month of a datetime time column)
     if season is not None:
         season_check = require_numeric(frame, season, "季節の列").to_numpy()
@@ -351,6 +410,7 @@ def its(
         fit, resid, family, lags, n_pre, seasonality, period, autocorrelation
     )
     diagnostics["n_pre"], diagnostics["n_post"] = n_pre, n_post
+    diagnostics["missing_periods"] = gaps
     diagnostics["level_change"] = level
     if slope is not None:
         diagnostics["slope_change"] = slope
@@ -392,11 +452,19 @@ def its(
         diagnostics["placebo"], check = _placebo(yv, t, n_pre, season_values,
                                                  seasonality, period, family, off, lags,
                                                  autocorrelation, controls, frame[time])  # fmt: skip
-        checks.append(check)
+    else:
+        diagnostics["placebo"] = {"ran": False, "switched_off": True}
+        check = Check(
+            "placebo_in_time",
+            None,
+            "偽の開始時点による確認（プラセボ）を行っていない（placebo=False）ため、介入以外の変化を"
+            "拾っていないことを確かめていない。",
+        )
+    checks.append(check)
     if n_pre < MIN_PRE:
         warnings.append(f"介入前の時点が{n_pre}点と少なく、介入前の傾向を十分に推定できない。")
 
-    grade, reasons = decide("its", checks)
+    grade, reasons = grading = decide("its", checks)
 
     # observed, fitted and the counterfactual (no level or slope change)
     x_cf = x.copy()
@@ -458,6 +526,7 @@ def its(
         diagnostics=diagnostics,
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=warnings,
         synthetic=synthetic,
         details={

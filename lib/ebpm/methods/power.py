@@ -24,6 +24,7 @@ import pandas as pd
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
 from ebpm.methods._inputs import check_number
+from ebpm.methods.grading import decide
 from ebpm.result import EstimationResult
 
 __all__ = ["power", "design_factor"]
@@ -322,10 +323,13 @@ def power(
             "effect_size": "最小検出可能効果（MDE）",
         }[solved],
         diagnostics={"design_factor": f, "solved": solved},
-        grade="D",
-        reasons=[
-            "検出力の計算は分析計画のための試算であり、効果の推定ではない（エビデンスの強さは付けない）。"
-        ],
+        grading=decide(
+            "descriptive",
+            [],
+            [
+                "検出力の計算は分析計画のための試算であり、効果の推定ではない（エビデンスの強さは付けない）。"
+            ],
+        ),
         synthetic=bool(synthetic),
         details={
             "solved": solved,

@@ -194,7 +194,16 @@ def rdd(
     # manipulation (density) test
     if density_test:
         diagnostics["density"], check = _density(xv, cutoff)
-        checks.append(check)
+    else:
+        diagnostics["density"] = {"ran": False, "switched_off": True}
+        check = Check(
+            "density",
+            None,
+            "密度検定（操作の検定）を行っていない（density_test=False）ため、割当変数の操作がないことを"
+            "確かめていない。",
+            severity=2,
+        )
+    checks.append(check)
 
     # bandwidth sensitivity
     sens = _sensitivity(yv, xv, cutoff, h, b, kw)
@@ -247,7 +256,7 @@ def rdd(
             )
         )
 
-    grade, reasons = decide("rdd", checks)
+    grade, reasons = grading = decide("rdd", checks)
     return EstimationResult(
         method="rdd",
         method_ja="回帰不連続デザイン（RDD）",
@@ -266,6 +275,7 @@ def rdd(
         diagnostics=diagnostics,
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=warnings,
         synthetic=synthetic,
         details={
@@ -292,11 +302,11 @@ def _density(xv: np.ndarray, cutoff: float) -> tuple[dict[str, Any], Check]:
         t = float(res.test["t_jk"])
     except Exception as err:  # noqa: BLE001 - any failure means the check could not run
         return {"ran": False, "error": str(err)}, Check(
-            "density", None, "密度検定（操作の検定）を計算できなかった。"
+            "density", None, "密度検定（操作の検定）を計算できなかった。", severity=2
         )
     if not math.isfinite(pv):
         return {"ran": False}, Check(
-            "density", None, "密度検定（操作の検定）の値が得られなかった。"
+            "density", None, "密度検定（操作の検定）の値が得られなかった。", severity=2
         )
     ok = pv >= ALPHA
     info = {"ran": True, "t": t, "pvalue": pv, "h_left": float(res.h["left"]),

@@ -240,6 +240,7 @@ def regress(
     effect_unit: str = "",
     outcome_label: str = "",
     design: str = "regression",
+    balance: list[str] | None = None,
     synthetic: bool | None = None,
 ) -> EstimationResult:
     """Ordinary least squares by formula, with the SE type always stated.
@@ -260,6 +261,10 @@ def regress(
         Natural unit and Japanese name of the outcome, used in the summary.
     design : str, default "regression"
         Grade ceiling key (``"experiment"`` when the focus term was randomly assigned).
+    balance : list of str, optional
+        With ``design="experiment"``: pre-treatment covariates whose means are compared between the
+        arms of the focus column (a randomisation check, Bonferroni-corrected at 5%). Without them the
+        balance check is 未確認 and costs one grade step.
     synthetic : bool, optional
         Mark the result as 模擬データ; default ``data.attrs.get("synthetic")``.
 
@@ -305,7 +310,11 @@ def regress(
             )
         )
     checks.append(_sample_size_check(n, len(names)))
-    grade, reasons = decide(design, checks)
+    balance_table = None
+    if design == "experiment":
+        balance_table, check = _balance_check(data, focus_name, list(balance or []))
+        checks.append(check)
+    grade, reasons = grading = decide(design, checks)
     outcome = formula.split("~", 1)[0].strip()
     log_base = _log_base(outcome)
     label = outcome_label or (
@@ -342,6 +351,7 @@ def regress(
         },
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=fitted["warnings"],
         synthetic=c.is_synthetic(data, synthetic),
         details={
@@ -351,6 +361,7 @@ def regress(
             "formula": formula,
             "outcome": outcome,
             "design": design,
+            "balance": balance_table,
         },
         _chart_builder=coefficient_chart,
         _summary_builder=_summary,
@@ -368,4 +379,40 @@ def _sample_size_check(n: int, k: int) -> Check:
         )
     return Check(
         "sample_size", True, f"観測数は{n:,}で、推定する係数の数（{k}）に対して十分である。"
+    )
+
+
+def _balance_check(data: pd.DataFrame, arm: str, covariates: list[str]):
+    """Randomisation check: each covariate's mean difference between the arms (HC2 t-test, Bonferroni)."""
+    import statsmodels.api as sm
+
+    if not covariates:
+        return None, Check(
+            "balance",
+            None,
+            "共変量（balance）が指定されておらず、無作為割付で介入群と比較群が似ていること（バランス）を"
+            "確かめていない。",
+        )
+    c.require_columns(data, [arm, *covariates])
+    rows = []
+    for col in covariates:
+        frame = data[[arm, col]].dropna()
+        x = sm.add_constant(c.require_numeric(frame, arm, "介入の列").astype(float))
+        yv = c.require_numeric(frame, col, "共変量").astype(float)
+        fit = sm.OLS(yv.to_numpy(), x.to_numpy()).fit(cov_type="HC2")
+        rows.append({"covariate": col, "difference": float(fit.params[1]),
+                     "pvalue": float(fit.pvalues[1])})  # fmt: skip
+    table = pd.DataFrame(rows)
+    threshold = 0.05 / len(covariates)
+    worst = table.loc[table["pvalue"].idxmin()]
+    ok = bool(worst["pvalue"] >= threshold)
+    return table, Check(
+        "balance",
+        ok,
+        f"介入前の共変量{len(covariates)}個の群間の差は"
+        + (
+            f"いずれも有意でない（最小 {c.fmt_p(worst['pvalue'])}、Bonferroni 補正後の水準 {threshold:.3g}）。"
+            if ok
+            else f"「{worst['covariate']}」で有意（{c.fmt_p(worst['pvalue'])}）で、割付が偏っている可能性がある。"
+        ),
     )

@@ -301,6 +301,16 @@ def synth(
     synthetic = is_synthetic(data, synthetic)
     frame = drop_missing(data, [unit, time], warnings)
     require_numeric(frame, y)
+    dup = frame[frame.duplicated([unit, time], keep=False)]
+    if len(dup):
+        pairs = list(dict.fromkeys(zip(dup[unit], dup[time], strict=True)))
+        shown = "、".join(f"{unit}={u}・{time}={t}" for u, t in pairs[:5])
+        raise EstimationError(
+            f"同じ単位・時点の行が複数あります（{len(pairs)}組: {shown}"
+            f"{' ほか' if len(pairs) > 5 else ''}）。1単位1時点1行に集計してから渡してください"
+            "（平均して使うことはしません）。",
+            column=unit,
+        )
     frame = frame.assign(**{time: as_time_column(frame[time], time)})
     treatment_time = match_time(treatment_time, frame[time], "treatment_time")
 
@@ -470,7 +480,7 @@ def synth(
         )
         diagnostics["outside_donor_range"] = True
     checks = _checks(diagnostics, z[:, 0], weights, pool, placebo)
-    grade, reasons = decide("synth", checks)
+    grade, reasons = grading = decide("synth", checks)
 
     gap_series = pd.Series(gap, index=pd.Index(times, name=time), name="gap")
     result = EstimationResult(
@@ -487,6 +497,7 @@ def synth(
         diagnostics=diagnostics,
         grade=grade,
         reasons=reasons,
+        grading=grading,
         warnings=warnings,
         synthetic=synthetic,
         details={

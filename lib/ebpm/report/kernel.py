@@ -75,8 +75,11 @@ def record(name: str, value: Any, *, headline: bool = False) -> None:
     ----------
     name : str
         Result name. Special names: ``"title"`` (report title), ``"answer"`` (one or two
-        Japanese sentences), ``"grade"`` / ``"grade_reasons"`` (when no estimator gives them),
-        ``"headline"`` (a result object, or the name of a result recorded earlier).
+        Japanese sentences), ``"grade"`` (when no estimator gives one: only the output of the grading
+        rule, :func:`ebpm.methods.grading.monitoring`, :func:`~ebpm.methods.grading.descriptive` or
+        :func:`~ebpm.methods.grading.decide`; a typed letter raises
+        :class:`~ebpm.errors.GradeError`), ``"headline"`` (a result object, or the name of a result
+        recorded earlier).
     value : object
         A string, number, list, dict, DataFrame or an ``EstimationResult``.
     headline : bool, default False
@@ -99,6 +102,9 @@ def record(name: str, value: Any, *, headline: bool = False) -> None:
     if name == "headline" and isinstance(value, str):
         _append({"name": "headline", "ref": value})
         return
+    if name in ("grade", "grade_reasons"):
+        _append({"name": "grade", "value": _grading_payload(name, value)})
+        return
     payload, is_result = _to_json(value)
     _append({"name": name, "value": payload, "result": is_result, "headline": headline})
     _write_tables()
@@ -111,6 +117,21 @@ def _access_log() -> list[str]:
         return list(getter()) if getter else []
     except Exception:  # provenance is best effort here; render refuses when nothing was recorded
         return []
+
+
+def _grading_payload(name: str, value: Any) -> dict[str, Any]:
+    """The grading rule's output as recorded; anything else (a typed "C", a list of reasons) is refused."""
+    from ebpm.errors import GradeError
+    from ebpm.methods.grading import Grading, verify
+
+    if name == "grade_reasons":
+        raise GradeError(
+            "根拠（grade_reasons）は記録できません。根拠は評価規則の結果に含まれます: "
+            'ebpm.record("grade", monitoring([...])) のように、規則に補足の文（notes）を渡してください。'
+        )
+    if not isinstance(value, Grading):
+        verify(value)  # raises the Japanese GradeError naming the value
+    return verify(value).to_dict()
 
 
 def _write_tables() -> None:

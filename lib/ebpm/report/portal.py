@@ -41,6 +41,10 @@ class ReportEntry:
     headline: str = ""
     estimate_text: str = ""
     build_id: str = ""
+    prereg_status: str = "none"  # none | unlocked | locked (事前登録; ebpm.report.prereg)
+    prereg_label: str = "事前登録なし"
+    plan: str = ""
+    deviations: int = 0
 
     @property
     def failed(self) -> bool:
@@ -163,10 +167,24 @@ def load_entries(reports_dir: str | Path | None = None) -> list[ReportEntry]:
                 headline=str(result.get("headline") or ""),
                 estimate_text=_estimate_text(result),
                 build_id=str((result.get("build") or {}).get("build_id") or ""),
+                **_prereg_fields(result),
             )
         )
     entries.sort(key=lambda e: (e.created_at or datetime.min, e.run_id), reverse=True)
     return entries
+
+
+def _prereg_fields(result: dict[str, Any]) -> dict[str, Any]:
+    """事前登録 columns of one run (runs from before the field existed count as 事前登録なし)."""
+    prereg = result.get("preregistration")
+    if not isinstance(prereg, dict):
+        return {}
+    return {
+        "prereg_status": str(prereg.get("status") or "none"),
+        "prereg_label": str(prereg.get("label") or "事前登録なし"),
+        "plan": str(prereg.get("plan") or ""),
+        "deviations": len(prereg.get("deviations") or []),
+    }
 
 
 def grade_chart_svg(entries: list[ReportEntry]) -> str:
@@ -272,4 +290,57 @@ def write_portal(reports_dir: str | Path | None = None) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    from ebpm.report.cycle_pages import write_cycle_pages
+
+    write_cycle_pages(root)  # 事例・研究・ロジックモデルの各ページ（リンクはこの一覧から）
     return target
+
+
+def shared_portal_dir() -> Path | None:
+    """The shared portal folder of a multi-user server (``EBPM_PORTAL_SHARED``), if configured."""
+    value = os.environ.get("EBPM_PORTAL_SHARED")
+    return Path(value).resolve() if value else None
+
+
+def publish_report(out_dir: str | Path, shared: str | Path | None = None) -> Path:
+    """Copy a finished report into the shared portal folder and rebuild that portal.
+
+    The report keeps its ``<template>/<run_id>/`` layout, so the shared ``index.html`` lists it
+    next to other staff's reports. The copy lands under a temporary name and is renamed into place,
+    so the portal never lists a half-copied report.
+
+    Parameters
+    ----------
+    out_dir : path
+        The report folder written by ``ebpm run`` (holds ``result.json``).
+    shared : path, optional
+        The shared portal folder; default ``EBPM_PORTAL_SHARED``.
+
+    Returns
+    -------
+    pathlib.Path
+        The shared portal's ``index.html``.
+    """
+    import shutil
+
+    from ebpm.errors import ParameterError
+
+    source = Path(out_dir)
+    target_root = Path(shared) if shared is not None else shared_portal_dir()
+    if target_root is None:
+        raise ParameterError(
+            "共有のレポート一覧のフォルダが決まっていません。環境変数 EBPM_PORTAL_SHARED を設定してください。",
+            parameter="publish",
+        )
+    if not (source / "result.json").is_file():
+        raise ParameterError(
+            f"レポート「{source}」に result.json がありません。", parameter="publish"
+        )
+    dest = target_root / source.parent.name / source.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{source.name}.{os.getpid()}"
+    shutil.copytree(source, tmp, dirs_exist_ok=False)
+    if dest.exists():
+        shutil.rmtree(dest)
+    os.replace(tmp, dest)
+    return write_portal(target_root)

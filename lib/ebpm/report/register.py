@@ -238,3 +238,132 @@ def runs(*, register: str | Path | None = None):
     for col in ("parameters", "grade_reasons"):
         frame[col] = [json.loads(v) if isinstance(v, str) else v for v in frame[col]]
     return frame
+
+
+# ---------------------------------------------------------------- analysis-plan locks and publication
+# Separate tables (the `evidence` table keeps its columns): a lock is a plan's canonical content, its
+# sha256 and the Japan time it was recorded; a publication marks a study's run as 公開.
+
+_PLAN_DDL = """
+CREATE TABLE IF NOT EXISTS plan_locks (
+    plan VARCHAR NOT NULL,
+    version INTEGER NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    locked_at TIMESTAMP NOT NULL,
+    locked_by VARCHAR,
+    template VARCHAR,
+    canonical VARCHAR NOT NULL,
+    PRIMARY KEY (plan, version)
+);
+CREATE TABLE IF NOT EXISTS publications (
+    study VARCHAR PRIMARY KEY,
+    run_id VARCHAR NOT NULL,
+    published_at TIMESTAMP NOT NULL,
+    published_by VARCHAR
+);
+"""
+
+
+def lock_plan(
+    plan: str,
+    *,
+    sha256: str,
+    canonical: str,
+    template: str = "",
+    locked_by: str = "",
+    register: str | Path | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Record an analysis plan's lock (hash + Japan time); a new version when the content changed.
+
+    Returns the lock (``plan, version, sha256, locked_at, locked_by, template, canonical``). Locking
+    unchanged content again returns the existing lock instead of adding a version.
+    """
+    latest = plan_lock(plan, register=register)
+    if latest is not None and latest["sha256"] == sha256:
+        return latest
+    moment = (now or datetime.now(JST)).astimezone(JST).replace(tzinfo=None, microsecond=0)
+    row = {
+        "plan": plan,
+        "version": 1 if latest is None else int(latest["version"]) + 1,
+        "sha256": sha256,
+        "locked_at": moment,
+        "locked_by": locked_by or None,
+        "template": template or None,
+        "canonical": canonical,
+    }
+    path = _register_path(register)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect(path, read_only=False)
+    try:
+        con.execute(_DDL)
+        con.execute(_PLAN_DDL)
+        con.execute(
+            "INSERT INTO plan_locks VALUES ($plan, $version, $sha256, $locked_at, $locked_by, $template, $canonical)",
+            row,
+        )
+    finally:
+        con.close()
+    return row
+
+
+def _read(sql: str, params: list[Any], register: str | Path | None) -> list[dict[str, Any]]:
+    path = _register_path(register)
+    if not path.exists():
+        return []
+    con = _connect(path, read_only=True)
+    try:
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+        if not {"plan_locks", "publications"} <= tables:
+            return []
+        cur = con.execute(sql, params)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def plan_lock(plan: str, *, register: str | Path | None = None) -> dict[str, Any] | None:
+    """The latest lock of ``plan`` (None when it was never locked)."""
+    rows = _read(
+        "SELECT * FROM plan_locks WHERE plan = $1 ORDER BY version DESC LIMIT 1", [plan], register
+    )
+    return rows[0] if rows else None
+
+
+def plan_locks(*, register: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """plan -> its latest lock."""
+    rows = _read("SELECT * FROM plan_locks ORDER BY plan, version", [], register)
+    return {r["plan"]: r for r in rows}
+
+
+def publish_study(
+    study: str, run_id: str, *, published_by: str = "", register: str | Path | None = None
+) -> dict[str, Any]:
+    """Mark a study's run as 公開 (it then appears in the case library as an own case)."""
+    row = {
+        "study": study,
+        "run_id": run_id,
+        "published_at": datetime.now(JST).replace(tzinfo=None, microsecond=0),
+        "published_by": published_by or None,
+    }
+    path = _register_path(register)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect(path, read_only=False)
+    try:
+        con.execute(_DDL)
+        con.execute(_PLAN_DDL)
+        con.execute(
+            "INSERT OR REPLACE INTO publications VALUES ($study, $run_id, $published_at, $published_by)",
+            row,
+        )
+    finally:
+        con.close()
+    return row
+
+
+def publications(*, register: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """study -> its publication (``run_id``, ``published_at``)."""
+    return {r["study"]: r for r in _read("SELECT * FROM publications", [], register)}

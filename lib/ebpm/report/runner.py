@@ -6,6 +6,7 @@ import ast
 import datetime as dt
 import json
 import os
+import re
 import secrets as _random
 import tempfile
 import threading
@@ -23,11 +24,20 @@ JST = dt.timezone(dt.timedelta(hours=9), "JST")
 EXECUTION_TIMEOUT_S = 1800
 
 
+_TEMPLATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
+
+
 def template_path(name: str) -> Path:
     """Resolve a template name (or a path to a notebook) to its ``.ipynb``."""
     candidate = Path(name)
     if candidate.suffix == ".ipynb" and candidate.exists():
         return candidate.resolve()
+    if not _TEMPLATE_NAME.fullmatch(name):  # a name never leaves the templates folder
+        raise ParameterError(
+            f"分析テンプレート名「{name}」は使えません。名前は英数字・_・- だけです"
+            "（ebpm templates で一覧）。",
+            parameter="template",
+        )
     path = paths().templates / f"{name}.ipynb"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in paths().templates.glob("*.ipynb"))) or "（なし）"
@@ -200,7 +210,7 @@ def fold_records(items: list[dict[str, Any]]) -> dict[str, Any]:
         elif name == "headline" and "ref" in item:
             rec["headline"] = item["ref"]
         elif name in SPECIAL_RECORDS:
-            rec[name] = item["value"]
+            rec[name] = item["value"]  # a grade is checked against the rule in finish_report
         else:
             rec["results"][name] = item["value"]
             if item.get("headline") or name == "headline":
@@ -240,6 +250,7 @@ class ReportJob:
         values: dict[str, Any],
         out_dir: Path,
         run_id: str,
+        prereg: dict[str, Any] | None = None,
         *,
         register: bool = True,
         made_by: str | None = None,
@@ -248,6 +259,7 @@ class ReportJob:
         self.values = values
         self.out_dir = out_dir
         self.run_id = run_id
+        self.prereg = prereg  # 事前登録 (ebpm.report.prereg); None = run without a plan
         self.register = register
         self.made_by = made_by or f"ebpm run {schema.name}"
 
@@ -337,10 +349,22 @@ def finish_report(
     results = rec["results"]
     headline = rec.get("headline")
     head = results.get(headline) if headline else None
-    grade = rec.get("grade") or (head.get("grade") if isinstance(head, dict) else None)
-    reasons = (
-        rec.get("grade_reasons") or (head.get("reasons") if isinstance(head, dict) else None) or []
-    )
+    grading, grade_problem = _checked_grading(rec, head, headline)
+    if grade_problem:
+        error = error or {
+            "step": "エビデンスの強さの確認",
+            "message": scrub.mask_text(grade_problem, secrets),
+        }
+    grade = grading.grade if grading else None
+    grade_label = grading.label if grading else ""
+    reasons = list(grading.reasons) if grading else []
+    from ebpm.report import prereg as _prereg
+
+    prereg = job.prereg or _prereg.no_plan()
+    if (
+        grading is not None
+    ):  # the grade's reasons (even without a letter) say whether a plan was fixed
+        reasons = [*reasons, prereg["reason"]]
     synthetic = any(s["synthetic"] for s in srcs) or any(
         isinstance(r, dict) and r.get("synthetic") for r in results.values()
     )
@@ -352,7 +376,7 @@ def finish_report(
     duration = time.perf_counter() - t_start
     public_params = {k: v for k, v in values.items() if k not in secret_names}
 
-    from ebpm.result import GRADE_LABELS_JA, _json_safe
+    from ebpm.result import _json_safe
 
     context = {
         "ebpm_version": _version(),
@@ -361,8 +385,9 @@ def finish_report(
         "title": title,
         "answer": answer,
         "grade": grade,
-        "grade_label": GRADE_LABELS_JA.get(str(grade), ""),
+        "grade_label": grade_label,
         "grade_reasons": reasons,
+        "prereg": prereg,
         "failed": status == "failed",
         "error": error,
         "parameters": [
@@ -415,7 +440,9 @@ def finish_report(
         "status": status,
         "answer": answer,
         "grade": grade,
+        "grade_label": grade_label,
         "grade_reasons": reasons,
+        "preregistration": prereg,
         "parameters": _json_safe(public_params),
         "results": results,
         "headline": headline,
@@ -478,27 +505,52 @@ def _version() -> str:
     return __version__
 
 
+def _checked_grading(rec: dict[str, Any], head: Any, headline: str | None):
+    """(Grading or None, Japanese problem or None): only a grade the grading rule re-derives is shown.
+
+    A grade recorded with ``ebpm.record("grade", …)`` wins over the headline result's. Either must be
+    the rule's output (:func:`ebpm.methods.grading.verify`); a typed letter fails the run.
+    """
+    from ebpm.errors import GradeError
+    from ebpm.methods.grading import verify
+
+    if "grade_reasons" in rec and "grade" not in rec:
+        return (
+            None,
+            "根拠（grade_reasons）だけが記録されています。根拠は評価規則の結果に含まれます。",
+        )
+    try:
+        if "grade" in rec:
+            return verify(rec["grade"], where="記録されたエビデンスの強さ"), None
+        if isinstance(head, dict) and ("grade" in head or "grading" in head):
+            where = f"見出しの結果「{headline}」のエビデンスの強さ"
+            grading = verify(head.get("grading"), where=where)
+            if head.get("grade") != grading.grade or list(head.get("reasons") or []) != list(
+                grading.reasons
+            ):
+                raise GradeError(
+                    f"{where}（{head.get('grade')!r}）が、評価規則の結果（{grading.label}）と"
+                    "一致しません。推定結果の grade や reasons を書き換えないでください。"
+                )
+            return grading, None
+    except GradeError as err:
+        return None, str(err)
+    return None, None
+
+
 def _disclosure_problems(nb) -> list[Any]:
-    try:
-        from ebpm.disclosure.protect import check_outputs
-    except ImportError:
-        return []
-    try:
-        return list(check_outputs(nb) or [])
-    except NotImplementedError:
-        return []
+    """Outputs that break the disclosure rules; the gate always runs (an import failure fails the run)."""
+    from ebpm.disclosure.protect import check_outputs
+
+    return list(check_outputs(nb))
 
 
 def _register(result_path: Path) -> list[str]:
-    """Add the run to the evidence register; return Japanese warnings (never fail the report)."""
-    try:
-        from ebpm.report.register import add_run
-    except ImportError:
-        return []
+    """Add the run to the evidence register; a failure is a Japanese warning on the run, never silent."""
+    from ebpm.report.register import add_run
+
     try:
         add_run(result_path)
-    except NotImplementedError:
-        return []
     except Exception as exc:
         return [f"エビデンス台帳に登録できませんでした: {type(exc).__name__}: {exc}"]
     return []
@@ -527,7 +579,7 @@ def preload() -> None:
     for name in PRELOAD:
         try:
             importlib.import_module(name)
-        except Exception:  # optional parts (register, disclosure) may be absent
+        except Exception:  # only a head start: the real import later fails loudly
             continue
     from ebpm.report import provenance, render
 
@@ -541,37 +593,73 @@ def default_out_dir(template: str, run_id: str) -> Path:
 
 
 def make_job(
-    template: str, given: dict[str, Any], out: str | Path | None = None, *, register: bool = True
+    template: str | None,
+    given: dict[str, Any],
+    out: str | Path | None = None,
+    *,
+    plan: str | None = None,
+    register: bool = True,
 ) -> ReportJob:
     """Validate parameters (before any kernel starts) and fix the run id and output folder.
 
-    A notebook given by path without a ``.params.yml`` beside it runs without parameters.
+    With ``plan`` (a study slug), the plan's template and parameters are used; ``given`` values
+    that differ from the plan's become deviations listed at the top of the report. A notebook
+    given by path without a ``.params.yml`` beside it runs without parameters.
     """
     from ebpm.report.params import validate
 
-    nb_path = template_path(template)
-    if nb_path.with_suffix(".params.yml").exists() or nb_path.parent == paths().templates:
-        schema = load_schema(nb_path)
-    else:
-        import nbformat
+    prereg = None
+    if plan is not None:
+        from ebpm.plans.plan import load_plan
+        from ebpm.report import prereg as _prereg
 
-        schema = _bare_schema(nb_path, nbformat.read(nb_path, as_version=4))
-    values = validate(schema, given)
+        the_plan = load_plan(plan)
+        if template and Path(template).stem != the_plan.template:
+            raise ParameterError(
+                f"分析計画「{plan}」のテンプレートは {the_plan.template} です（指定: {template}）。",
+                parameter="template",
+            )
+        schema = load_schema(template_path(the_plan.template))
+        planned = validate(schema, the_plan.parameters)
+        values = validate(schema, {**the_plan.parameters, **given})
+        labels = {k: spec.label for k, spec in schema.params.items()}
+        prereg = _prereg.for_plan(
+            the_plan,
+            planned,
+            values,
+            labels,
+            display=lambda name, value: schema.params[name].display(value),
+        )
+    else:
+        if not template:
+            raise ParameterError(
+                "分析テンプレート名か --plan（分析計画）を指定してください。", parameter="template"
+            )
+        nb_path = template_path(template)
+        if nb_path.with_suffix(".params.yml").exists() or nb_path.parent == paths().templates:
+            schema = load_schema(nb_path)
+        else:
+            import nbformat
+
+            schema = _bare_schema(nb_path, nbformat.read(nb_path, as_version=4))
+        values = validate(schema, given)
     run_id = new_run_id()
     out_dir = Path(out) if out else default_out_dir(schema.name, run_id)
-    shown = Path(template).name if Path(template).suffix == ".ipynb" else template
+    named = template or schema.name
+    shown = Path(named).name if Path(named).suffix == ".ipynb" else named
     made_by = f"ebpm run {shown}"  # a file name, never an absolute path, in the report
-    return ReportJob(schema, values, out_dir, run_id, register=register, made_by=made_by)
+    return ReportJob(schema, values, out_dir, run_id, prereg, register=register, made_by=made_by)
 
 
 def run(
-    template: str,
+    template: str | None,
     params: dict[str, Any] | None = None,
     *,
     out: str | Path | None = None,
     pdf: bool = True,
     keep_warm: bool | None = None,
     cold: bool = False,
+    plan: str | None = None,
     register: bool = True,
 ) -> RunOutcome:
     """Render one report: validate, start the kernel and Chromium at once, execute, render.
@@ -591,6 +679,9 @@ def run(
         ``EBPM_KEEP_WARM=0``). A waiting spare is adopted whatever this says, unless ``cold``.
     cold : bool, default False
         Start a new kernel and leave no spare (measurements, or a clean start after a library change).
+    plan : str, optional
+        Study slug whose analysis plan (``studies/<slug>/plan.yml``) fixes the template and the
+        parameters; ``params`` that differ become deviations shown next to the grade.
     register : bool, default True
         Add the report to the evidence register (only ever for reports under ``reports/``).
 
@@ -600,7 +691,7 @@ def run(
     """
     from ebpm.report import warm as spare
 
-    job = make_job(template, params or {}, out, register=register)
+    job = make_job(template, params or {}, out, plan=plan, register=register)
     warm = warmup_source(job.schema.notebook)
     root = paths().root
     key = spare.spare_key(root)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
 import json
 import re
+import urllib.parse
 from typing import Any
 
 from ebpm.report.params import SECRET_MASK
@@ -23,8 +26,37 @@ DROP_MIME_PREFIXES = (
 RICH_MIMES = {"image/svg+xml", "image/png", "text/html", "text/markdown"}
 
 
+MIN_ENCODED = (
+    6  # shortest base64 fragment of a secret that is masked (shorter ones match by chance)
+)
+
+
+def _base64_cores(raw: bytes) -> set[str]:
+    """Base64 text that encodes ``raw`` wherever it sits in a longer encoded string.
+
+    For each of the three byte alignments the characters that depend on the secret's bytes only are
+    kept (so ``base64("user:" + secret)`` is caught as well as ``base64(secret)``); standard and
+    URL-safe alphabets, with and without padding.
+    """
+    found: set[str] = set()
+    n = len(raw)
+    for k in range(3):
+        enc = base64.b64encode(b"\0" * k + raw).decode("ascii")
+        core = enc[-(-8 * k // 6) : (8 * (k + n)) // 6]
+        if len(core) >= MIN_ENCODED:
+            found.update({core, core.replace("+", "-").replace("/", "_")})
+    whole = base64.b64encode(raw).decode("ascii")
+    found.update({whole, whole.rstrip("="), base64.urlsafe_b64encode(raw).decode("ascii")})
+    return {f for f in found if len(f) >= MIN_ENCODED or f == whole}
+
+
 def secret_strings(values: dict[str, Any], secret_names: list[str]) -> list[str]:
-    """Every text form of the secret values that could reach an output (longest first)."""
+    """Every text form of the secret values that could reach an output (longest first).
+
+    Forms: as given, ``repr``, JSON- and HTML-escaped, URL-encoded (``quote``/``quote_plus``) and
+    base64 (standard and URL-safe, any alignment inside a longer encoded text). :func:`mask_text`
+    matches them in any letter case (upper, lower, mixed).
+    """
     found: set[str] = set()
     for name in secret_names:
         value = values.get(name)
@@ -34,17 +66,31 @@ def secret_strings(values: dict[str, Any], secret_names: list[str]) -> list[str]
                 continue
             text = str(item)
             found.update(
-                {text, repr(item), json.dumps(text, ensure_ascii=False)[1:-1], html.escape(text)}
+                {
+                    text,
+                    repr(item),
+                    json.dumps(text, ensure_ascii=False)[1:-1],
+                    json.dumps(text)[1:-1],
+                    html.escape(text),
+                    urllib.parse.quote(text, safe=""),
+                    urllib.parse.quote(text),
+                    urllib.parse.quote_plus(text),
+                }
             )
+            found.update(_base64_cores(text.encode("utf-8")))
     return sorted((s for s in found if s), key=len, reverse=True)
 
 
+@functools.lru_cache(maxsize=32)
+def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(s) for s in secrets), re.IGNORECASE)
+
+
 def mask_text(text: str, secrets: list[str]) -> str:
-    """Replace every secret in ``text`` by ``***``."""
-    for s in secrets:
-        if s in text:
-            text = text.replace(s, SECRET_MASK)
-    return text
+    """Replace every secret form in ``text`` by ``***``, whatever its letter case."""
+    if not secrets or not text:
+        return text
+    return _pattern(tuple(secrets)).sub(SECRET_MASK, text)
 
 
 def _walk(obj: Any, secrets: list[str]) -> Any:
