@@ -179,6 +179,8 @@ CASES = [
     ("record-name", lambda: ebpm.record(3, 1), "name", "文字列"),
     ("ground-truth-typo", lambda: ebpm.ground_truth("counter_vist"), "table", "「counter_visit」"),
     ("synthesize-seed", lambda: ebpm.synthesize(seed="x"), "seed", "整数"),
+    ("logic_model-typo", lambda: ebpm.logic_model("dx_pln"), "slug", "「dx_plan」"),
+    ("logic_model-type", lambda: ebpm.logic_model(3), "slug", "文字列"),
     (
         "compare-unknown-unit",
         lambda: ebpm.compare(PANEL, y="visits", unit="office", time="period", focus="u99"),
