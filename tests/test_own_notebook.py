@@ -214,3 +214,18 @@ def test_run_accepts_a_notebook_without_parameters(tmp_path):
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
     with pytest.raises(ParameterError, match="table"):
         make_job(str(path), {"table": "counter_visit"})
+
+
+def test_a_notebook_that_stopped_renders_as_failed_without_an_answer(tmp_path):
+    nb = _notebook([{"name": "_tables", "value": ["counter_visit"]}])
+    err = nbformat.v4.new_code_cell("1/0")
+    err.outputs = [
+        nbformat.v4.new_output(
+            "error", ename="ZeroDivisionError", evalue="division by zero", traceback=[]
+        )
+    ]
+    nb.cells.append(err)
+    path = tmp_path / "stopped.ipynb"
+    nbformat.write(nb, path)
+    outcome = render_notebook(path, out=tmp_path / "out", pdf=False)
+    assert outcome.status == "failed" and "ZeroDivisionError" in outcome.error["message"]

@@ -744,7 +744,8 @@ def render_notebook(
         raise ParameterError(f"ノートブック「{path}」がありません。", file=str(path))
     nb = nbformat.read(path, as_version=4)
     rec = fold_records(notebook_records(nb))
-    _check_renderable(rec, path)
+    failure = find_failure(nb)
+    _check_renderable(rec, path, failed=failure is not None)
     pm = nb.metadata.get("papermill", {})
     schema = None
     source = pm.get("input_path")
@@ -772,13 +773,15 @@ def render_notebook(
 
         printer = PdfPrinter()
     try:
-        return finish_report(job, nb, find_failure(nb), rec, printer, pdf=pdf)
+        return finish_report(job, nb, failure, rec, printer, pdf=pdf)
     finally:
         if printer is not None:
             printer.close()
 
 
-def _check_renderable(rec: dict[str, Any], path: Path) -> None:
+def _check_renderable(rec: dict[str, Any], path: Path, *, failed: bool = False) -> None:
+    """Refuse a notebook whose report would say nothing: no records at all, or (unless it stopped
+    with an error, which the report then shows) neither an answer nor a headline result."""
     how = (
         "ebpm のカーネル（JupyterLab の「ebpm (Python 3)」）で上から実行して保存するか、"
         f"`ebpm run {path.name}` で実行してください（docs/reports.md「自分のノートブックからレポートへ」）。"
@@ -789,7 +792,7 @@ def _check_renderable(rec: dict[str, Any], path: Path) -> None:
             "このままでは答え・エビデンスの強さ・出典のないレポートになるため作成しません。" + how,
             file=str(path),
         )
-    if rec.get("answer") is None and rec.get("headline") is None:
+    if not failed and rec.get("answer") is None and rec.get("headline") is None:
         recorded = "、".join(sorted({line["name"] for line in rec["lines"]})) or "なし"
         raise ParameterError(
             '答えがありません: ebpm.record("answer", …) か、見出しの結果 '
