@@ -48,9 +48,10 @@ synth: setup
 build: setup synth
 	$(EBPM) build
 
+TEMPLATES := dx_kpi_dashboard did_study its_study rdd_study synth_study population_profile survey_analysis power_plan
+
 reports: build
-	$(EBPM) run dx_kpi_dashboard
-	$(EBPM) run did_study
+	@for t in $(TEMPLATES); do $(EBPM) run $$t || exit 1; done
 	$(EBPM) reports
 
 demo: reports

@@ -34,3 +34,31 @@ def project(tmp_path, monkeypatch):
     monkeypatch.setenv("EBPM_CATALOG", str(tmp_path / "catalog"))
     monkeypatch.setenv("EBPM_CURATED", str(tmp_path / "curated"))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def full_curated(tmp_path_factory):
+    """The whole catalog built by `ebpm build` into a temporary folder (the study-library tests).
+
+    Yields the folder; EBPM_CURATED points at it while the tests that ask for it run.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cur = tmp_path_factory.mktemp("curated_full")
+    env = {**os.environ, "EBPM_CURATED": str(cur)}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ebpm"), "build", "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-800:]
+    saved = os.environ.get("EBPM_CURATED")
+    os.environ["EBPM_CURATED"] = str(cur)
+    yield cur
+    if saved is None:
+        os.environ.pop("EBPM_CURATED", None)
+    else:
+        os.environ["EBPM_CURATED"] = saved

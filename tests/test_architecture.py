@@ -22,6 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "logic": {"data", "charts", "methods", "ingest"},
     "plans": {"data", "charts", "methods", "ingest", "logic"},
     "cases": {"data", "charts", "ingest"},
+    "studies": {"data", "charts", "methods", "ingest", "disclosure"},
     "report": {
         "ingest",
         "estat",
@@ -33,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
         "logic",
         "plans",
         "cases",
+        "studies",
     },
     "publish": {"ingest", "data", "disclosure", "charts"},
     "training": {

@@ -109,6 +109,19 @@ def test_portal_and_report_open_offline(browser, site, tmp_path: Path):
     page.select_option("#f-grade", "D")
     assert _visible_rows(page) == 1
     page.select_option("#f-grade", "")
+    # 担当課 and 年度 filters: only that department's / year's reports stay
+    page.select_option("#f-owner", "市民部 市民登録課")
+    owners = page.locator("#reports tbody tr.report:visible").evaluate_all(
+        "rs => rs.map(r => r.dataset.owner)"
+    )
+    assert owners and set(owners) == {"市民部 市民登録課"}
+    page.select_option("#f-owner", "")
+    page.select_option("#f-fy", "2024")
+    years = page.locator("#reports tbody tr.report:visible").evaluate_all(
+        "rs => rs.map(r => r.dataset.fy)"
+    )
+    assert years and set(years) == {"2024"}
+    page.select_option("#f-fy", "")
 
     # sorting by date: oldest first after one click
     page.click("#sort-date")

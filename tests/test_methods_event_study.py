@@ -93,8 +93,12 @@ def test_pre_trend_violation_lowers_grade():
         panel(pre_trend=0.6, seed=3), "y", "unit", "time", "first", window=(-3, 3)
     )
     assert res.diagnostics["pre_trend"]["f_p"] < 0.05
-    assert res.grade == "C"
+    # the failed pre-trend test costs two steps; the effect's sign also does not survive a linear
+    # extrapolation of that pre-trend (honest DiD breakdown: none), one more step
+    assert res.diagnostics["honest_did"]["breakdown_m"] is None
+    assert res.grade == "D"
     assert any(r.startswith("【要注意】") and "平行トレンド" in r for r in res.reasons)
+    assert any(r.startswith("【要注意】") and "Rambachan–Roth" in r for r in res.reasons)
 
 
 @pytest.mark.reference

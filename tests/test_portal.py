@@ -58,19 +58,19 @@ def test_portal_lists_every_report_with_answer_grade_date_vintage(page: str):
     did = rows[0]
     assert "支所窓口キャッシュレス決済導入の待ち時間への効果" in did
     assert "約3.2分短くなった" in did
-    assert "B（中程度）" in did  # grade as text, not colour alone
+    assert "B（おおむね確か）" in did  # grade as text, not colour alone, on the 根拠の確かさ scale
     assert "2026年11月26日 14:15" in did and "2025-03-31" in did
     assert 'class="badge">模擬データ' in did
     assert 'href="did_study/20261126-141500-ab12/index.html"' in did
     assert 'href="did_study/20261126-141500-ab12/report.pdf"' in did
     kpi = rows[1]
-    assert "模擬データ" not in kpi and "令和6年度（FY2024）" in kpi and "C（弱い）" in kpi
+    assert "模擬データ" not in kpi and "令和6年度（FY2024）" in kpi and "C（限定的）" in kpi
 
 
 def test_failed_run_shows_failure_and_step(page: str):
     failed = _rows(page)[2]
     assert 'data-status="failed"' in failed
-    assert "失敗" in failed and "ステップ: セル7: 効果の推定" in failed
+    assert "作成失敗" in failed and "止まった箇所: セル7: 効果の推定" in failed
     assert "開始日が観測期間の外にあります" in failed
 
 
@@ -80,6 +80,11 @@ def test_filters_search_and_links(page: str):
         'id="f-template"',
         'id="f-grade"',
         'id="f-synthetic"',
+        'id="f-owner"',
+        'id="f-area"',
+        'id="f-fy"',
+        'id="f-recommend"',
+        'id="f-status"',
         'id="sort-date"',
     ):
         assert control in page
@@ -87,7 +92,8 @@ def test_filters_search_and_links(page: str):
     assert 'data-synthetic="synthetic"' in page and 'data-synthetic="real"' in page
     assert 'href="../data/curated/dictionary.html"' in page
     assert 'href="#register"' in page and 'id="register"' in page
-    assert "<svg" in page and "エビデンスの強さ別のレポート数" in page
+    assert "<svg" in page and "根拠の確かさ別のレポート数" in page
+    assert "エビデンスの強さ" not in page and "状態" not in page  # 根拠の確かさ, 作成状況
 
 
 def test_portal_makes_no_external_reference(page: str):
@@ -120,7 +126,7 @@ def test_unreadable_result_is_listed_as_failed(reports: Path):
 
 def test_empty_reports_folder(tmp_path: Path):
     page = portal.write_portal(tmp_path / "reports").read_text(encoding="utf-8")
-    assert "レポートはまだありません" in page and "<svg" not in page
+    assert "レポートはまだない" in page and "<svg" not in page
 
 
 def test_write_is_atomic_and_leaves_no_temp_files(reports: Path):
@@ -138,6 +144,7 @@ def test_summary_counts(reports: Path):
         "synthetic": 3,
         "by_grade": {"A": 0, "B": 1, "C": 1, "D": 1},
         "templates": ["did_study", "dx_kpi_dashboard", "its_study"],
+        "monitoring": 0,
     }
 
 
@@ -149,3 +156,40 @@ def test_cli_reports_writes_portal_and_register(reports: Path):
     assert result.exit_code == 0, result.output
     assert "レポート一覧を作成しました" in result.output and "失敗 1件" in result.output
     assert (reports / "index.html").exists() and (reports / "register.duckdb").exists()
+
+
+def _visible(html: str) -> str:
+    from ebpm.report.lint import visible_text
+
+    return visible_text(html)[0]
+
+
+def test_rows_carry_owner_area_fiscal_year_recommendation_and_status(page: str):
+    did = _rows(page)[0]
+    assert 'data-owner="市民部 市民登録課"' in did and 'data-area="行政サービス・窓口"' in did
+    assert 'data-fy="2024"' in did and "令和6年度（2024年度）" in did
+    assert 'data-recommend="yes"' in did and "未導入の窓口への導入を進める。" in did
+    assert 'data-status="確定"' in did and "確定" in _visible(did)
+    assert '<option value="市民部 市民登録課">' in page and '<option value="2024">' in page
+    # the A–D legend with what each letter means for a decision
+    assert "C・限定的" in page and "拡大など大きな判断の前に追加の検証が要る" in page
+
+
+def test_ids_are_hidden_from_readers(page: str):
+    text = _visible(page)
+    assert "20261126-141500-ab12" not in text and "実行ID" not in text
+    assert "did_study" not in text  # the template's Japanese title or nothing
+
+
+def test_register_page_groups_versions_of_a_study(reports: Path):
+    portal.write_portal(reports)
+    register = (reports / "register.html").read_text(encoding="utf-8")
+    assert "<h1>エビデンス台帳</h1>" in register
+    assert register.count('<section class="study"') == 3  # did_study's two runs are one study
+    assert "過去の版 1件" in register and "作成失敗" in register
+    assert 'href="did_study/20261126-141500-ab12/index.html"' in register
+    assert "問い合わせ先 市民登録課 窓口サービス係" in register
+    glossary = (reports / "glossary.html").read_text(encoding="utf-8")
+    assert "<h1>用語集</h1>" in glossary and "根拠の確かさ" in glossary
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert 'href="register.html"' in index and 'href="glossary.html"' in index

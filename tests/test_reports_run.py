@@ -75,6 +75,8 @@ def test_result_json_follows_the_contract(runs):
     # the rule's reasons, then whether the run followed a locked plan (here: 事前登録なし)
     assert res["grade_reasons"][-2:] == ["動作確認用の固定値です。", NO_PLAN_REASON]
     assert res["preregistration"]["label"] == "事前登録なし"
+    assert res["evidence_kind"] == "monitoring"
+    assert res["question"] == "件数はいくつか。" and res["meta"] == {}
     assert res["files"] == {"html": "index.html", "notebook": "notebook.ipynb", "pdf": None}
 
 
@@ -87,7 +89,7 @@ def test_html_has_no_code_no_cdn_and_an_svg_chart(runs):
 
     refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html)
     assert not [r for r in refs if "//" in r], refs
-    assert "盛岡市 EBPM" in html and "来歴と出典" in html and "エビデンスの強さ" in html
+    assert "盛岡市 EBPM" in html and "来歴と出典" in html and "根拠の確かさの凡例" in html
 
 
 def test_executed_notebook_keeps_outputs_but_no_vegalite(runs):
@@ -103,7 +105,8 @@ def _all_bytes(folder: Path) -> bytes:
 
 def test_monitoring_label_in_html(runs):
     html = (Path(runs["basic"].out_dir) / "index.html").read_text(encoding="utf-8")
-    assert "エビデンスの強さ: 実績集計（推定なし）" in html
+    assert "<h2>根拠の確かさ</h2>" in html and "<strong>実績集計（推定なし）</strong>" in html
+    assert "エビデンスの強さ" not in html  # one word for the grade: 根拠の確かさ
 
 
 @pytest.mark.parametrize(
@@ -160,8 +163,8 @@ def test_failure_report_says_which_step_and_why(runs):
         "message": "ValueError: 集計できません（token=***）",
     }
     html = (Path(outcome.out_dir) / "index.html").read_text(encoding="utf-8")
-    assert "分析が途中で止まりました" in html and "待ち時間の集計" in html
-    assert html.index("分析が途中で止まりました") < html.index("条件（パラメータ）")
+    assert "分析が途中で止まった" in html and "待ち時間の集計" in html
+    assert html.index("分析が途中で止まった") < html.index("条件（パラメータ）")
     assert "ここは実行されない" not in html
     assert SECRET.encode() not in _all_bytes(Path(outcome.out_dir))
 

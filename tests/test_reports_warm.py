@@ -71,3 +71,16 @@ def test_a_spare_serves_any_template_and_cold_ignores_it(runtime):
     res = json.loads((runtime / "b" / "result.json").read_text(encoding="utf-8"))
     assert other.status == "ok" and res["timings"]["kernel_start"] == 0.0
     assert list(warm.warm_dir().glob("*.json")) == []
+
+
+def test_a_spare_still_warming_is_adopted(runtime):
+    """Adopting a spare before its warm-up has finished waits for it (the client asks the manager
+    whether the kernel is alive meanwhile; an adopted kernel answers by its pid)."""
+    from ebpm.config import paths
+
+    root = paths().root
+    warm.leave_spare(warm.spare_key(root), warm.HOUSE_WARMUP, root)
+    done = run(str(FIXTURES / "basic.ipynb"), {}, out=runtime / "b", pdf=False, keep_warm=False)
+    res = json.loads((runtime / "b" / "result.json").read_text(encoding="utf-8"))
+    assert done.status == "ok", res["error"]
+    assert res["timings"]["kernel_start"] == 0.0

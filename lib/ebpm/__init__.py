@@ -28,6 +28,12 @@ _LAZY: dict[str, str] = {
     "rdd": "ebpm.methods.rdd",
     "synth": "ebpm.methods.synth",
     "power": "ebpm.methods.power",
+    # maps (offline, with the 国土数値情報 credit line)
+    "choropleth": "ebpm.charts.maps",
+    "points_map": "ebpm.charts.maps",
+    # population projection (コーホート変化率法)
+    "cohort_change_projection": "ebpm.methods.demography",
+    "weighted_proportions": "ebpm.methods.survey",
     # reports
     "record": "ebpm.report",
     "figure": "ebpm.report",

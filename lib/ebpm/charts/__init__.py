@@ -1,4 +1,4 @@
-"""Charts: the house Altair theme, offline SVG/PNG rendering and chart builders."""
+"""Charts: the house Altair theme, offline SVG/PNG rendering, maps and chart builders."""
 
 from ebpm._lazy import lazy_exports
 
@@ -14,5 +14,10 @@ __getattr__, __dir__ = lazy_exports(
         "PALETTE": "ebpm.charts.core",
         "FONT": "ebpm.charts.core",
         "SYNTHETIC_FOOTER": "ebpm.charts.core",
+        "choropleth": "ebpm.charts.maps",
+        "points_map": "ebpm.charts.maps",
+        "orient_features": "ebpm.charts.maps",
+        "boundaries": "ebpm.charts.maps",
+        "MAP_CREDIT": "ebpm.charts.maps",
     },
 )

@@ -10,7 +10,7 @@ THEME_NAME = "ebpm"
 FONT = "Noto Sans CJK JP, Noto Sans JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif"
 # Okabe–Ito: distinguishable for the common colour-vision deficiencies
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
-SYNTHETIC_FOOTER = "※模擬データ（実在の記録ではありません）"
+SYNTHETIC_FOOTER = "※模擬データ。実在の記録ではない。"
 FONT_DIRS = ["/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto", "/usr/share/fonts"]
 
 
@@ -75,8 +75,8 @@ def format_man(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
 
 
-def with_footer(chart, *, source: str | None = None, synthetic: bool = False):
-    """Add the source line and, for 模擬データ, the synthetic notice under a chart."""
+def with_footer(chart, *, source: str | None = None, synthetic: bool = False, width: int = 560):
+    """Add the source line and, for 模擬データ, the synthetic notice under a chart (``width`` px wide)."""
     lines = []
     if source:
         lines.append(f"出典: {source}")
@@ -84,10 +84,10 @@ def with_footer(chart, *, source: str | None = None, synthetic: bool = False):
         lines.append(SYNTHETIC_FOOTER)
     if not lines:
         return chart
-    return _append_caption(chart, lines)
+    return _append_caption(chart, lines, width=width)
 
 
-def _append_caption(chart, lines: list[str]):
+def _append_caption(chart, lines: list[str], width: int = 560):
     import altair as alt
 
     caption = (
@@ -98,7 +98,7 @@ def _append_caption(chart, lines: list[str]):
             x=alt.value(0),
             y=alt.Y("i:O", axis=None),
         )
-        .properties(height=16 * len(lines), width=560)
+        .properties(height=16 * len(lines), width=width)
     )
     return alt.vconcat(chart, caption, spacing=4)
 

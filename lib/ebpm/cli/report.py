@@ -36,6 +36,8 @@ def templates() -> None:
         for spec in schema.params.values():
             if spec.choices is not None:
                 allowed = "、".join(map(str, spec.choices))
+            elif spec.choices_from and "function" in spec.choices_from:
+                allowed = f"{spec.choices_from['function'].rsplit(':', 1)[-1]}() の値"
             elif spec.choices_from:
                 allowed = f"表 {spec.choices_from['table']} の列 {spec.choices_from['column']} の値"
             elif spec.min is not None or spec.max is not None:

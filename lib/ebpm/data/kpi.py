@@ -167,3 +167,40 @@ def kpi_actuals(
     out.attrs["tables"] = sorted(set(tables))
     out.attrs["synthetic"] = any(table_info(t)["synthetic"] for t in set(tables))
     return out
+
+
+def kpi_shortfall_reasons(key: str, *, end_fy: int = PLAN_END_FY) -> list[str]:
+    """The data's own reasons why a KPI is short of its target at the end of ``end_fy`` (Japanese).
+
+    ``core_systems``: the systems not finished, with their ``status`` and planned completion year;
+    ``online_share``: how many procedures are not online and whether they are national priority ones.
+    Other KPIs have no recorded reason (empty list).
+    """
+    from ebpm.data.access import sql
+    from ebpm.ingest.wareki import fiscal_year_label
+
+    check_kpis([key])
+    if key == "core_systems":
+        rows = sql((SQL_DIR / "kpi_core_systems_pending.sql").read_text(encoding="utf-8"), {"end_fy": end_fy})
+        out = []
+        for (status, fy), group in rows.groupby(["status", "planned_completion_fy"], sort=False):
+            names = "、".join(group["name"])
+            out.append(
+                f"残る{len(group)}業務（{names}）は{status.replace('（', '・').replace('）', '')}の対象で、"
+                f"{fiscal_year_label(int(fy))}に移行を終える予定である。"
+            )
+        return out
+    if key == "online_share":
+        rows = sql((SQL_DIR / "kpi_online_share_pending.sql").read_text(encoding="utf-8"), {"end_fy": end_fy})
+        if rows.empty:
+            return []
+        total = int(rows["n"].sum())
+        priority = int(rows.loc[rows["priority_27"], "n"].sum())
+        text = f"オンライン化が可能な手続のうち{total}手続が未実施である。"
+        text += (
+            "国が優先して示した手続はすべてオンライン化を終えている。"
+            if priority == 0
+            else f"うち{priority}手続は国が優先して示した手続である。"
+        )
+        return [text]
+    return []

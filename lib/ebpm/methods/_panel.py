@@ -112,7 +112,75 @@ def fit_twfe(
         "df": n_clusters - 1,
         "cluster_warning": warning,
         "cluster_severity": severity,
+        "n_treated_clusters": None,
+        "_arrays": (xt, yt, cl_codes, unit_codes, time_codes),
     }
+
+
+def _group_means(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    from scipy import sparse
+
+    n_groups = int(codes.max()) + 1
+    ind = sparse.csr_matrix(
+        (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n_groups, len(codes))
+    )
+    counts = np.asarray(ind.sum(axis=1)).ravel()
+    return ind @ values / counts[:, None]
+
+
+def _demean_sparse(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    from scipy import sparse
+
+    n_groups = int(codes.max()) + 1
+    ind = sparse.csr_matrix(
+        (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n_groups, len(codes))
+    )
+    counts = np.asarray(ind.sum(axis=1)).ravel()
+    return values - (ind @ values / counts[:, None])[codes]
+
+
+def within_many(
+    values: np.ndarray, unit_codes: np.ndarray, time_codes: np.ndarray, tol: float = 1e-11
+) -> np.ndarray:
+    """:func:`within` for many columns at once (bootstrap draws), with sparse group means."""
+    out = np.asarray(values, dtype=float)
+    nu, nt = int(unit_codes.max()) + 1, int(time_codes.max()) + 1
+    if (
+        len(unit_codes) == nu * nt
+    ):  # balanced (duplicates are refused by fit_twfe): exact in one pass
+        grand = out.mean(axis=0)
+        unit_means = _group_means(out, unit_codes)[unit_codes]
+        time_means = _group_means(out, time_codes)[time_codes]
+        return out - unit_means - time_means + grand
+    scale = max(float(np.abs(out).max()), 1.0)
+    for _ in range(10_000):
+        out = _demean_sparse(_demean_sparse(out, unit_codes), time_codes)
+        if float(np.abs(_demean_sparse(out, unit_codes) - out).max()) < tol * scale:
+            break
+    return out
+
+
+def treated_clusters(frame: pd.DataFrame, treated: pd.Series, cluster: str) -> int:
+    """Number of clusters with at least one treated unit (``treated`` a boolean row mask)."""
+    return int(frame.loc[np.asarray(treated, dtype=bool), cluster].nunique())
+
+
+def wild_bootstrap(
+    fit: dict[str, Any], a: np.ndarray, search: bool = True, draws: int | None = None
+) -> dict[str, Any]:
+    """Restricted wild cluster bootstrap interval for a'β of a :func:`fit_twfe` result."""
+    from ebpm.methods._inference import DRAWS, wild_cluster_linear
+
+    xt, yt, cl_codes, unit_codes, time_codes = fit["_arrays"]
+    return wild_cluster_linear(
+        xt,
+        yt,
+        np.asarray(a, dtype=float),
+        cl_codes,
+        lambda u: within_many(u, unit_codes, time_codes),
+        search=search,
+        draws=draws or DRAWS,
+    )
 
 
 def t_interval(estimate: float, se: float, df: int) -> tuple[tuple[float, float], float]:

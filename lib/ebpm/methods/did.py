@@ -11,8 +11,9 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
+from ebpm.methods._inference import describe, needs_bootstrap
 from ebpm.methods._inputs import check_columns, use_log_units
-from ebpm.methods._panel import fit_twfe, t_interval
+from ebpm.methods._panel import fit_twfe, t_interval, treated_clusters, wild_bootstrap
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
 
@@ -93,7 +94,35 @@ def _two_by_two(
         )
     else:
         checks.append(Check("sample_size", True, f"各群・期間の観測数は{smallest:,}以上ある。"))
-    if fitted["cluster_warning"]:
+    ci = (float(row["ci_low"]), float(row["ci_high"]))
+    pvalue = float(row["pvalue"])
+    inference = None
+    boot = None
+    if cluster_col:
+        from ebpm.methods._inference import describe, needs_bootstrap, wild_cluster_linear
+        from ebpm.methods.event_study import inference_check
+
+        g_codes = pd.factorize(work[cl_name])[0]
+        n_treated_cl = int(work.loc[work["treat"] == 1, cl_name].nunique())
+        if needs_bootstrap(fitted["n_clusters"], n_treated_cl):
+            x = np.column_stack(
+                [np.ones(len(work)), work["treat"], work["post"], work["treat"] * work["post"]]
+            )
+            boot = wild_cluster_linear(
+                x, work["y"].to_numpy(dtype=float), np.array([0.0, 0.0, 0.0, 1.0]), g_codes
+            )
+        inference = describe(
+            boot,
+            fitted["n_clusters"],
+            n_treated_cl,
+            cluster_col,
+            (ci, pvalue),
+            f"クラスター頑健標準誤差（CR1）と自由度{fitted['n_clusters'] - 1}のt分布",
+        )
+        if boot is not None:
+            ci, pvalue = boot["ci"], boot["pvalue"]
+        checks.append(inference_check(inference))
+    if fitted["cluster_warning"] and boot is None:
         checks.append(
             Check("clusters", False, fitted["cluster_warning"], fitted["cluster_severity"])
         )
@@ -103,8 +132,8 @@ def _two_by_two(
         method_ja=METHOD_JA,
         estimate=float(row["estimate"]),
         se=float(row["se"]),
-        ci=(float(row["ci_low"]), float(row["ci_high"])),
-        pvalue=float(row["pvalue"]),
+        ci=ci,
+        pvalue=pvalue,
         n=int(fitted["fit"].nobs),
         se_type=se_type,
         unit=effect_unit or c.unit_of(data, y),
@@ -113,6 +142,7 @@ def _two_by_two(
             "design": "2x2",
             "smallest_cell": smallest,
             "n_clusters": fitted["n_clusters"],
+            "inference": inference,
         },
         grade=grade,
         reasons=reasons,
@@ -353,6 +383,22 @@ def _units_check(n_treated: int, n_control: int) -> Check:
     return Check("sample_size", True, f"介入単位が{n_treated}、比較単位が{n_control}ある。")
 
 
+def _cluster_of_units(frame, unit, cluster, units) -> np.ndarray:
+    """Each unit's cluster (in ``units`` order); refuse in Japanese if a unit spans several clusters."""
+    if cluster == unit:
+        return np.asarray(units)
+    per_unit = frame.groupby(unit)[cluster].nunique()
+    if (per_unit > 1).any():
+        bad = per_unit[per_unit > 1].index[0]
+        raise ParameterError(
+            f"method='staggered' のクラスター「{cluster}」は単位ごとに一つでなければなりません"
+            f"（{unit}={bad} が複数のクラスターにまたがっています）。単位と同じか、単位をまとめた列"
+            "（地域など）を指定してください。",
+            parameter="se",
+        )
+    return frame.groupby(unit)[cluster].first().reindex(units).to_numpy()
+
+
 def _panel_did(
     data,
     y,
@@ -371,8 +417,19 @@ def _panel_did(
     synthetic,
     eligible=None,
 ):
-    from ebpm.methods.event_study import event_study, pre_trend_check
-    from ebpm.methods.staggered import callaway_santanna, make_panel
+    from ebpm.methods.event_study import (
+        event_study,
+        few_cluster_check,
+        honest_check,
+        inference_check,
+        pre_trend_check,
+    )
+    from ebpm.methods.staggered import (
+        callaway_santanna,
+        cs_overall_batch,
+        cs_wild_bootstrap,
+        make_panel,
+    )
 
     if unit is None or time is None:
         raise ParameterError(
@@ -410,6 +467,7 @@ def _panel_did(
             first_col,
             window=(lo, hi),
             cluster=cluster if cluster != unit else None,
+            bootstrap=False,
         )
     except (EstimationError, ParameterError) as err:
         notes.append(f"イベントスタディによる介入前の確認はできなかった（{err}）。")
@@ -420,17 +478,31 @@ def _panel_did(
     }
     if es is not None:
         details["event_study"] = es.details["coefficients"]
+    n_treated_cl = treated_clusters(frame, frame[first_col].notna(), cluster)
+    few = needs_bootstrap(fit["n_clusters"], n_treated_cl)
     if method == "twfe":
         estimate, se_value = twfe_est, twfe_se
         ci, p = t_interval(estimate, se_value, fit["df"])
+        boot = wild_bootstrap(fit, np.array([1.0])) if few else None
+        analytic_ja = f"クラスター頑健標準誤差（CR1）と自由度{fit['df']}のt分布"
         pre = es.diagnostics["pre_trend"] if es is not None else {"q": 0}
         checks = [pre_trend_check(pre)]
         se_type = c.se_type_ja(f"cluster:{cluster}", fit["n_clusters"])
         method_ja = f"{METHOD_JA}・二方向固定効果（TWFE）"
     else:
         panel = make_panel(frame, y, unit, time, "_d", first_col)
+        cl_of_unit = _cluster_of_units(frame, unit, cluster, panel.units)
         cells, overall, dynamic = callaway_santanna(panel, control, pre_window=-lo)
         estimate, se_value = overall["estimate"], overall["se"]
+        if cluster != unit:
+            _, psi = cs_overall_batch(panel, panel.y[:, :, None], control)
+            codes = pd.factorize(cl_of_unit[panel.first > panel.times[0]])[0]
+            sums = np.zeros(int(codes.max()) + 1)
+            np.add.at(sums, codes, psi[:, 0])
+            se_value = float(np.sqrt(np.sum(sums**2)) / len(psi))
+            details_cluster_se = {"unit_se": overall["se"]}
+        else:
+            details_cluster_se = {}
         if not (se_value > 0):
             raise EstimationError(
                 "標準誤差が計算できませんでした（介入群か比較群の単位が少なすぎます）。"
@@ -439,6 +511,8 @@ def _panel_did(
         from scipy import stats
 
         p = float(2 * stats.norm.sf(abs(estimate / se_value)))
+        boot = cs_wild_bootstrap(panel, cl_of_unit, control) if few else None
+        analytic_ja = "影響関数によるクラスター頑健標準誤差と正規分布"
         pre = overall["pre_trend"]
         if pre["q"]:
             # same small-sample F (Hotelling T², η = G − 1) as the event study's test
@@ -462,12 +536,32 @@ def _panel_did(
                 ),
             }
         )
-        se_type = f"クラスター頑健（{unit}、G={overall['n_units']:,}、影響関数による）"
+        n_cl = len(set(cl_of_unit.tolist()))
+        se_type = f"クラスター頑健（{cluster}、G={n_cl:,}、影響関数による）"
         control_ja = "未介入の単位" if control == "never" else "未介入とまだ介入前の単位"
         method_ja = f"{METHOD_JA}・介入時期のずれに対応（Callaway–Sant'Anna、比較群: {control_ja}）"
+    inference = describe(boot, fit["n_clusters"], n_treated_cl, cluster, (ci, p), analytic_ja)
+    if method != "twfe" and details_cluster_se:
+        inference.update(details_cluster_se)
+    if boot is not None:
+        ci, p = boot["ci"], boot["pvalue"]
+    checks.append(inference_check(inference))
+    honest = es.diagnostics.get("honest_did") if es is not None else None
+    checks.append(
+        honest_check(honest, effect_unit or c.unit_of(data, y))
+        if honest is not None
+        else Check(
+            "pretrend_sensitivity",
+            None,
+            "介入前の期間が足りず、平行トレンドからのずれに対する感度分析（Rambachan–Roth）ができなかった。",
+        )
+    )
     if fit["cluster_warning"]:
         warnings.append(fit["cluster_warning"])
+    if fit["cluster_warning"] and boot is None:
         checks.append(Check("clusters", False, fit["cluster_warning"], fit["cluster_severity"]))
+    elif fit["cluster_warning"]:
+        checks.append(few_cluster_check(fit["n_clusters"]))
     else:
         checks.append(
             Check(
@@ -512,6 +606,9 @@ def _panel_did(
             else float((bacon["weight"] * bacon["estimate"]).sum()),
             "n_timing_groups": int(frame.loc[frame[first_col].notna(), first_col].nunique()),
             "window": [lo, hi],
+            "inference": inference,
+            "honest_did": honest,
+            "analytic_se": float(se_value),
         },
         grade=grade,
         reasons=reasons,
@@ -631,6 +728,11 @@ def _summary(result: EstimationResult) -> str:
         if d.get("design") == "staggered" and d.get("twfe_estimate") is not None:
             twfe_unit = "（対数の差）" if pct else result.unit
             text += f"参考: 通常の二方向固定効果（TWFE）推定値は{c.fmt_num(d['twfe_estimate'])}{twfe_unit}。"
+    from ebpm.methods.event_study import honest_sentence, inference_sentence
+
+    text += inference_sentence(d.get("inference"))
+    if d.get("design") != "2x2":
+        text += honest_sentence(d.get("honest_did"), "（対数の差）" if pct else result.unit)
     text += "同じ時期に介入群だけに起きた別の変化があると、それも効果に含まれてしまう。"
     text += f"エビデンスの強さは{result.grade_label}。"
     return text
@@ -816,14 +918,16 @@ def adoption_overview(
     first_treated: str,
     y: str,
     kind: str | None = None,
+    time: str | None = None,
 ) -> pd.DataFrame:
     """One row per unit: its kind, adoption month (or 導入なし), number of periods and mean outcome.
 
     Rows are ordered by adoption date (never-adopting units last), then by name, so that a reader
-    sees the rollout in order. Column names are the catalog's Japanese titles.
+    sees the rollout in order. Column names are the catalog's Japanese titles. With ``time`` (the
+    period column) the mean is split into 導入前 and 導入後 (empty for units that never adopt).
     """
     c.require_frame(data)
-    c.require_columns(data, [unit, first_treated, y, kind])
+    c.require_columns(data, [unit, first_treated, y, kind] + ([time] if time else []))
     keys = [unit] + ([kind] if kind else [])
     since = pd.to_datetime(data[first_treated], errors="coerce")
     grouped = (
@@ -848,4 +952,11 @@ def adoption_overview(
             .to_numpy(),
         }
     )
+    if time:
+        when = pd.to_datetime(data[time], errors="coerce")
+        after = when >= since
+        suffix = f"（{unit_name}）" if unit_name else ""
+        for name, mask in (("導入前", ~after & since.notna()), ("導入後", after)):
+            means = data[mask].groupby(unit)[y].mean().round(1)
+            out[f"{name}の{label}{suffix}"] = [means.get(u) for u in grouped[unit]]
     return out

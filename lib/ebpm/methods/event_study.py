@@ -10,12 +10,22 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
+from ebpm.methods._inference import describe, needs_bootstrap
 from ebpm.methods._inputs import check_columns, check_number
-from ebpm.methods._panel import fit_twfe, t_interval
+from ebpm.methods._panel import fit_twfe, t_interval, treated_clusters, wild_bootstrap
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
 
-__all__ = ["event_study", "event_study_chart", "prepare_event_time", "joint_wald"]
+__all__ = [
+    "event_study",
+    "event_study_chart",
+    "prepare_event_time",
+    "joint_wald",
+    "pretrend_sensitivity",
+    "honest_sentence",
+]
+
+HONEST_M_GRID = 6  # M values (0 … 2 × the breakdown) tabulated for the report
 
 
 def _name(e: int) -> str:
@@ -154,6 +164,8 @@ def _summary(result: EstimationResult) -> str:
         text += f"介入前にすでに差の動きがあり（合同検定 {c.fmt_p(pt['f_p'])}）、平行トレンドの仮定が疑わしい。"
     else:
         text += f"介入前の係数は全体として0と区別できない（合同検定 {c.fmt_p(pt['f_p'])}）が、これは平行トレンドの仮定の証明ではない。"
+    text += inference_sentence(d.get("inference"))
+    text += honest_sentence(d.get("honest_did"), result.unit)
     if d.get("staggered") and not d.get("has_never_treated"):
         text += "介入時期がずれていて未介入の単位がないため、効果が時期で異なると係数が混ざりうる（did の method='staggered' も確認すること）。"
     text += f"エビデンスの強さは{result.grade_label}。"
@@ -170,6 +182,7 @@ def event_study(
     reference: int = -1,
     *,
     cluster: str | None = None,
+    bootstrap: bool | None = None,
     effect_unit: str = "",
     outcome_label: str = "",
     synthetic: bool | None = None,
@@ -191,6 +204,10 @@ def event_study(
         Omitted event time (coefficients are relative to it).
     cluster : str, optional
         Cluster column for SEs (default ``unit``).
+    bootstrap : bool, optional
+        Interval for the headline average: ``None`` (default) uses the restricted wild cluster
+        bootstrap when clusters are few (< 50) or few are treated (< 10), else CR1 with t(G−1);
+        ``False`` always the analytic interval; ``True`` always the bootstrap.
     effect_unit, outcome_label : str
         Natural unit and Japanese name of the outcome for the summary.
     synthetic : bool, optional
@@ -277,7 +294,27 @@ def event_study(
     se = float(math.sqrt(a @ cov.loc[lags, lags].to_numpy() @ a))
     ci, p = t_interval(estimate, se, fit["df"])
     staggered = frame.loc[treated, first_treated].nunique() > 1
-    checks = _checks(pre, fit, staggered, has_never)
+    cl_name = cluster or unit
+    n_treated_cl = treated_clusters(frame, treated, cl_name)
+    boot = None
+    if bootstrap if bootstrap is not None else needs_bootstrap(fit["n_clusters"], n_treated_cl):
+        a_full = np.array([1.0 / len(lags) if nm in lags else 0.0 for nm in names])
+        boot = wild_bootstrap(fit, a_full)
+    inference = describe(
+        boot,
+        fit["n_clusters"],
+        n_treated_cl,
+        cl_name,
+        (ci, p),
+        f"クラスター頑健標準誤差（CR1）と自由度{fit['df']}のt分布",
+    )
+    if boot is not None:
+        ci, p = boot["ci"], boot["pvalue"]
+    honest = pretrend_sensitivity(params, cov, leads, lags, lo, reference)
+    checks = _checks(pre, fit, staggered, has_never, boot is not None)
+    checks.append(inference_check(inference))
+    if honest is not None:
+        checks.append(honest_check(honest, effect_unit or c.unit_of(data, y)))
     if fit["cluster_warning"]:
         warnings.append(fit["cluster_warning"])
     grade, reasons = grading = decide("did", checks)
@@ -302,13 +339,15 @@ def event_study(
             "reference": reference,
             "staggered": bool(staggered),
             "has_never_treated": has_never,
+            "inference": inference,
+            "honest_did": honest,
         },
         grade=grade,
         reasons=reasons,
         grading=grading,
         warnings=warnings,
         synthetic=c.is_synthetic(data, synthetic),
-        details={"coefficients": coefs},
+        details={"coefficients": coefs, "vcov": cov},
         _chart_builder=event_study_chart,
         _summary_builder=_summary,
     )
@@ -346,10 +385,12 @@ def pre_trend_check(pre: dict[str, Any]) -> Check:
 
 
 def _checks(
-    pre: dict[str, Any], fit: dict[str, Any], staggered: bool, has_never: bool
+    pre: dict[str, Any], fit: dict[str, Any], staggered: bool, has_never: bool, booted: bool = False
 ) -> list[Check]:
     checks = [pre_trend_check(pre)]
-    if fit["cluster_warning"]:
+    if fit["cluster_warning"] and booted:
+        checks.append(few_cluster_check(fit["n_clusters"]))
+    elif fit["cluster_warning"]:
         checks.append(Check("clusters", False, fit["cluster_warning"], fit["cluster_severity"]))
     else:
         checks.append(
@@ -368,3 +409,133 @@ def _checks(
             )
         )
     return checks
+
+
+# --- few-cluster inference and pre-trend sensitivity (shared with did) --------------------------------
+
+
+def inference_sentence(inference: dict[str, Any] | None) -> str:
+    """One Japanese sentence: which interval method was used and why."""
+    if not inference:
+        return ""
+    return str(inference["reason_ja"])
+
+
+def inference_check(inference: dict[str, Any]) -> Check:
+    """Grade check: the headline interval is valid for the cluster count, or it is not (−2 steps)."""
+    if not inference.get("valid", True):
+        return Check("inference", False, inference["reason_ja"], severity=2)
+    return Check("inference", True, inference["reason_ja"])
+
+
+def few_cluster_check(n_clusters: int) -> Check:
+    """Cluster-count check when the interval already comes from the wild cluster bootstrap.
+
+    From :data:`~ebpm.methods._common.FEW_CLUSTERS_STRONG` clusters on, the bootstrap interval is
+    valid and the count costs nothing; below it the bootstrap is still the best available but has
+    little power and few distinct draws, so the grade drops one step.
+    """
+    if n_clusters < c.FEW_CLUSTERS_STRONG:
+        return Check(
+            "clusters",
+            False,
+            f"クラスターが{n_clusters}個と非常に少なく（{c.FEW_CLUSTERS_STRONG}個未満）、"
+            "少数クラスター向けのブートストラップでも区間は不安定になりうる。",
+        )
+    return Check(
+        "clusters",
+        True,
+        f"クラスターは{n_clusters}個と少ないが、少数クラスターでも使える方法で区間を求めた。",
+    )
+
+
+def pretrend_sensitivity(
+    params: pd.Series,
+    cov: pd.DataFrame,
+    leads: list[str],
+    lags: list[str],
+    lo: int,
+    reference: int,
+) -> dict[str, Any] | None:
+    """Rambachan–Roth smoothness sensitivity of the post-period average (None if it cannot be run).
+
+    Needs the reference period at −1 and at least two consecutive pre-period coefficients before it
+    (the slope of the pre-trend must be estimable).
+    """
+    from ebpm.methods.honest import breakdown_sd, sensitivity_sd
+
+    expected = [_name(e) for e in range(lo, -1)]
+    if reference != -1 or len(leads) < 2 or leads != expected or not lags:
+        return None
+    names = leads + lags
+    b = params[names].to_numpy(dtype=float)
+    v = cov.loc[names, names].to_numpy(dtype=float)
+    lv = np.ones(len(lags)) / len(lags)
+    try:
+        bd = breakdown_sd(b, v, len(leads), len(lags), lv)
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    # second differences of the pre-period path (reference 0 appended) and their standard errors
+    k = len(leads)
+    d2 = np.zeros((k - 1, k + 1))
+    for i in range(k - 1):
+        d2[i, i : i + 3] = (1.0, -2.0, 1.0)
+    path_cov = np.zeros((k + 1, k + 1))
+    path_cov[:k, :k] = v[:k, :k]
+    bends = d2 @ np.append(b[:k], 0.0)
+    bend_se = np.sqrt(np.maximum(np.diag(d2 @ path_cov @ d2.T), 0.0))
+    detected = bool(np.any(np.abs(bends) > c.Z95 * bend_se))
+    top = bd["breakdown_m"] or bd["pre_curvature"] or 0.0
+    grid = np.linspace(0, 2 * top, HONEST_M_GRID) if top > 0 else np.array([0.0])
+    table = sensitivity_sd(b, v, len(leads), len(lags), grid, lv)
+    return {
+        "restriction": "smoothness",
+        "method_ja": "Rambachan–Roth の感度分析（平滑性制約 Δ^SD(M)、固定長信頼区間）",
+        "breakdown_m": bd["breakdown_m"],
+        "pre_curvature": bd["pre_curvature"],
+        "pre_curvature_detected": detected,
+        "sign": bd["sign"],
+        "at_zero": [bd["at_zero"]["lb"], bd["at_zero"]["ub"]],
+        "table": [{"m": r["m"], "lb": r["lb"], "ub": r["ub"]} for r in table],
+    }
+
+
+def honest_sentence(honest: dict[str, Any] | None, unit: str = "") -> str:
+    """One Japanese sentence stating the breakdown value of the pre-trend sensitivity analysis."""
+    if not honest:
+        return "介入前の期間が足りず、平行トレンドからのずれに対する感度分析はできなかった。"
+    direction = "プラス" if honest["sign"] > 0 else "マイナス"
+    curv = honest.get("pre_curvature")
+    seen = ""
+    if curv is not None and honest.get("pre_curvature_detected"):
+        seen = f"（介入前にも1期あたり最大{c.fmt_num(curv)}{unit}の曲がりがはっきり見られる）"
+    if honest["breakdown_m"] is None:
+        return (
+            "感度分析（Rambachan–Roth）では、介入前の傾きをそのまま延ばしただけでも効果の向きが"
+            f"{direction}とは言い切れなくなる。"
+        )
+    return (
+        "感度分析（Rambachan–Roth）では、介入がなかった場合の両群の差の傾きが1期あたり"
+        f"{c.fmt_num(honest['breakdown_m'])}{unit}まで変わっても効果の向き（{direction}）は保たれる{seen}。"
+    )
+
+
+def honest_check(honest: dict[str, Any], unit: str = "") -> Check:
+    """Grade check from the breakdown value.
+
+    Fails (one step) when even a linear extrapolation of the pre-trend (M = 0) leaves the sign open,
+    or when a bend in the pre-period coefficients that is statistically detectable (|Δ²β| > 1.96 SE)
+    is larger than the breakdown value — a violation of a size already seen before adoption would
+    overturn the sign (the smoothness analogue of a relative-magnitude breakdown M̄ < 1). A bend that
+    is within noise is reported but does not cost the grade.
+    """
+    sentence = honest_sentence(honest, unit)
+    bd, curv = honest["breakdown_m"], honest.get("pre_curvature")
+    seen = honest.get("pre_curvature_detected", True)
+    if bd is None or (seen and curv is not None and bd < curv):
+        return Check(
+            "pretrend_sensitivity",
+            False,
+            sentence + "介入前に見られた程度のずれで結論が変わりうる。",
+        )
+    return Check("pretrend_sensitivity", True, sentence)

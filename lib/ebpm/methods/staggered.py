@@ -20,7 +20,15 @@ import pandas as pd
 
 from ebpm.errors import EstimationError
 
-__all__ = ["Panel", "make_panel", "bacon_decomposition", "twfe_coefficient", "callaway_santanna"]
+__all__ = [
+    "Panel",
+    "make_panel",
+    "bacon_decomposition",
+    "twfe_coefficient",
+    "callaway_santanna",
+    "cs_overall_batch",
+    "cs_wild_bootstrap",
+]
 
 NEVER = np.inf  # first-treated value of never-treated units
 
@@ -290,3 +298,100 @@ def _pre_test(est: np.ndarray, psis: list[np.ndarray], n: int) -> dict[str, floa
     wald = float(est @ np.linalg.pinv(v) @ est)
     q = len(est)
     return {"q": q, "wald": wald, "chi2_p": float(stats.chi2.sf(wald, q))}
+
+
+# --- few-cluster inference for the overall ATT ------------------------------------------------------
+
+
+def cs_overall_batch(
+    panel: Panel, y3: np.ndarray, control: str = "never", anticipation: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The overall Callaway–Sant'Anna ATT and its influence function for K outcome arrays at once.
+
+    ``y3`` is units × periods × K (units in ``panel`` order). The same cells, weights and
+    estimated-weight correction as :func:`callaway_santanna`; everything is linear in the outcomes,
+    which the wild bootstrap relies on. Returns (estimates (K), psi (n × K)) with
+    se = sqrt(Σ psi²)/n.
+    """
+    times = panel.times.astype(float)
+    usable = panel.first > times[0]
+    y = y3[usable]
+    g_unit = panel.first[usable]
+    n = len(g_unit)
+    groups = np.unique(g_unit[np.isfinite(g_unit)])
+    plan = []
+    for g in groups:
+        for j in range(1, len(times)):
+            t = times[j]
+            if t < g - anticipation:
+                continue  # only post-treatment cells enter the overall ATT
+            base_idx = int(np.searchsorted(times, g - anticipation)) - 1
+            if base_idx < 0:
+                continue
+            base = times[base_idx]
+            treat = g_unit == g
+            if control == "never":
+                ctrl = np.isinf(g_unit)
+            else:
+                ctrl = (g_unit > max(t, base) + anticipation) & ~treat
+            if treat.sum() == 0 or ctrl.sum() == 0:
+                continue
+            plan.append((g, j, base_idx, treat, ctrl))
+    cell_g = np.array([p_[0] for p_ in plan])
+    pg_of = {g: float(np.mean(g_unit == g)) for g in groups}
+    pg = np.array([pg_of[g] for g in cell_g])
+    w = pg / pg.sum()
+    psi = np.zeros((n, y.shape[2]))
+    att = np.zeros((len(plan), y.shape[2]))
+    for c_idx, (_, j, base_idx, treat, ctrl) in enumerate(plan):
+        dy = y[:, j, :] - y[:, base_idx, :]
+        sub = treat | ctrl
+        n_sub = sub.sum()
+        p1, p0 = treat.sum() / n_sub, ctrl.sum() / n_sub
+        m1, m0 = dy[treat].mean(axis=0), dy[ctrl].mean(axis=0)
+        psi[treat] += (w[c_idx] * n / n_sub / p1) * (dy[treat] - m1)
+        psi[ctrl] -= (w[c_idx] * n / n_sub / p0) * (dy[ctrl] - m0)
+        att[c_idx] = m1 - m0
+    ind = np.stack([(g_unit == cg).astype(float) for cg in cell_g], axis=1)
+    wif = (ind - pg) / pg.sum() - np.outer((ind - pg).sum(axis=1), pg / pg.sum() ** 2)
+    psi += wif @ att
+    return w @ att, psi
+
+
+def cs_wild_bootstrap(
+    panel: Panel,
+    cluster_of_unit: np.ndarray,
+    control: str = "never",
+    anticipation: int = 0,
+    search: bool = True,
+    draws: int | None = None,
+) -> dict:
+    """Restricted wild cluster bootstrap-t interval for the overall ATT (units in ``panel`` order).
+
+    The model under the null θ = θ0 is y = unit FE + period FE + θ0·D + e (a homogeneous effect);
+    its residuals ``ea − θ0·eb`` (two-way demeaned y and D) are multiplied by one weight per cluster
+    and the estimator re-run on them. The fitted part contributes exactly θ0 to every post cell and
+    nothing to the influence function, so the bootstrap estimate is θ0 + CS(e ∘ v).
+    """
+    from ebpm.methods._inference import DRAWS, SEED, cluster_weights, wild_cluster_influence
+
+    times = panel.times.astype(float)
+    usable = panel.first > times[0]
+    cl = pd.factorize(np.asarray(cluster_of_unit)[usable])[0]
+    estimate, psi = cs_overall_batch(panel, panel.y[:, :, None], control, anticipation)
+    n = int(usable.sum())
+    y_u, d_u = panel.y[usable], panel.d[usable]
+    ea, eb = _double_demean(y_u), _double_demean(d_u)
+    g = int(cl.max()) + 1
+    weights, weights_ja = cluster_weights(g, draws or DRAWS)
+    full_first = panel.first[usable]
+    sub = Panel(panel.units[usable], panel.times, y_u, d_u, full_first)
+    va = ea[:, :, None] * weights[cl][:, None, :]
+    vb = eb[:, :, None] * weights[cl][:, None, :]
+    na, pa = cs_overall_batch(sub, va, control, anticipation)
+    nb, pb = cs_overall_batch(sub, vb, control, anticipation)
+    boot = wild_cluster_influence(
+        float(estimate[0]), psi[:, 0] / n, (na, pa / n), (nb, pb / n), cl, search
+    )
+    boot.update({"weights_ja": weights_ja, "draws": int(weights.shape[1]), "seed": SEED})
+    return boot

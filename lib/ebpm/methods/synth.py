@@ -271,7 +271,7 @@ def synth(
     placebo_starts : int
         Starting points for each placebo (fewer, for speed).
     placebo_filter : float or None
-        Leave out of the interval and the plot the placebos whose pre-period RMSPE exceeds this
+        Leave out of the plot the placebos whose pre-period RMSPE exceeds this
         multiple of the treated unit's (ADH 2010 used 20, 5 and 2). The p-value uses the RMSPE
         ratio of every placebo, as in ADH (2010).
     seed : int
@@ -286,10 +286,11 @@ def synth(
     Returns
     -------
     EstimationResult
-        ``estimate`` is the mean post-period gap (treated − synthetic). ``se`` and ``ci`` come from the
-        placebo distribution of that mean (an approximate, permutation-based interval; there is no
-        sampling-based SE for one treated unit); ``pvalue`` is the placebo rank p-value of the
-        post/pre RMSPE ratio. Extra attributes: ``weights`` (Series by donor), ``gap`` (Series by
+        ``estimate`` is the mean post-period gap (treated − synthetic). ``ci`` is the 95% confidence
+        set for a constant effect from inverting the placebo (permutation) test (Firpo & Possebom
+        2018; :func:`permutation_interval`; NaN with fewer than 20 units or when it is empty,
+        ``diagnostics["interval"]`` says which); ``se`` is NaN (there is no sampling-based SE for one
+        treated unit); ``pvalue`` is the placebo rank p-value of the post/pre RMSPE ratio. Extra attributes: ``weights`` (Series by donor), ``gap`` (Series by
         time); ``details["v_weights"]`` holds the predictor weights.
     """
     require_frame(data)
@@ -457,18 +458,16 @@ def synth(
         if placebo_filter is not None:
             kept = placebo_table[placebo_table["pre_rmspe"] <= placebo_filter * pre_rmspe]
         placebo_table["kept"] = placebo_table.index.isin(kept.index)
-        effects = kept["mean_post_gap"].to_numpy()
-        if len(effects) >= 2:
-            se = float(np.std(effects, ddof=1))
-            half = float(np.quantile(np.abs(effects), 0.95))
-            ci = (estimate - half, estimate + half)
+        ci, interval = permutation_interval(
+            gap[~pre_mask], pre_rmspe, placebo_table["post_pre_ratio"].to_numpy()
+        )
         diagnostics["placebo"] = {
             "pvalue": pvalue,
             "rank": rank,
             "n_units": len(all_ratios),
-            "n_kept_for_interval": len(effects),
             "filter": placebo_filter,
         }
+        diagnostics["interval"] = interval
 
     # a weighted average cannot leave the donors' range: say so when the treated unit is outside it
     pre_means = yw[pre_mask].mean(axis=0)
@@ -491,7 +490,7 @@ def synth(
         ci=ci,
         pvalue=pvalue,
         n=len(units),
-        se_type="プラセボ（各比較候補を介入単位とみなした推定）の分布に基づく近似",
+        se_type="なし（区間はプラセボ検定の反転による）",
         unit=effect_unit or unit_of(data, y),
         outcome_label=outcome_label or title_of(data, y),
         diagnostics=diagnostics,
@@ -520,6 +519,52 @@ def synth(
     result.weights = weights  # type: ignore[attr-defined]
     result.gap = gap_series  # type: ignore[attr-defined]
     return result
+
+
+def permutation_interval(
+    post_gap: np.ndarray, pre_rmspe: float, placebo_ratios: np.ndarray, alpha: float = 0.05
+) -> tuple[tuple[float, float], dict[str, Any]]:
+    """95% confidence set for a constant effect by inverting the placebo (permutation) test.
+
+    Firpo & Possebom (2018), J. Causal Inference 6(2), §3: under the sharp null "the effect is α in
+    every post period" the treated unit's post-period gap becomes ``gap − α`` (its weights and
+    pre-period fit do not change, and the placebos do not involve it), so its RMSPE ratio is
+    sqrt(mean((gap − α)²))/pre_RMSPE. α is kept when the permutation p-value (rank of that ratio among
+    all units, as ADH 2010) exceeds ``alpha``, i.e. when the ratio is at most the k-th largest placebo
+    ratio; that set is an interval around the mean gap, in closed form. With fewer than 1/alpha units
+    no α can be rejected and there is no interval (NaN); if even the mean gap is rejected the set is
+    empty (NaN) — a constant effect does not fit the post-period gaps.
+    """
+    n_units = len(placebo_ratios) + 1
+    # keep α iff 1 + #{placebo ratio ≥ r(α)} > alpha·n_units
+    need = math.floor(alpha * n_units - 1) + 1 if alpha * n_units >= 1 else 0
+    info: dict[str, Any] = {
+        "method": "permutation_inversion",
+        "method_ja": "プラセボ（並べ替え）検定の反転による95%信頼集合（介入後の効果が一定と仮定、Firpo & Possebom 2018）",
+        "n_units": n_units,
+    }
+    if need == 0:
+        info["status"] = "too_few_units"
+        info["note_ja"] = (
+            f"単位が{n_units}しかなく、プラセボ検定はどの効果の大きさも5%水準で棄却できないため、"
+            "95%信頼区間は示さない（p値と順位のみ）。"
+        )
+        return (math.nan, math.nan), info
+    ratios = np.sort(np.asarray(placebo_ratios, dtype=float))[::-1]
+    bound = ratios[need - 1] * pre_rmspe  # largest allowed post RMSPE of gap − α
+    mean = float(np.mean(post_gap))
+    spread = float(np.mean((post_gap - mean) ** 2))
+    if not np.isfinite(bound) or bound**2 < spread:
+        info["status"] = "empty"
+        info["note_ja"] = (
+            "介入後の差が時点ごとに大きくばらつき、どの一定の効果もプラセボ検定で棄却されるため、"
+            "95%信頼区間は示さない（効果が一定でない可能性）。"
+        )
+        return (math.nan, math.nan), info
+    half = math.sqrt(bound**2 - spread)
+    info["status"] = "ok"
+    info["note_ja"] = "区間はプラセボ検定を反転して求めた（介入後の効果が一定と仮定）。"
+    return (mean - half, mean + half), info
 
 
 def _placebos(xs, yw, pre_mask, fit_mask, units, starts, rng, fixed_v, v_main):
@@ -648,8 +693,11 @@ def _summary(res: EstimationResult) -> str:
         f"{res.unit}{word}"
     )
     if math.isfinite(res.ci[0]):
-        head += f"（プラセボに基づく95%区間 {fmt_num(res.ci[0])}〜{fmt_num(res.ci[1])}{res.unit}）"
+        head += f"（プラセボ検定を反転した95%信頼区間 {fmt_num(res.ci[0])}〜{fmt_num(res.ci[1])}{res.unit}）"
     head += "。"
+    interval = d.get("interval")
+    if interval and interval.get("status") != "ok":
+        head += interval["note_ja"]
     sure = ""
     if "placebo" in d:
         pl = d["placebo"]
@@ -659,7 +707,7 @@ def _summary(res: EstimationResult) -> str:
         )
     caveat = (
         "介入単位は一つだけで、同じ時期にその単位だけに起きた別の出来事も差に含まれうる。"
-        "区間は標本誤差ではなくプラセボの広がりに基づく目安である。"
+        "区間は標本誤差ではなく、プラセボ検定を反転して求めた（効果が介入後一定と仮定）。"
     )
     return close_summary(f"{head}{sure}エビデンスの強さは{res.grade_label}。{caveat}", res)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -17,7 +18,16 @@ RECORD_MIME = "application/vnd.ebpm.record+json"
 # and compiles a grammar for about a second; altair never checks URI formats, so ebpm's own
 # processes skip it. Measured: template imports 4.2 s -> 3.0 s (see bench/bench_reports.py).
 sys.modules.setdefault("rfc3987_syntax", None)
-SPECIAL_NAMES = ("title", "answer", "headline", "grade", "grade_reasons")
+SPECIAL_NAMES = (
+    "title",
+    "question",
+    "answer",
+    "recommendation",
+    "caveats",
+    "effect",
+    "summary_chart",
+    "headline",
+)
 _state: dict[str, Any] = {
     "path": None,
     "tables": None,
@@ -74,7 +84,10 @@ def record(name: str, value: Any, *, headline: bool = False) -> None:
     Parameters
     ----------
     name : str
-        Result name. Special names: ``"title"`` (report title), ``"answer"`` (one or two
+        Result name. Summary names (docs/reports.md「要約の約束」): ``"question"`` (問い),
+        ``"recommendation"`` (推奨・次の一手), ``"caveats"`` (up to 3 strings), ``"effect"``
+        (:func:`ebpm.methods.answers.effect_in_context`), ``"summary_chart"`` (an Altair chart, kept
+        as SVG). Special names: ``"title"`` (report title), ``"answer"`` (one or two
         Japanese sentences), ``"grade"`` (when no estimator gives one: only the output of the grading
         rule, :func:`ebpm.methods.grading.monitoring`, :func:`~ebpm.methods.grading.descriptive` or
         :func:`~ebpm.methods.grading.decide`; a typed letter raises
@@ -102,6 +115,10 @@ def record(name: str, value: Any, *, headline: bool = False) -> None:
     if name == "headline" and isinstance(value, str):
         _append({"name": "headline", "ref": value})
         return
+    if name == "summary_chart" and hasattr(value, "to_dict") and not isinstance(value, dict):
+        from ebpm.charts import core as charts
+
+        value = {"svg": charts.to_svg(value)}
     if name in ("grade", "grade_reasons"):
         _append({"name": "grade", "value": _grading_payload(name, value)})
         return
@@ -161,12 +178,20 @@ def _write_tables() -> None:
 
 
 def _svg_renderer(spec: dict, **_meta: Any) -> dict[str, str]:
+    text = json.dumps(spec, sort_keys=True, ensure_ascii=False)
+    return {"image/svg+xml": _svg_of(text)}
+
+
+@functools.lru_cache(maxsize=16)
+def _svg_of(spec_text: str) -> str:
+    """SVG of a Vega-Lite spec; identical specs (the same map in every 町字 report of a batch on a
+    reused kernel) are rendered once. The key is the whole spec, data included, so nothing differs."""
     import vl_convert as vlc
 
     from ebpm.charts import core as charts
 
     charts._register_fonts()
-    return {"image/svg+xml": vlc.vegalite_to_svg(spec)}
+    return vlc.vegalite_to_svg(spec_text)
 
 
 def _enable_altair() -> None:

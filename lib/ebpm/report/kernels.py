@@ -110,8 +110,12 @@ def _adopted_manager_class():
 
             return pid_alive(self.adopted_pid)
 
-        async def is_alive(self) -> bool:  # type: ignore[override]
+        async def _async_is_alive(self) -> bool:  # type: ignore[override]
+            # the client's wait_for_ready asks this while the spare is still warming; a manager
+            # that did not start the kernel has no provisioner, so the pid is the answer
             return self.has_kernel
+
+        is_alive = _async_is_alive  # type: ignore[assignment]
 
         async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:  # type: ignore[override]
             from ebpm.report.warm import stop

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from ebpm.data.kpi import DX_KPIS, PLAN_TITLE, check_kpis, kpi_actuals
+from ebpm.data.kpi import DX_KPIS, PLAN_END_FY, PLAN_TITLE, check_kpis, kpi_actuals
 from ebpm.errors import ParameterError
 from ebpm.ingest.wareki import fiscal_year_label
 
@@ -26,24 +26,60 @@ class KpiBoard:
 
     @property
     def title(self) -> str:
-        span = f"{fiscal_year_label(self.start_fy)}〜{fiscal_year_label(self.end_fy)}"
-        return f"DX推進計画 KPI の進捗（{span}）"
+        from ebpm.ingest.wareki import fiscal_year_span
+
+        return f"DX推進計画 KPI の達成状況、{fiscal_year_span(self.start_fy, self.end_fy)}"
 
     def latest(self, key: str) -> float:
         """The KPI's value at the end of ``end_fy``."""
         frame = self.actual[self.actual["kpi"] == key]
         return float(frame.iloc[-1]["value"])
 
+    @property
+    def plan_ended(self) -> bool:
+        """True when ``end_fy`` reaches the plan's last year: verdicts are final, not projected."""
+        return self.end_fy >= PLAN_END_FY
+
+    def shortfall(self, key: str) -> float:
+        """How far the latest actual is below the target (0 when met)."""
+        return max(DX_KPIS[key].target - self.latest(key), 0.0)
+
     def verdict(self, key: str) -> str:
-        """達成 / 見通しでは達成 / 未達成 at ``end_fy`` (projection used only when short)."""
+        """達成 / 未達成 at the plan's end year; before it, the projection is named as such."""
         spec = DX_KPIS[key]
         if self.latest(key) >= spec.target:
             return "達成"
+        if self.plan_ended:
+            return "未達成"
         end = self.projections[key].iloc[-1]
-        return "見通しでは達成" if end["value"] >= spec.target else "未達成"
+        return (
+            "未達成（見通しでは達成）"
+            if end["value"] >= spec.target
+            else "未達成（見通しでも未達成）"
+        )
+
+    def verdict_text(self, key: str) -> str:
+        """「未達成（目標80.0%に対し77.5%、2.5%ポイント不足）」 or 「達成（目標…に対し…）」."""
+        spec = DX_KPIS[key]
+        last = self.latest(key)
+        head = f"目標{spec.format(spec.target)}に対し{spec.format(last)}"
+        gap = self.shortfall(key)
+        if gap <= 0:
+            return f"達成。{head}"
+        unit = "%ポイント" if spec.unit == "%" else spec.unit
+        amount = f"{gap:,.1f}{unit}" if spec.unit == "%" else f"{gap:,.0f}{unit}"
+        return f"{self.verdict(key)}。{head}で、{amount}不足"
+
+    def reasons(self, key: str) -> list[str]:
+        """The data's reasons for a shortfall (empty when met)."""
+        from ebpm.data.kpi import kpi_shortfall_reasons
+
+        if self.shortfall(key) <= 0:
+            return []
+        return kpi_shortfall_reasons(key, end_fy=self.end_fy)
 
     def table(self) -> pd.DataFrame:
-        """One row per KPI: target, latest actual, share of target, projection, verdict."""
+        """One row per KPI: target, latest actual, share of target, verdict, reason, projection."""
         rows = []
         end_label = fiscal_year_label(self.end_fy)
         proj_label = fiscal_year_label(self.projection_to_fy)
@@ -54,13 +90,14 @@ class KpiBoard:
             rows.append(
                 {
                     "指標": spec.label,
-                    "目標値": f"{spec.target:,.0f}{spec.unit}",
+                    "目標値": spec.format(spec.target),
                     f"{end_label}の実績値": spec.format(last),
                     "達成率": f"{100 * last / spec.target:.0f}%",
-                    f"{proj_label}の見通し（95%予測区間）": (
-                        f"{end['value']:,.0f}（{end['lower']:,.0f}〜{end['upper']:,.0f}）{spec.unit}"
-                    ),
                     "判定": self.verdict(key),
+                    "不足の理由": "".join(self.reasons(key)) or "なし",
+                    f"参考: {proj_label}の見通し": (
+                        f"{spec.format(end['value'])}、95%予測区間 {end['lower']:,.0f}〜{end['upper']:,.0f}{spec.unit}"
+                    ),
                 }
             )
         return pd.DataFrame(rows)
@@ -87,22 +124,59 @@ class KpiBoard:
         return out
 
     def answer(self) -> str:
-        """One-sentence answer from the actuals: each KPI against its target, and how many are met."""
-        parts = []
-        for key in self.kpis:
-            spec = DX_KPIS[key]
-            parts.append(
-                f"{spec.label}は{spec.format(self.latest(key))}（目標{spec.target:,.0f}{spec.unit}）"
-            )
-        met = sum(self.latest(k) >= DX_KPIS[k].target for k in self.kpis)
-        text = (
-            f"{fiscal_year_label(self.end_fy)}末の実績は、"
-            + "、".join(parts)
-            + f"で、{len(self.kpis)}指標中{met}指標が目標を達成しています。"
-        )
+        """The 結論 from the actuals: how many KPIs met their target and by how much the rest fell short."""
+        met = [k for k in self.kpis if self.shortfall(k) <= 0]
+        missed = [k for k in self.kpis if self.shortfall(k) > 0]
+        when = fiscal_year_label(self.end_fy)
+        period = "計画期間の最終年度である" if self.plan_ended else ""
+        text = f"{period}{when}末の実績で、{len(self.kpis)}指標中{len(met)}指標が目標を達成した。"
+        if missed:
+            parts = [
+                f"{DX_KPIS[k].label}が{self.verdict_text(k).split('。', 1)[1].replace('で、', 'で')}"
+                for k in missed
+            ]
+            text += f"未達成の{len(missed)}指標は、" + "、".join(parts) + "である。"
         if self.synthetic:
-            text += "（模擬データによる集計です。）"
+            text += "模擬データによる集計である。"
         return text
+
+    def question(self) -> str:
+        """The 問い of the dashboard."""
+        return (
+            f"{PLAN_TITLE}の4つの指標は、{fiscal_year_label(self.end_fy)}末までに目標値に達したか。"
+        )
+
+    def recommendation(self) -> str:
+        """推奨・次の一手 by rule: follow up each missed KPI with the reason the data give."""
+        missed = [k for k in self.kpis if self.shortfall(k) > 0]
+        if not missed:
+            return "すべての指標が目標を達成した。次期計画の目標値の設定に、この実績を使う。"
+        names = "、".join(DX_KPIS[k].label for k in missed)
+        return (
+            f"未達成の指標、{names}について、不足の理由に挙がった手続・業務ごとに完了の時期と担当を確認し、"
+            "次期計画の目標と工程に引き継ぐ。"
+        )
+
+    def caveats(self) -> list[str]:
+        """Three caveats specific to these KPIs."""
+        return [
+            "実績値は記録を数えた集計で、施策の効果を示すものではない。比較する群がないため、"
+            "国の制度や社会の変化による動きと区別できない。",
+            "研修受講者数は延べ人数で、同じ職員が複数の研修を修了すると複数回数える。",
+            f"{fiscal_year_label(self.projection_to_fy)}の見通しは実績の年度に直線を当てはめて延ばした参考値で、"
+            "観測点が少なく幅が広い。判定には使っていない。",
+        ]
+
+    def grading(self) -> Any:
+        """The grading rule's verdict for a monitoring report: 実績集計（推定なし）, no letter."""
+        from ebpm.methods.grading import monitoring
+
+        return monitoring(
+            [
+                f"{fiscal_year_label(self.projection_to_fy)}の見通しは、"
+                f"{self.end_fy - self.start_fy + 1}年度分の実績に直線を当てはめた参考値で、判定には使っていない。"
+            ]
+        )
 
     def records(self) -> dict[str, dict[str, Any]]:
         """Per-KPI values for result.json: label, unit, target, actuals and projection."""

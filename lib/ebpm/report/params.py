@@ -26,6 +26,8 @@ TYPE_JA: dict[str, str] = {
 _TRUE = {"true", "1", "yes", "y", "on", "はい", "真"}
 _FALSE = {"false", "0", "no", "n", "off", "いいえ", "偽"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# a validation hook or a choices function: "ebpm.<module path>:<function>" (only the project's code)
+_HOOK = re.compile(r"^ebpm(\.[A-Za-z_][A-Za-z0-9_]*)+:[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_MASK = "***"
 
 
@@ -68,6 +70,10 @@ class TemplateSchema:
     title_ja: str
     description_ja: str = ""
     params: dict[str, ParamSpec] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)  # owner, policy_area, contact, status
+    checks: list[str] = field(
+        default_factory=list
+    )  # "ebpm.module:function" hooks run by validate()
 
     @property
     def secret_names(self) -> list[str]:
@@ -139,11 +145,17 @@ def load_schema(notebook: str | Path) -> TemplateSchema:
             cf = spec.choices_from
             if not (
                 isinstance(cf, dict)
-                and _IDENT.match(str(cf.get("table", "")))
-                and _IDENT.match(str(cf.get("column", "")))
+                and (
+                    (
+                        _IDENT.match(str(cf.get("table", "")))
+                        and _IDENT.match(str(cf.get("column", "")))
+                    )
+                    or _HOOK.match(str(cf.get("function", "")))
+                )
             ):
                 raise ParameterError(
-                    "choices_from は {table: 表名, column: 列名} で指定してください。",
+                    "choices_from は {table: 表名, column: 列名} か"
+                    " {function: ebpm.モジュール:関数名} で指定してください。",
                     file=str(side),
                     parameter=name,
                 )
@@ -154,13 +166,31 @@ def load_schema(notebook: str | Path) -> TemplateSchema:
         if spec.default is not None:
             spec.default = _coerce_scalar_or_list(spec, spec.default, check_choices=False)
         specs[name] = spec
+    from ebpm.report.summary import check_meta
+
+    checks = [str(c) for c in raw.get("checks") or []]
+    bad = [c for c in checks if not _HOOK.match(c)]
+    if bad:
+        raise ParameterError(
+            f"checks の「{bad[0]}」は ebpm.モジュール:関数名 の形で書いてください。", file=str(side)
+        )
     return TemplateSchema(
         name=nb_path.stem,
         notebook=nb_path,
         title_ja=str(raw.get("title_ja") or raw.get("title") or nb_path.stem),
         description_ja=str(raw.get("description_ja") or ""),
         params=specs,
+        meta=check_meta(raw.get("meta"), file=str(side)),
+        checks=checks,
     )
+
+
+def _hook(path: str):
+    """The function named by ``"ebpm.module:function"``."""
+    import importlib
+
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _range_text(spec: ParamSpec) -> str:
@@ -312,6 +342,18 @@ def choices_for(spec: ParamSpec) -> list[Any] | None:
         return list(spec.choices)
     if spec.choices_from is None:
         return None
+    if "function" in spec.choices_from:
+        func = spec.choices_from["function"]
+        try:
+            return list(_hook(func)())
+        except ParameterError:
+            raise
+        except Exception as exc:  # the curated database is absent or the table is not built yet
+            raise _fail(
+                f"パラメータ『{spec.name}』の選択肢を読めません（{func}: {type(exc).__name__}）。"
+                "先に `ebpm build` を実行してください。",
+                spec.name,
+            ) from None
     table, column = spec.choices_from["table"], spec.choices_from["column"]
     try:
         from ebpm.data import access as data
@@ -345,7 +387,8 @@ def validate(schema: TemplateSchema, given: dict[str, Any]) -> dict[str, Any]:
     Raises
     ------
     ParameterError
-        Unknown, mistyped, out-of-range or missing parameters (Japanese message naming it).
+        Unknown, mistyped, out-of-range or missing parameters (Japanese message naming it), or a
+        value a ``checks:`` hook of the sidecar refuses (for example a cutoff outside the data).
     """
     unknown = [k for k in given if k not in schema.params]
     if unknown:
@@ -365,6 +408,8 @@ def validate(schema: TemplateSchema, given: dict[str, Any]) -> dict[str, Any]:
             raise _fail(f"パラメータ『{name}』（{spec.label}）は必須です。", name)
         else:
             out[name] = spec.default
+    for check in schema.checks:  # template-specific rules (data ranges, pre-periods …)
+        _hook(check)(out)
     return out
 
 

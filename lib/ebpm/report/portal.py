@@ -13,7 +13,8 @@ from typing import Any
 
 from ebpm.config import paths
 from ebpm.report.register import JST, parse_jst
-from ebpm.result import GRADE_LABELS_JA
+from ebpm.report.summary import GRADE_SCALE, MONITORING_LABEL, grade_label, grade_legend
+from ebpm.report.terms import plain_text
 
 GRADES = ("A", "B", "C", "D")
 # colours pass WCAG AA with white text; the letter and the word are always shown as well
@@ -41,6 +42,15 @@ class ReportEntry:
     headline: str = ""
     estimate_text: str = ""
     build_id: str = ""
+    template_title: str = ""
+    question: str = ""
+    recommendation: str = ""
+    evidence_kind: str | None = None
+    owner: str = ""
+    policy_area: str = ""
+    contact: str = ""
+    meta_status: str = ""
+    fiscal_year: int | None = None
     prereg_status: str = "none"  # none | unlocked | locked (事前登録; ebpm.report.prereg)
     prereg_label: str = "事前登録なし"
     plan: str = ""
@@ -52,7 +62,43 @@ class ReportEntry:
 
     @property
     def grade_label(self) -> str:
-        return GRADE_LABELS_JA.get(self.grade or "", "")
+        """「C（限定的）」, 「実績集計（推定なし）」 for monitoring reports, empty otherwise."""
+        if self.evidence_kind == "monitoring" and not self.failed:
+            return MONITORING_LABEL
+        return grade_label(self.grade)
+
+    @property
+    def grade_key(self) -> str:
+        """Filter value: A〜D, ``monitoring`` or ``none``."""
+        if self.failed:
+            return "none"
+        if self.grade:
+            return self.grade
+        return "monitoring" if self.evidence_kind == "monitoring" else "none"
+
+    @property
+    def status_ja(self) -> str:
+        """作成状況: 作成失敗 for a failed run, else the template's 下書き/確定 (作成済み if unknown)."""
+        if self.failed:
+            return "作成失敗"
+        return self.meta_status or "作成済み"
+
+    @property
+    def status_key(self) -> str:
+        return "failed" if self.failed else (self.meta_status or "ok")
+
+    @property
+    def fiscal_year_ja(self) -> str:
+        if not self.fiscal_year:
+            return "—"
+        from ebpm.ingest.wareki import fiscal_year_label
+
+        return fiscal_year_label(int(self.fiscal_year))
+
+    @property
+    def study_key(self) -> str:
+        """Versions of one study share the template and the title."""
+        return f"{self.template}\t{self.title}"
 
     @property
     def date_iso(self) -> str:
@@ -66,10 +112,23 @@ class ReportEntry:
         return f"{c.year}年{c.month}月{c.day}日 {c.hour:02d}:{c.minute:02d}"
 
     @property
+    def date_wareki(self) -> str:
+        if not self.created_at:
+            return "—"
+        from ebpm.report.summary import wareki_date
+
+        return wareki_date(self.created_at)
+
+    @property
     def search_text(self) -> str:
         parts = [
             self.title,
+            self.template_title,
+            self.question,
             self.answer,
+            self.recommendation,
+            self.owner,
+            self.policy_area,
             self.template,
             self.run_id,
             self.vintage,
@@ -80,7 +139,7 @@ class ReportEntry:
             self.grade_label,
             "模擬データ" if self.synthetic else "実データ",
         ]
-        parts += ["失敗" if self.failed else "成功", *self.grade_reasons]
+        parts += [self.status_ja, *self.grade_reasons]
         return " ".join(p for p in parts if p)
 
 
@@ -146,6 +205,10 @@ def load_entries(reports_dir: str | Path | None = None) -> list[ReportEntry]:
             )
             continue
         files = result.get("files") or {}
+        meta = result.get("meta") if isinstance(result.get("meta"), dict) else {}
+        fy = result.get("fiscal_year")
+        if not isinstance(fy, int):
+            fy = (result.get("parameters") or {}).get("end_fy")
         error = result.get("error") or {}
         status = result.get("status") or ("failed" if error else "ok")
         entries.append(
@@ -155,7 +218,7 @@ def load_entries(reports_dir: str | Path | None = None) -> list[ReportEntry]:
                 title=str(result.get("title") or template),
                 answer=str(result.get("answer") or ""),
                 grade=result.get("grade") if result.get("grade") in GRADES else None,
-                grade_reasons=[str(r) for r in result.get("grade_reasons") or []],
+                grade_reasons=[plain_text(str(r)) for r in result.get("grade_reasons") or []],
                 created_at=parse_jst(result.get("created_at")),
                 vintage=str(result.get("vintage") or ""),
                 synthetic=bool(result.get("synthetic", False)),
@@ -167,6 +230,16 @@ def load_entries(reports_dir: str | Path | None = None) -> list[ReportEntry]:
                 headline=str(result.get("headline") or ""),
                 estimate_text=_estimate_text(result),
                 build_id=str((result.get("build") or {}).get("build_id") or ""),
+                template_title=str(result.get("template_title") or ""),
+                question=str(result.get("question") or ""),
+                recommendation=str(result.get("recommendation") or ""),
+                evidence_kind=result.get("evidence_kind")
+                or ("monitoring" if result.get("grade_label") == MONITORING_LABEL else None),
+                owner=str(meta.get("owner") or ""),
+                policy_area=str(meta.get("policy_area") or ""),
+                contact=str(meta.get("contact") or ""),
+                meta_status=str(meta.get("status") or ""),
+                fiscal_year=fy if isinstance(fy, int) else None,
                 **_prereg_fields(result),
             )
         )
@@ -188,22 +261,21 @@ def _prereg_fields(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def grade_chart_svg(entries: list[ReportEntry]) -> str:
-    """An inline SVG bar chart of reports by エビデンスの強さ (house theme, rendered offline)."""
+    """An inline SVG bar chart of reports by 根拠の確かさ (house theme, rendered offline)."""
     import altair as alt
 
     from ebpm.charts.core import to_svg
 
     counts = Counter(e.grade for e in entries if not e.failed and e.grade)
     data = [
-        {"grade": f"{g}（{GRADE_LABELS_JA[g]}）", "n": counts.get(g, 0), "colour": GRADE_COLOURS[g]}
-        for g in GRADES
+        {"grade": grade_label(g), "n": counts.get(g, 0), "colour": GRADE_COLOURS[g]} for g in GRADES
     ]
     top = max(max(d["n"] for d in data), 1)
     bars = (
         alt.Chart(alt.Data(values=data))
         .mark_bar()
         .encode(
-            x=alt.X("grade:N", title="エビデンスの強さ", sort=None, axis=alt.Axis(labelAngle=0)),
+            x=alt.X("grade:N", title="根拠の確かさ", sort=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y(
                 "n:Q",
                 title="レポート数",
@@ -212,7 +284,7 @@ def grade_chart_svg(entries: list[ReportEntry]) -> str:
             ),
             color=alt.Color("colour:N", scale=None, legend=None),
         )
-        .properties(width=360, height=160, title="エビデンスの強さ別のレポート数")
+        .properties(width=360, height=160, title="根拠の確かさ別のレポート数")
     )
     labels = bars.mark_text(dy=-6, fontSize=12).encode(text="n:Q", color=alt.value("#222"))
     svg = to_svg(bars + labels)
@@ -229,7 +301,32 @@ def summary(entries: list[ReportEntry]) -> dict[str, Any]:
         "synthetic": sum(e.synthetic for e in entries),
         "by_grade": {g: sum(e.grade == g for e in ok) for g in GRADES},
         "templates": sorted({e.template for e in entries}),
+        "monitoring": sum(e.grade_key == "monitoring" for e in ok),
     }
+
+
+def _choices(entries: list[ReportEntry], attr: str) -> list[str]:
+    return sorted({str(getattr(e, attr)) for e in entries if getattr(e, attr)})
+
+
+def studies(entries: list[ReportEntry]) -> list[dict[str, Any]]:
+    """The evidence register by study: the latest successful version and every earlier one.
+
+    A study is a template with one title (its parameters fix the title); versions are newest first.
+    """
+    groups: dict[str, list[ReportEntry]] = {}
+    for e in entries:
+        groups.setdefault(e.study_key, []).append(e)
+    out = []
+    for versions in groups.values():
+        versions = sorted(versions, key=lambda e: e.created_at or datetime.min, reverse=True)
+        ok = [v for v in versions if not v.failed]
+        latest = ok[0] if ok else versions[0]
+        out.append({"latest": latest, "earlier": [v for v in versions if v is not latest]})
+    out.sort(
+        key=lambda s: (s["latest"].owner, s["latest"].created_at or datetime.min), reverse=False
+    )
+    return out
 
 
 def render_portal(
@@ -251,7 +348,12 @@ def render_portal(
     return env.get_template("portal.html").render(
         entries=entries,
         summary=summary(entries),
-        grades=[(g, GRADE_LABELS_JA[g], GRADE_COLOURS[g]) for g in GRADES],
+        grades=[(g, GRADE_SCALE[g][0], GRADE_COLOURS[g]) for g in GRADES],
+        legend=grade_legend(),
+        owners=_choices(entries, "owner"),
+        areas=_choices(entries, "policy_area"),
+        years=sorted({e.fiscal_year for e in entries if e.fiscal_year}),
+        fy_label=_fy_label,
         grade_colours=GRADE_COLOURS,
         chart_svg=chart,
         dictionary_link=dictionary_link,
@@ -259,6 +361,47 @@ def render_portal(
         generated_ja=f"{now.year}年{now.month}月{now.day}日 {now.hour:02d}:{now.minute:02d}",
         version=__version__,
     )
+
+
+def _fy_label(year: int) -> str:
+    from ebpm.ingest.wareki import fiscal_year_label
+
+    return fiscal_year_label(int(year))
+
+
+def render_page(name: str, **context: Any) -> str:
+    """Render another portal page (``register.html``, ``glossary.html``) with the house style."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from ebpm import __version__
+
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    now = datetime.now(JST)
+    return env.get_template(name).render(
+        generated_ja=f"{now.year}年{now.month}月{now.day}日 {now.hour:02d}:{now.minute:02d}",
+        version=__version__,
+        legend=grade_legend(),
+        **context,
+    )
+
+
+def _write_atomic(root: Path, name: str, page: str) -> Path:
+    target = root / name
+    fd, tmp = tempfile.mkstemp(prefix=f".{Path(name).stem}-", suffix=".html", dir=root)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(page)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
 
 
 def write_portal(reports_dir: str | Path | None = None) -> Path:
@@ -280,16 +423,11 @@ def write_portal(reports_dir: str | Path | None = None) -> Path:
     dictionary = paths().dictionary
     link = Path(os.path.relpath(dictionary, root.resolve())).as_posix()
     page = render_portal(entries, dictionary_link=link, dictionary_exists=dictionary.is_file())
-    target = root / "index.html"
-    fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html", dir=root)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from ebpm.report.terms import terms
+
+    _write_atomic(root, "register.html", render_page("register.html", studies=studies(entries)))
+    _write_atomic(root, "glossary.html", render_page("glossary.html", terms=terms()))
+    target = _write_atomic(root, "index.html", page)
     from ebpm.report.cycle_pages import write_cycle_pages
 
     write_cycle_pages(root)  # 事例・研究・ロジックモデルの各ページ（リンクはこの一覧から）

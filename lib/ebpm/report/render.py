@@ -43,6 +43,27 @@ def _markdown():
     return mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
 
 
+_NUMBER_CELL = re.compile(
+    r"<td(?P<attrs>[^>]*)>(?P<body>\s*(?:[-−+]?[\d,.]+(?:\s*[%％]|\s*[^\s<\d]{1,3})?|[^\s<]{1,5})\s*)</td>"
+)
+
+
+def nowrap_numbers(fragment: str) -> str:
+    """Keep numbers (with a short unit: 1,121人, 77.5%, 20業務) and short words (未達成) on one line."""
+
+    def one(m: re.Match) -> str:
+        attrs = m.group("attrs")
+        if "nowrap" in attrs:
+            return m.group(0)
+        if "style=" in attrs:
+            attrs = re.sub(r'style="', 'style="white-space:nowrap;', attrs, count=1)
+        else:
+            attrs += ' style="white-space:nowrap"'
+        return f"<td{attrs}>{m.group('body')}</td>"
+
+    return _NUMBER_CELL.sub(one, fragment)
+
+
 def markdown_html(text: str) -> str:
     return offline_html(_markdown()(text))
 
@@ -70,7 +91,7 @@ def _output_block(out: dict[str, Any]) -> dict[str, str] | None:
         b64 = re.sub(r"[^A-Za-z0-9+/=]", "", _text(data["image/png"]))
         return {"kind": "figure", "html": f'<img alt="図" src="data:image/png;base64,{b64}">'}
     if "text/html" in data:
-        return {"kind": "html", "html": offline_html(_text(data["text/html"]))}
+        return {"kind": "html", "html": nowrap_numbers(offline_html(_text(data["text/html"])))}
     if "text/markdown" in data:
         return {"kind": "markdown", "html": markdown_html(_text(data["text/markdown"]))}
     if "text/plain" in data:
@@ -180,11 +201,13 @@ class PdfPrinter:
             page.route("**/*", _only_local)
             page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
             page.evaluate("document.fonts.ready.then(() => true)")
+            running = page.evaluate(_RUNNING_JS)
             page.pdf(
                 path=str(pdf_path),
                 format="A4",
                 print_background=True,
                 prefer_css_page_size=True,
+                **running_header_footer(running.get("header", ""), running.get("footer", "")),
             )
         finally:
             context.close()
@@ -210,6 +233,34 @@ class PdfPrinter:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+_RUNNING_JS = """() => {
+  const get = (n) => (document.querySelector(`meta[name="${n}"]`) || {}).content || "";
+  return {header: get("ebpm-running-header"), footer: get("ebpm-running-footer")};
+}"""
+_RUNNING_STYLE = (
+    "font-family:'Noto Sans CJK JP','Noto Sans JP',sans-serif;font-size:8px;color:#555;"
+    "width:100%;margin:0 14mm;display:flex;justify-content:space-between;"
+)
+
+
+def running_header_footer(header: str, footer: str) -> dict[str, Any]:
+    """Chromium's running header (title, 模擬データ) and footer (date, page N/M) for ``page.pdf``.
+
+    ``header`` and ``footer`` come from the report's ``ebpm-running-header`` / ``-footer`` meta
+    tags; without them the PDF has page numbers only.
+    """
+    head = html_lib.escape(header)
+    foot = html_lib.escape(footer)
+    return {
+        "display_header_footer": True,
+        "header_template": f'<div style="{_RUNNING_STYLE}"><span>{head}</span></div>',
+        "footer_template": (
+            f'<div style="{_RUNNING_STYLE}"><span>{foot}</span>'
+            '<span><span class="pageNumber"></span>／<span class="totalPages"></span>ページ</span></div>'
+        ),
+    }
 
 
 def _only_local(route) -> None:

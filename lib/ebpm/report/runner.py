@@ -187,6 +187,20 @@ def execute(nb, kernel: Kernel, *, timeout: int = EXECUTION_TIMEOUT_S) -> tuple[
     return nb_man.nb, error or find_failure(nb_man.nb)
 
 
+# names that feed the summary block (docs/reports.md), not the results table
+SUMMARY_NAMES = (
+    "title",
+    "question",
+    "answer",
+    "recommendation",
+    "caveats",
+    "effect",
+    "summary_chart",
+    "grade",
+    "grade_reasons",
+)
+
+
 def read_records(path: Path) -> dict[str, Any]:
     """Fold the ``ebpm.record`` sidecar (JSON lines) into title, answer, results, headline, tables."""
     if not path.exists():
@@ -209,17 +223,13 @@ def fold_records(items: list[dict[str, Any]]) -> dict[str, Any]:
             rec["tables"] = sorted(set(rec["tables"]) | set(item["value"]))
         elif name == "headline" and "ref" in item:
             rec["headline"] = item["ref"]
-        elif name in SPECIAL_RECORDS:
+        elif name in SUMMARY_NAMES:
             rec[name] = item["value"]  # a grade is checked against the rule in finish_report
         else:
             rec["results"][name] = item["value"]
             if item.get("headline") or name == "headline":
                 rec["headline"] = name
     return rec
-
-
-#: record names that describe the report rather than a result (docs/reports.md)
-SPECIAL_RECORDS = ("title", "answer", "grade", "grade_reasons")
 
 
 def notebook_records(nb) -> list[dict[str, Any]]:
@@ -371,19 +381,33 @@ def finish_report(
     status = "failed" if error else "ok"
     title = str(rec.get("title") or schema.title_ja)
     answer = rec.get("answer")
-    if answer is None and isinstance(head, dict):
-        answer = head.get("summary_ja")
+    if answer is None and isinstance(head, dict) and head.get("summary_ja"):
+        # the summary's one grade lives in its 根拠の確かさ box, never inside the 結論
+        import re as _re
+
+        answer = _re.sub(r"エビデンスの強さは[^。]*。", "", str(head["summary_ja"]))
     duration = time.perf_counter() - t_start
     public_params = {k: v for k, v in values.items() if k not in secret_names}
 
+    from ebpm.report.summary import build_summary
     from ebpm.result import _json_safe
 
+    summary = build_summary(
+        rec,
+        grading=grading,
+        meta=schema.meta,
+        synthetic=synthetic,
+        created=created,
+        vintage=vintage(srcs),
+    )
+    box = summary["evidence"]
     context = {
         "ebpm_version": _version(),
         "template": schema.name,
         "template_title": schema.title_ja,
         "title": title,
         "answer": answer,
+        "summary": summary,
         "grade": grade,
         "grade_label": grade_label,
         "grade_reasons": reasons,
@@ -402,14 +426,20 @@ def finish_report(
         "synthetic": synthetic,
         "synthetic_tables": sorted({s["title"] for s in srcs if s["synthetic"]}) or ["一部の表"],
         "build": build_info(manifest),
+        "build_time": _jst_text(build_info(manifest).get("built_at")),
+        "glossary": [],
+        "suppressed": _has_suppressed(nb),
         "vintage": vintage(srcs),
         "code_version": code_version(),
-        "created_at": created.strftime("%Y年%m月%d日 %H:%M（日本時間）"),
+        "created_at": f"{summary['date']} {created:%H:%M}（日本時間）",
         "duration_s": duration,
         "run_id": job.run_id,
         "sources": srcs,
         "made_by": job.made_by,
     }
+    from ebpm.report.terms import glossary_for
+
+    context["glossary"] = glossary_for(render.render_html(context))
     html_text = scrub.mask_text(render.render_html(context), secrets)
     html_path = out / "index.html"
     html_path.write_text(html_text, encoding="utf-8")
@@ -434,6 +464,7 @@ def finish_report(
     duration = time.perf_counter() - t_start
     result = {
         "template": schema.name,
+        "template_title": schema.title_ja,
         "title": title,
         "run_id": job.run_id,
         "created_at": created.isoformat(timespec="seconds"),
@@ -442,6 +473,15 @@ def finish_report(
         "grade": grade,
         "grade_label": grade_label,
         "grade_reasons": reasons,
+        "evidence_kind": box["kind"],
+        "question": summary["question"],
+        "recommendation": summary["recommendation"],
+        "caveats": summary["caveats"],
+        "effect": summary["effect"],
+        "supporting": summary["supporting"],
+        "method_range": summary["range"],
+        "meta": schema.meta,
+        "fiscal_year": _fiscal_year(public_params),
         "preregistration": prereg,
         "parameters": _json_safe(public_params),
         "results": results,
@@ -497,6 +537,32 @@ def _inside(path: Path, folder: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _jst_text(value: Any) -> str | None:
+    """An ISO time (any zone) as 和暦（西暦） date and time in Japan time."""
+    from ebpm.report.register import parse_jst
+    from ebpm.report.summary import wareki_date
+
+    when = parse_jst(value)
+    return f"{wareki_date(when)} {when:%H:%M}（日本時間）" if when else None
+
+
+def _has_suppressed(nb) -> bool:
+    """Whether any shown table carries a suppressed cell (秘匿処理 marks them ``x``)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html", "")
+            html = "".join(html) if isinstance(html, list) else html
+            if ">x<" in html:
+                return True
+    return False
+
+
+def _fiscal_year(params: dict[str, Any]) -> int | None:
+    """The last fiscal year the report covers, when its parameters say (``end_fy``)."""
+    value = params.get("end_fy")
+    return value if isinstance(value, int) else None
 
 
 def _version() -> str:

@@ -1,0 +1,144 @@
+"""Every template's report as a 部長 reads it: language lint, summary above the first chart in the
+browser, PDF page 1 (pdftotext), one grade per report.
+
+Each template is rendered once with its default parameters (module fixture; slow). The curated
+database is built from the project's raw data like tests/test_reports_e2e.py does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from ebpm.report import render
+from ebpm.report.lint import lint_html
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = sorted(p.stem for p in (ROOT / "notebooks" / "templates").glob("*.ipynb"))
+CHROMIUM = Path(render.CHROMIUM)
+# a grade statement: 「C（限定的）」 or the old scale 「C（弱い）」/「エビデンスの強さ」
+GRADE_STRING = re.compile(r"[A-D]（(?:確か|おおむね確か|限定的|参考程度|強い|中程度|弱い)）")
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """``{template: output folder}`` for every template, rendered with defaults and a PDF."""
+    base = tmp_path_factory.mktemp("pages")
+    catalog, cur, out = base / "catalog", base / "curated", base / "reports"
+    shutil.copytree(ROOT / "data" / "catalog", catalog)
+    env = {
+        "EBPM_CATALOG": str(catalog),
+        "EBPM_CURATED": str(cur),
+        "EBPM_REPORTS": str(out),
+        "EBPM_KEEP_WARM": "0",
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "ebpm"), "build", "-q"],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr[-800:]
+        from ebpm.report.runner import run
+
+        outs = {}
+        for name in TEMPLATES:
+            outcome = run(name, {}, out=out / name, pdf=CHROMIUM.exists(), cold=True)
+            assert outcome.status == "ok", (name, outcome.error)
+            outs[name] = Path(outcome.out_dir)
+        yield outs
+
+
+def _columns(result: dict) -> set[str]:
+    """Column names of the catalog tables the report read (raw names must not reach a manager)."""
+    names: set[str] = set()
+    for src in result["sources"]:
+        spec = yaml.safe_load(
+            (ROOT / "data" / "catalog" / f"{src['table']}.yml").read_text("utf-8")
+        )
+        names |= {f["name"] for f in spec["schema"]["fields"]}
+    return names
+
+
+def _read(out: Path) -> tuple[str, dict]:
+    html = (out / "index.html").read_text(encoding="utf-8")
+    return html, json.loads((out / "result.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_report_passes_the_language_lint(reports, name):
+    html, result = _read(reports[name])
+    findings = lint_html(html, columns=_columns(result))
+    assert not findings, "\n".join(f"{f.rule_ja}: {f.excerpt}" for f in findings)
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_one_grade_per_report(reports, name):
+    html, result = _read(reports[name])
+    grades = GRADE_STRING.findall(html)
+    assert "エビデンスの強さ" not in html
+    if result["evidence_kind"] == "causal":
+        assert len(grades) == 1, grades
+    else:
+        assert grades == [] and "実績集計（推定なし）" in html
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_summary_shows_above_the_first_chart(reports, name):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    assert CHROMIUM.exists(), "/usr/bin/chromium がありません"
+    html, result = _read(reports[name])
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=render.CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(offline=True)
+            page = context.new_page()
+            outside: list[str] = []
+            page.on(
+                "request",
+                lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:")) else 0,
+            )
+            page.goto((reports[name] / "index.html").as_uri(), wait_until="load")
+            summary = page.locator("#summary")
+            text = summary.inner_text()
+            for word in ("問い", "結論", "推奨・次の一手", "根拠の確かさ", "根拠の確かさの凡例"):
+                assert word in text, word
+            meta = page.locator(".meta-line").inner_text()
+            assert result["meta"]["owner"] in meta and "作成日" in meta and "問い合わせ先" in meta
+            first_chart = page.locator("svg").first.bounding_box()
+            for selector in (".s-question", ".s-answer", ".s-recommend", ".legend", ".meta-line"):
+                box = page.locator(selector).first.bounding_box()
+                assert box is not None and box["y"] < first_chart["y"], selector
+            assert page.locator("a[href='#glossary']").count() == 1
+            assert not outside
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_pdf_page_one_is_the_summary(reports, name):
+    assert CHROMIUM.exists() and shutil.which("pdftotext"), "Chromium と pdftotext が必要"
+    _, result = _read(reports[name])
+    page1 = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(reports[name] / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = re.sub(r"\s+", "", page1)
+    for word in ("問い", "結論", "推奨・次の一手", "根拠の確かさ", "根拠の確かさの凡例", "作成日"):
+        assert word in flat, word
+    assert re.sub(r"\s+", "", result["meta"]["owner"]) in flat
+    assert "1／" in flat and "ページ" in flat  # running footer with page numbers
+    assert "模擬データ" in flat  # running header and banner
+    assert re.sub(r"\s+", "", result["question"]) in flat
