@@ -53,6 +53,9 @@ RD = _rd()
 SERIES = pd.DataFrame(
     {"t": range(1, 25), "y": np.arange(24, dtype=float) + 5 * (np.arange(24) >= 12)}
 )
+MAP = pd.DataFrame(
+    {"code": ["03201"], "value": [1.0], "lon": [141.1], "lat": [39.7], "y": [1], "w": [1.0]}
+)
 DID = {"y": "visits", "unit": "office", "time": "period", "first_treated": "first_treated"}
 
 # (id, call, argument named in the error, words the message must contain)
@@ -179,6 +182,25 @@ CASES = [
     ("record-name", lambda: ebpm.record(3, 1), "name", "文字列"),
     ("ground-truth-typo", lambda: ebpm.ground_truth("counter_vist"), "table", "「counter_visit」"),
     ("synthesize-seed", lambda: ebpm.synthesize(seed="x"), "seed", "整数"),
+    (
+        "choropleth-typo",
+        lambda: ebpm.choropleth(MAP, code="cod", value="value"),
+        "code",
+        "「code」",
+    ),
+    ("points_map-typo", lambda: ebpm.points_map(MAP, lon="lng", lat="lat"), "lon", "「lon」"),
+    (
+        "weighted_proportions-typo",
+        lambda: ebpm.weighted_proportions(MAP, y="yy", weight="w"),
+        "y",
+        "「y」",
+    ),
+    (
+        "cohort_change_projection-text",
+        lambda: ebpm.cohort_change_projection(MAP, base_year="2020", to_year=2030),
+        "base_year",
+        "整数",
+    ),
     ("logic_model-typo", lambda: ebpm.logic_model("dx_pln"), "slug", "「dx_plan」"),
     ("logic_model-type", lambda: ebpm.logic_model(3), "slug", "文字列"),
     (
