@@ -365,7 +365,7 @@ def test_synthetic_city_counter_visit_recovers_truth():
 
 def test_bad_input_messages_are_japanese():
     frame = staggered_panel()
-    with pytest.raises(EstimationError, match="列 「nope」"):
+    with pytest.raises(EstimationError, match="列「nope」"):
         ebpm.did(frame, y="nope", treat="treat", post="d")
     bad = frame.assign(y=frame["y"].astype(str) + "分")
     with pytest.raises(EstimationError, match="数値"):

@@ -20,6 +20,7 @@ _LAZY: dict[str, str] = {
     "read_excel": "ebpm.ingest.read",
     # evaluation methods
     "describe": "ebpm.methods.describe",
+    "compare": "ebpm.methods.compare",
     "regress": "ebpm.methods.regress",
     "did": "ebpm.methods.did",
     "event_study": "ebpm.methods.event_study",
@@ -48,3 +49,18 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+
+
+def _activate_kernel() -> None:
+    """In a Jupyter kernel: record tables per cell and use the house chart theme (cheap otherwise)."""
+    import sys
+
+    if "ipykernel" not in sys.modules:
+        return
+    import importlib
+
+    # by name: the kernel hooks live in the report stage, which this base module does not import
+    importlib.import_module("ebpm.report.kernel").activate_interactive()
+
+
+_activate_kernel()

@@ -85,3 +85,26 @@ class PublishError(EbpmError):
 
 class GradeError(EbpmError):
     """A recorded grade (エビデンスの強さ) is not the output of the grading rule."""
+
+
+def did_you_mean(value: object, candidates: object, n: int = 3) -> str:
+    """Japanese "did you mean" clause for an unknown name ('' when nothing is close).
+
+    >>> did_you_mean("ofice", ["office", "date"])
+    'もしかして「office」ですか？'
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(value), [str(c) for c in candidates], n=n, cutoff=0.6)
+    return ("もしかして" + "・".join(f"「{c}」" for c in close) + "ですか？") if close else ""
+
+
+def missing_column(frame: object, parameter: str, column: object) -> ParameterError:
+    """The error for a column argument naming a column the frame does not have."""
+    columns = list(getattr(frame, "columns", []))
+    return ParameterError(
+        f"{parameter} の列『{column}』がありません。{did_you_mean(column, columns)}"
+        f"（あるのは {', '.join(map(str, columns))}）。",
+        column=str(column),
+        parameter=parameter,
+    )

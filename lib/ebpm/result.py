@@ -160,6 +160,90 @@ class EstimationResult:
             }
         )
 
+    def compare_truth(self, truth: Any, *, key: str | None = None) -> TruthCheck:
+        """Set the estimate beside a planted true value (模擬データ, for training and checks).
+
+        Parameters
+        ----------
+        truth : float or dict
+            The true value on the scale of ``estimate`` (for a log outcome: the mean log ratio,
+            e.g. ``ebpm.ground_truth("procedure_usage")["counter_effect_of_online"]["att_log"]``),
+            or a dict holding it under ``key`` (default ``"att_log"`` for log outcomes, else
+            ``"att_overall"``).
+        key : str, optional
+            Key of the true value when ``truth`` is a dict.
+
+        Returns
+        -------
+        TruthCheck
+            ``estimate``, ``truth``, ``ci``, ``covered`` (is the truth inside the 95%信頼区間),
+            ``error`` (estimate − truth); ``summary_ja()`` says it in one Japanese sentence.
+        """
+        from ebpm.errors import ParameterError
+
+        log = "percent_change" in (self.diagnostics or {})
+        if isinstance(truth, dict):
+            key = key or ("att_log" if log else "att_overall")
+            if key not in truth:
+                raise ParameterError(
+                    f"真の値の辞書に「{key}」がありません（ある項目: {', '.join(map(str, truth))}）。",
+                    parameter="key",
+                )
+            truth = truth[key]
+        if isinstance(truth, bool) or not isinstance(truth, (int, float)):
+            raise ParameterError(
+                f"truth は数値か、数値を持つ辞書で指定してください（受け取った値: {truth!r}）。",
+                parameter="truth",
+            )
+        lo, hi = self.ci
+        return TruthCheck(
+            estimate=float(self.estimate),
+            truth=float(truth),
+            ci=(float(lo), float(hi)),
+            covered=bool(lo <= truth <= hi),
+            error=float(self.estimate) - float(truth),
+            percent=log,
+            outcome_label=self.outcome_label,
+        )
+
     def _repr_markdown_(self) -> str:
         reasons = "\n".join(f"- {r}" for r in self.reasons)
         return f"**{self.method_ja}** — {self.summary_ja()}\n\nエビデンスの強さ: **{self.grade_label}**\n\n{reasons}"
+
+
+@dataclass
+class TruthCheck:
+    """An estimate set beside the true value planted in 模擬データ (see ``EstimationResult.compare_truth``)."""
+
+    estimate: float
+    truth: float
+    ci: tuple[float, float]
+    covered: bool
+    error: float
+    percent: bool = False
+    outcome_label: str = ""
+
+    def summary_ja(self) -> str:
+        """One Japanese sentence: estimate, truth and whether the 95%信頼区間 contains the truth."""
+
+        def f(v: float) -> str:
+            return f"{100 * math.expm1(v):.1f}%" if self.percent else f"{v:,.3g}"
+
+        inside = "含む" if self.covered else "含まない"
+        what = f"{self.outcome_label}の" if self.outcome_label else ""
+        return (
+            f"{what}推定値 {f(self.estimate)}、真の値 {f(self.truth)}"
+            f"（模擬データに仕込んだ値）。95%信頼区間 {f(self.ci[0])}〜{f(self.ci[1])} は真の値を{inside}。"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "estimate": self.estimate,
+            "truth": self.truth,
+            "ci": list(self.ci),
+            "covered": self.covered,
+            "error": self.error,
+        }
+
+    def __repr__(self) -> str:
+        return self.summary_ja()

@@ -6,6 +6,7 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "enable_theme": "ebpm.charts.core",
+        "theme": "ebpm.charts.core",
         "format_man": "ebpm.charts.core",
         "with_footer": "ebpm.charts.core",
         "to_svg": "ebpm.charts.core",

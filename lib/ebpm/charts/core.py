@@ -30,7 +30,10 @@ def _theme() -> dict[str, Any]:
                 "subtitleFontSize": 12,
                 "subtitleColor": "#555",
             },
-            "numberFormat": ",.4~g",
+            # thousands separators, 4 significant digits, never 1e+4: 14,000 / 0.1235
+            "numberFormat": ",.4~r",
+            "timeFormat": "%Y年%-m月",  # 年月 in text marks and legends: 2023年4月
+            "axisTemporal": {"format": "%Y年%-m月", "labelAngle": 0},  # and on time axes
         }
     }
 
@@ -42,6 +45,22 @@ def enable_theme() -> str:
 
     alt.theme.register(THEME_NAME, enable=True)(_theme)
     return THEME_NAME
+
+
+def theme() -> str:
+    """Use the house chart theme in your own Altair charts: Japanese font (Noto Sans CJK JP),
+    年月 time axes (2023年4月), thousands separators and a colour-blind-safe palette.
+
+    The ebpm kernel (JupyterLab's 「ebpm (Python 3)」) turns it on by itself after ``import ebpm``;
+    elsewhere call ``ebpm.charts.theme()`` once. Returns the theme name.
+
+    Examples
+    --------
+    >>> import ebpm.charts
+    >>> ebpm.charts.theme()
+    'ebpm'
+    """
+    return enable_theme()
 
 
 def format_man(value: float) -> str:

@@ -274,12 +274,15 @@ def choropleth(
     from ebpm.charts.core import FONT, _append_caption, enable_theme
 
     enable_theme()
-    for col in [code, value, *(tooltip or [])]:
+    from ebpm.errors import missing_column
+
+    for parameter, col in [
+        ("code", code),
+        ("value", value),
+        *(("tooltip", t) for t in tooltip or []),
+    ]:
         if col not in frame.columns:
-            raise ParameterError(
-                f"列『{col}』がありません（あるのは {', '.join(map(str, frame.columns))}）。",
-                column=col,
-            )
+            raise missing_column(frame, parameter, col)
     if synthetic is None:
         synthetic = bool(getattr(frame, "attrs", {}).get("synthetic", False))
     _topology(level)  # a Japanese error for an unknown level or a missing file
@@ -379,13 +382,14 @@ def points_map(
     from ebpm.charts.core import FONT, _append_caption, enable_theme
 
     enable_theme()
+    from ebpm.errors import missing_column
+
     cols = [lon, lat, size, color, label, *(tooltip or [])]
-    for col in [c for c in cols if c]:
-        if col not in frame.columns:
-            raise ParameterError(
-                f"列『{col}』がありません（あるのは {', '.join(map(str, frame.columns))}）。",
-                column=col,
-            )
+    named = [("lon", lon), ("lat", lat), ("size", size), ("color", color), ("label", label)]
+    named += [("tooltip", t) for t in tooltip or []]
+    for parameter, col in named:
+        if col and col not in frame.columns:
+            raise missing_column(frame, parameter, col)
     names = boundaries("municipality")
     if outline not in names:
         raise ParameterError(

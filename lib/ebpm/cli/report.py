@@ -107,6 +107,13 @@ def run(
         int | None, typer.Option("--workers", help="一括作成の並列数（既定: CPU コア数）")
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="A4 の PDF も作る")] = True,
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register/--no-register",
+            help="エビデンス台帳に登録する（reports/ の外に出力したときは常に登録しない）",
+        ),
+    ] = True,
     keep_warm: Annotated[
         bool | None,
         typer.Option(
@@ -148,7 +155,14 @@ def run(
 
         with console.status(f"{template or plan} を実行しています…"):
             outcome = run_one(
-                template, base, out=out, pdf=pdf, keep_warm=keep_warm, cold=cold, plan=plan
+                template,
+                base,
+                out=out,
+                pdf=pdf,
+                keep_warm=keep_warm,
+                cold=cold,
+                plan=plan,
+                register=register,
             )
         _print_outcome(console, outcome)
         if plan is not None:
@@ -215,14 +229,47 @@ def render(
     notebook: Annotated[Path, typer.Argument(help="実行済みのノートブック（.ipynb）")],
     out: Annotated[Path | None, typer.Option("--out", help="出力先フォルダ")] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="A4 の PDF も作る")] = True,
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register/--no-register",
+            help="エビデンス台帳に登録する（reports/ の外に出力したときは常に登録しない）",
+        ),
+    ] = True,
 ) -> None:
-    """実行済みのノートブックからレポート（HTML・PDF・result.json）を作ります（再実行しません）。"""
+    """実行済みのノートブックからレポート（HTML・PDF・result.json）を作ります（再実行しません）。
+
+    答え・結果・使った表は、ノートブックに保存された ebpm.record の記録から読みます。
+    """
     from rich.console import Console
 
     from ebpm.report.runner import render_notebook
 
     console = Console(stderr=True, soft_wrap=True)
-    outcome = render_notebook(notebook, out=out, pdf=pdf)
+    outcome = render_notebook(notebook, out=out, pdf=pdf, register=register)
     _print_outcome(console, outcome)
     if outcome.status != "ok":
         raise typer.Exit(1)
+
+
+@app.command("new")
+def new(
+    name: Annotated[str, typer.Argument(help="ノートブックの名前（英小文字・数字・_）")],
+    folder: Annotated[Path, typer.Option("--dir", help="作成先のフォルダ")] = Path("."),
+    title: Annotated[str | None, typer.Option("--title", help="題名（日本語）")] = None,
+    params: Annotated[
+        bool, typer.Option("--params/--no-params", help="条件の定義（.params.yml）も作る")
+    ] = True,
+) -> None:
+    """自分の分析ノートブック（と条件の定義）のひな形を作ります。"""
+    from rich.console import Console
+
+    from ebpm.report.scaffold import new_notebook
+
+    console = Console(stderr=True, soft_wrap=True)
+    for path in new_notebook(name, folder, title=title, params=params):
+        console.print(f"作成しました: {path}", highlight=False)
+    console.print(
+        f"JupyterLab の「ebpm (Python 3)」で開いて実行・保存し、`ebpm render {name}.ipynb` でレポートにします。",
+        highlight=False,
+    )

@@ -20,6 +20,7 @@ _NOT_BUILT = "整備済みデータベースがありません。まず `ebpm bu
 _lock = threading.Lock()
 _cache: dict[str, Any] = {"key": None, "con": None}
 _accessed: list[str] = []
+_log: list[str] = []  # every read, in order (a notebook cell's own tables are a slice of it)
 
 
 def _quote(name: str) -> str:
@@ -92,12 +93,137 @@ def _columns(con: Any, name: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _suggest(value: Any, candidates: Any) -> str:
+    """Japanese did-you-mean clause ('' when nothing is close)."""
+    import difflib
+
+    close = difflib.get_close_matches(str(value), [str(c) for c in candidates], n=3, cutoff=0.6)
+    return ("もしかして" + "・".join(f"「{c}」" for c in close) + "ですか？") if close else ""
+
+
 def _check_table(con: Any, name: str) -> None:
+    if not isinstance(name, str):
+        raise DataAccessError(
+            f"テーブル名は文字列で指定してください（受け取った型: {type(name).__name__}）。"
+            "一覧は ebpm catalog で見られます。",
+            parameter="name",
+        )
     tables = _tables(con)
     if name not in tables:
         raise DataAccessError(
-            f"テーブル「{name}」はありません。あるテーブル: {', '.join(tables)}", parameter="name"
+            f"テーブル「{name}」はありません。{_suggest(name, tables)}"
+            f"あるテーブル: {', '.join(tables)}",
+            parameter="name",
         )
+
+
+_TYPE_JA = {
+    "string": "文字列",
+    "integer": "整数",
+    "year": "整数（西暦年。和暦「令和2年」も可）",
+    "number": "数値",
+    "boolean": "真偽値（True/False）",
+    "date": "日付（2023-10-02、datetime.date、和暦「令和5年10月2日」）",
+    "datetime": "日時",
+}
+
+
+def _column_types(con: Any, name: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT name, type FROM _ebpm_columns WHERE table_name = $1 ORDER BY position", [name]
+    ).fetchall()
+    return {r[0]: (r[1] or "string") for r in rows}
+
+
+def _filter_value(value: Any, column: str, ftype: str) -> Any:
+    """A filter value converted to the column's type, or a Japanese error naming the column."""
+    import datetime as dt
+
+    import numpy as np
+
+    def fail() -> DataAccessError:
+        return DataAccessError(
+            f"列「{column}」は{_TYPE_JA.get(ftype, ftype)}の列です。指定値: {value!r}",
+            parameter=column,
+        )
+
+    if ftype in ("integer", "year"):
+        if isinstance(value, (bool, np.bool_)):
+            raise fail()
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            return int(value)
+        if isinstance(value, str):
+            from ebpm.ingest import wareki
+
+            text = value.strip()
+            if text.isdigit():
+                raise DataAccessError(
+                    f"列「{column}」は{_TYPE_JA[ftype]}の列です。数は引用符なしで書いてください"
+                    f"（{text}）。指定値: {value!r}",
+                    parameter=column,
+                )
+            for parse in (wareki.parse_fiscal_year, wareki.parse_year):
+                try:
+                    return parse(text)
+                except Exception:  # not this form; try the next, then refuse below
+                    continue
+        raise fail()
+    if ftype == "number":
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, (bool, np.bool_)
+        ):
+            return value
+        raise fail()
+    if ftype == "boolean":
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        raise fail()
+    if ftype in ("date", "datetime"):
+        if isinstance(value, (dt.date, np.datetime64)) or hasattr(value, "to_pydatetime"):
+            return value
+        if isinstance(value, str):
+            from ebpm.ingest import wareki
+
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+            try:
+                return wareki.parse_date(value)
+            except Exception:  # refused below with the allowed forms
+                pass
+        raise fail()
+    if ftype == "string" and not isinstance(value, str):
+        raise fail()
+    return value
+
+
+def _duck_message(exc: Exception, con: Any) -> str:
+    """DuckDB's English error as a Japanese sentence with did-you-mean where a name was wrong."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    m = re.search(r"Table with name (\S+?) does not exist", text)
+    if m:
+        tables = list(_tables(con))
+        return f"表「{m.group(1)}」はありません。{_suggest(m.group(1), tables)}（ebpm catalog で一覧）"
+    m = re.search(r'Referenced column "([^"]+)" not found', text)
+    if m:
+        cols = [r[0] for r in con.execute("SELECT DISTINCT name FROM _ebpm_columns").fetchall()]
+        return f"列「{m.group(1)}」がありません。{_suggest(m.group(1), cols)}"
+    m = re.search(r"Could not convert string '([^']*)' to (\w+)", text)
+    if m:
+        return f"値「{m.group(1)}」を列の型（{m.group(2)}）に変換できません。型の合う値を渡してください"
+    m = re.search(r'syntax error at or near "([^"]*)"', text)
+    if m:
+        return f"SQL の書き方に誤りがあります（「{m.group(1)}」の付近）"
+    m = re.search(r"Function with name (\S+?) does not exist", text)
+    if m:
+        return f"関数「{m.group(1)}」はありません"
+    if "Parameter" in text or "parameter" in text:
+        return "SQL の $名前 や ? と、渡した値（params）の数や名前が合っていません"
+    kind = type(exc).__name__.removesuffix("Exception")
+    return f"SQL を実行できません（DuckDB の {kind} エラー）"
 
 
 def _run(con: Any, query: str, params: Any) -> Any:
@@ -109,6 +235,7 @@ def _run(con: Any, query: str, params: Any) -> Any:
 
 
 def _note(name: str) -> None:
+    _log.append(name)
     if name not in _accessed:
         _accessed.append(name)
 
@@ -139,14 +266,20 @@ def load(name: str, /, **filters: Any) -> pd.DataFrame:
     """
     con = _shared()
     _check_table(con, name)
-    columns = _columns(con, name)
+    types = _column_types(con, name)
+    columns = list(types)
     where, params = [], []
     for col, value in filters.items():
         if col not in columns:
             raise DataAccessError(
-                f"列「{col}」はテーブル「{name}」にありません。ある列: {', '.join(columns)}",
+                f"列「{col}」はテーブル「{name}」にありません。{_suggest(col, columns)}"
+                f"ある列: {', '.join(columns)}",
                 parameter=col,
             )
+        if isinstance(value, (list, tuple, set, frozenset)):
+            value = [_filter_value(v, col, types[col]) for v in value]
+        elif value is not None:
+            value = _filter_value(value, col, types[col])
         if value is None:
             where.append(f"{_quote(col)} IS NULL")
         elif isinstance(value, (list, tuple, set, frozenset)):
@@ -165,8 +298,14 @@ def load(name: str, /, **filters: Any) -> pd.DataFrame:
     query = f"SELECT * FROM {_quote(name)}"
     if where:
         query += " WHERE " + " AND ".join(where)
+    import duckdb
+
+    try:
+        table = _run(con, query, params)
+    except duckdb.Error as exc:
+        raise DataAccessError(_duck_message(exc, con) + "。", table=name) from exc
     _note(name)
-    return _with_attrs(con, _run(con, query, params).to_pandas(), [name])
+    return _with_attrs(con, _to_pandas(table), [name])
 
 
 def sql(
@@ -191,7 +330,7 @@ def sql(
     >>> ebpm.sql("SELECT * FROM census_population WHERE area_code = $code", {"code": "03201"})  # doctest: +SKIP
     """
     table, tables = _select(query, params)
-    return _with_attrs(_shared(), table.to_pandas(), tables)
+    return _with_attrs(_shared(), _to_pandas(table), tables)
 
 
 def sql_arrow(
@@ -218,11 +357,22 @@ def _select(query: str, params: Any) -> tuple[Any, list[str]]:
     """Run a checked read-only SELECT; return the Arrow table and the curated tables it read."""
     import duckdb
 
+    if not isinstance(query, str):
+        raise DataAccessError(
+            f"SQL は文字列で指定してください（受け取った型: {type(query).__name__}）。",
+            parameter="query",
+        )
+    if params is not None and not isinstance(params, (dict, list, tuple)):
+        raise DataAccessError(
+            "値は辞書（$名前 に対応、例: {\"code\": \"03201\"}）かリスト（? や $1 に対応）で渡してください"
+            f"（受け取った型: {type(params).__name__}）。",
+            parameter="params",
+        )
     try:
         statements = duckdb.extract_statements(query)
     except duckdb.Error as exc:
         raise DataAccessError(
-            f"SQL を解釈できません（{str(exc).splitlines()[0]}）。", parameter="query"
+            f"SQL を解釈できません: {_duck_message(exc, _shared())}。", parameter="query"
         ) from exc
     if len(statements) != 1:
         raise DataAccessError("SQL は1文だけにしてください。", parameter="query")
@@ -235,24 +385,45 @@ def _select(query: str, params: Any) -> tuple[Any, list[str]]:
     try:
         table = _run(con, query, params)
     except duckdb.Error as exc:
-        raise DataAccessError(
-            f"SQL を実行できません（{str(exc).splitlines()[0]}）。", parameter="query"
-        ) from exc
+        raise DataAccessError(f"{_duck_message(exc, con)}。", parameter="query") from exc
     tables = _tables_of(con, query)
     for name in tables:
         _note(name)
     return table, tables
 
 
+def _to_pandas(table: Any) -> pd.DataFrame:
+    """Arrow → pandas with DATE columns as ``datetime64[ns]`` (not Python ``date`` objects), so
+    estimators, ``.dt`` and Altair work on them directly; timestamps likewise in nanoseconds;
+    DECIMAL/HUGEINT (what ``SUM`` returns) as int64 or float64, never ``Decimal`` objects."""
+    import pyarrow as pa
+
+    frame = table.to_pandas(date_as_object=False)
+    for field in table.schema:
+        if pa.types.is_decimal(field.type) and field.name in frame.columns:
+            # SUM() of integers is a HUGEINT/DECIMAL: Python Decimal objects break numpy (np.log)
+            col = frame[field.name].astype("float64")
+            whole = field.type.scale == 0 and col.notna().all() and (col.abs() < 2**53).all()
+            frame[field.name] = col.astype("int64") if whole else col
+            continue
+        if pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
+            if field.name in frame.columns and getattr(frame[field.name].dt, "tz", None) is None:
+                frame[field.name] = frame[field.name].astype("datetime64[ns]")
+    return frame
+
+
 def _tables_of(con: Any, query: str) -> list[str]:
     """Curated tables a query reads (sorted); empty when DuckDB cannot tell."""
     import duckdb
 
+    known = set(_tables(con))
     try:
-        known = set(_tables(con))
         return sorted(n for n in con.get_table_names(_without_parameters(query)) if n in known)
     except duckdb.Error:
-        return []
+        # get_table_names binds, and refuses some valid queries (JOIN … USING in DuckDB 1.4);
+        # provenance then errs on the side of listing: every known table named as a word in the query
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", _PARAMETER_OR_LITERAL.sub(" ", query)))
+        return sorted(known & words)
 
 
 def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFrame:
@@ -273,6 +444,18 @@ def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFram
     titles, units = _labels(con, tables, [str(c) for c in frame.columns])
     frame.attrs["column_titles"] = titles
     frame.attrs["column_units"] = units
+    from ebpm import labels
+
+    for column in frame.columns:  # pandas drops attrs in merge/pivot; labels keep them by name
+        if column in titles or column in units:
+            for table in tables:
+                labels.note(
+                    table,
+                    str(column),
+                    title=titles.get(column, ""),
+                    unit=units.get(column, ""),
+                    synthetic=bool(flags),
+                )
     return frame
 
 
@@ -413,6 +596,11 @@ def _without_parameters(query: str) -> str:
 def accessed_tables() -> list[str]:
     """Tables this process has read through :func:`load` or :func:`sql`, in first-use order."""
     return list(_accessed)
+
+
+def access_log() -> list[str]:
+    """Every read through :func:`load` or :func:`sql` in this process, in order (with repeats)."""
+    return list(_log)
 
 
 def reset_accessed() -> None:

@@ -219,7 +219,19 @@ def suppress(
     linked_columns = list(linked_columns or [])
     for col in count_columns + magnitude_columns + linked_columns:
         if col not in df.columns:
-            raise DisclosureError("秘匿処理の対象列が表にありません", column=str(col), table=table)
+            import difflib
+
+            close = difflib.get_close_matches(str(col), [str(c) for c in df.columns], n=3)
+            hint = (
+                ("もしかして" + "・".join(f"「{c}」" for c in close) + "ですか？") if close else ""
+            )
+            raise DisclosureError(
+                f"秘匿処理の対象列（count_columns など）が表にありません。{hint}"
+                f"ある列: {'、'.join(map(str, df.columns))}",
+                column=str(col),
+                table=table,
+                parameter="count_columns",
+            )
     for col in count_columns + magnitude_columns:
         if not pd.api.types.is_numeric_dtype(df[col].dtype):
             raise DisclosureError(

@@ -648,11 +648,22 @@ def logic_model(slug: str) -> LogicModel:
     LogicModel
         Validated; ``.chart()`` draws it, ``.status()`` compares the indicators' actuals with targets.
     """
+    if not isinstance(slug, (str, Path)):
+        raise LogicModelError(
+            "ロジックモデルは名前 slug を文字列で指定してください"
+            f"（受け取った型: {type(slug).__name__}）。"
+        )
     candidate = Path(slug)
     if candidate.suffix in (".yml", ".yaml") and candidate.exists():
         return load_logic_model(candidate)
     found = logic_model_paths()
     if slug not in found:
+        import difflib
+
         known = "、".join(found) or "（なし）"
-        raise LogicModelError(f"ロジックモデル「{slug}」はありません。あるもの: {known}")
+        close = difflib.get_close_matches(str(slug), list(found), n=3)
+        hint = ("もしかして" + "・".join(f"「{c}」" for c in close) + "ですか？") if close else ""
+        raise LogicModelError(
+            f"ロジックモデル（slug）「{slug}」はありません。{hint}あるもの: {known}"
+        )
     return load_logic_model(found[slug])

@@ -7,6 +7,7 @@ imported. ``import ebpm`` itself stays light because its own map points at the s
 
 from __future__ import annotations
 
+from ebpm.methods.compare import compare
 from ebpm.methods.describe import describe
 from ebpm.methods.did import did
 from ebpm.methods.event_study import event_study
@@ -19,6 +20,7 @@ from ebpm.result import EstimationResult
 
 __all__ = [
     "EstimationResult",
+    "compare",
     "describe",
     "did",
     "event_study",

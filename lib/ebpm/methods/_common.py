@@ -46,11 +46,18 @@ def check_option(value: Any, allowed: Any, parameter: str) -> str:
     ParameterError
         With a Japanese message listing the allowed values.
     """
+    from ebpm.methods._inputs import suggest
+
     choices = tuple(get_args(allowed)) or tuple(allowed)
-    if value not in choices:
+    try:
+        known = value in choices
+    except TypeError:  # unhashable (a list or a dict)
+        known = False
+    if not known:
         listed = "、".join(f"「{c}」" for c in choices)
+        hint = suggest(value, choices) if isinstance(value, str) else ""
         raise ParameterError(
-            f"「{value}」は指定できません。{listed} のいずれかを指定してください。",
+            f"「{value}」は指定できません。{listed} のいずれかを指定してください。{hint}",
             parameter=parameter,
         )
     return value
@@ -75,13 +82,22 @@ def require_columns(
     data: pd.DataFrame, columns: Iterable[str | None], table: str | None = None
 ) -> None:
     """Raise a Japanese error naming every column that is missing from ``data``."""
+    from ebpm.methods._inputs import suggest
+
     wanted = [c for c in columns if c is not None]
+    for c in wanted:
+        if not isinstance(c, str):
+            raise ParameterError(
+                f"列は名前（文字列）で指定してください（受け取った型: {type(c).__name__}）。"
+            )
     missing = [c for c in wanted if c not in data.columns]
     if missing:
         have = "、".join(map(str, list(data.columns)[:15]))
         more = " …" if len(data.columns) > 15 else ""
+        hint = suggest(missing[0], data.columns)
         raise EstimationError(
-            f"列 {'、'.join(f'「{c}」' for c in missing)} がデータにありません（ある列: {have}{more}）。",
+            f"列 {'、'.join(f'「{c}」' for c in missing)} がデータにありません。{hint}"
+            f"（ある列: {have}{more}）",
             column=missing[0],
             table=table,
         )
@@ -158,23 +174,31 @@ def close_summary(text: str, res: Any) -> str:
 
 
 def title_of(data: Any, column: str) -> str:
-    """Japanese title of a column from the catalog (``attrs`` set by ebpm.load/sql), else its name."""
-    attrs = getattr(data, "attrs", None) or {}
-    return (attrs.get("column_titles") or {}).get(column) or column
+    """Japanese title of a column from the catalog, else its name.
+
+    The frame's ``attrs`` (set by ebpm.load/sql) first; after a merge or pivot has dropped them,
+    the titles of the curated columns this process has read (:mod:`ebpm.labels`).
+    """
+    from ebpm import labels
+
+    return labels.title(column, data) or column
 
 
 def unit_of(data: Any, column: str) -> str:
-    """Unit of a column from the catalog (``attrs`` set by ebpm.load/sql), else ''."""
-    attrs = getattr(data, "attrs", None) or {}
-    return (attrs.get("column_units") or {}).get(column) or ""
+    """Unit of a column from the catalog (``attrs``, else :mod:`ebpm.labels`), else ''."""
+    from ebpm import labels
+
+    return labels.unit(column, data) or ""
 
 
 def is_synthetic(data: Any, synthetic: bool | None) -> bool:
-    """True if the caller says so or the frame carries ``attrs['synthetic']``."""
+    """True if the caller says so, the frame carries ``attrs['synthetic']``, or (attrs lost in a
+    merge or pivot) one of its columns came from a 模擬データ table read in this process."""
     if synthetic is not None:
         return bool(synthetic)
-    attrs = getattr(data, "attrs", None) or {}
-    return bool(attrs.get("synthetic", False))
+    from ebpm import labels
+
+    return labels.synthetic(data)
 
 
 # --- clusters --------------------------------------------------------------------------------------
@@ -354,34 +378,30 @@ def to_periods(data: pd.DataFrame, time: str, first_treated: str | None = None) 
     become the position of each distinct date in sorted order, so monthly data count months; a
     first-treated date between two observed dates counts from the next observed one.
     """
+    from ebpm.methods._inputs import as_time_column
+
     require_columns(data, [time, first_treated])
     data = _zero_means_never(data, time, first_treated)
     col = data[time]
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         return data
-    try:
-        parsed = (
-            pd.to_datetime(col, format="ISO8601")
-            if not pd.api.types.is_datetime64_any_dtype(col)
-            else col
-        )
-    except (ValueError, TypeError) as err:
-        sample = col.dropna().astype(str).head(3).tolist()
-        raise EstimationError(
-            f"時点は数値（年、通し番号）か日付（例: 2021-10-01）にしてください（例: {sample}）。",
-            column=time,
-        ) from err
+    parsed = as_time_column(col, time)  # dates, datetimes, periods, ISO or 和暦 text
     levels = np.sort(parsed.dropna().unique())
     out = data.copy()
     out[time] = np.searchsorted(levels, parsed.to_numpy()).astype(float)
     out.loc[parsed.isna(), time] = np.nan
     if first_treated is not None and not pd.api.types.is_numeric_dtype(data[first_treated]):
         try:
-            first = pd.to_datetime(data[first_treated], format="ISO8601")
-        except (ValueError, TypeError) as err:
+            first = as_time_column(data[first_treated], first_treated)
+        except EstimationError as err:
             raise EstimationError(
                 "介入開始時点は時点と同じ形（日付）で指定してください。", column=first_treated
             ) from err
+        if not pd.api.types.is_datetime64_any_dtype(first):
+            raise EstimationError(
+                "時点の列が日付なので、介入開始時点も日付で指定してください（数値が入っています）。",
+                column=first_treated,
+            )
         pos = np.searchsorted(levels, first.to_numpy()).astype(float)
         out[first_treated] = np.where(first.isna(), np.nan, pos)
     return out

@@ -177,6 +177,11 @@ def cohort_change_projection(
     EstimationError
         A year of the base period is missing.
     """
+    from ebpm.methods._inputs import check_number
+
+    base_year = check_number(base_year, "base_year", integer=True)
+    to_year = check_number(to_year, "to_year", integer=True)
+    step = check_number(step, "step", integer=True, minimum=1)
     if to_year <= base_year:
         raise ParameterError(
             f"推計の最終年（{to_year}）は基準年（{base_year}）より後にしてください。",

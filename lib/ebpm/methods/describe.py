@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ebpm.errors import EstimationError
+from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
+from ebpm.methods._inputs import check_columns, check_number
 from ebpm.methods.grading import descriptive
 from ebpm.result import EstimationResult
 
@@ -150,17 +151,18 @@ def _chart(result: EstimationResult):
     table = result.details["table"]
     col = result.details["columns"][0]
     sub = table[table["column"] == col]
+    name = result.details.get("titles", {}).get(col, col)
     means = sub[sub["stat"] == "mean"]
     if len(means):
         data, label, y_title = (
             means,
             "平均",
-            f"{col}の平均{f'（{result.unit}）' if result.unit else ''}",
+            f"{name}の平均{f'（{result.unit}）' if result.unit else ''}",
         )
         x = alt.X("group:N", title=None, sort=None)
     else:
         data = sub[sub["stat"] == "share"].assign(level=lambda f: f["level"].astype(str))
-        label, y_title = "割合", f"{col}の割合"
+        label, y_title = "割合", f"{name}の割合"
         x = alt.X("level:N", title=None, sort=None)
     base = alt.Chart(data).encode(x=x)
     bars = base.mark_bar(opacity=0.85).encode(
@@ -173,7 +175,7 @@ def _chart(result: EstimationResult):
     )
     weighted = "（調査ウェイト付き）" if result.details["weighted"] else ""
     chart = (bars + errs).properties(
-        title={"text": f"{col}の{label}{weighted}", "subtitle": "縦線は95%信頼区間"}
+        title={"text": f"{name}の{label}{weighted}", "subtitle": "縦線は95%信頼区間"}
     )
     return with_footer(chart, synthetic=result.synthetic)
 
@@ -181,20 +183,22 @@ def _chart(result: EstimationResult):
 def _summary(result: EstimationResult) -> str:
     table = result.details["table"]
     parts = []
+    titles = result.details.get("titles", {})
     for col in result.details["columns"][:3]:
         sub = table[(table["column"] == col) & (table["group"] == ALL)]
+        name = titles.get(col, col)
         mean = sub[sub["stat"] == "mean"]
         if len(mean):
             r = mean.iloc[0]
             parts.append(
-                f"{col}の平均は{c.fmt_num(r['estimate'])}{result.unit}（95%信頼区間 {c.fmt_num(r['ci_low'])}〜{c.fmt_num(r['ci_high'])}{result.unit}、{int(r['n']):,}件）"
+                f"{name}の平均は{c.fmt_num(r['estimate'])}{result.unit}（95%信頼区間 {c.fmt_num(r['ci_low'])}〜{c.fmt_num(r['ci_high'])}{result.unit}、{int(r['n']):,}件）"
             )
         else:
             shares = sub[sub["stat"] == "share"].sort_values("estimate", ascending=False)
             if len(shares):
                 r = shares.iloc[0]
                 parts.append(
-                    f"{col}で最も多いのは「{r['level']}」で{r['estimate'] * 100:.1f}%（95%信頼区間 {r['ci_low'] * 100:.1f}〜{r['ci_high'] * 100:.1f}%）"
+                    f"{name}で最も多いのは「{r['level']}」で{r['estimate'] * 100:.1f}%（95%信頼区間 {r['ci_low'] * 100:.1f}〜{r['ci_high'] * 100:.1f}%）"
                 )
     text = "。".join(parts) + "。" if parts else ""
     if result.details["by"]:
@@ -243,11 +247,17 @@ def describe(
         overall mean of the first numeric column (or the largest share of the first column).
     """
     c.require_frame(data)
+    if not isinstance(columns, (str, list, tuple)):
+        raise ParameterError(
+            "columns は列名か列名のリストで指定してください。", parameter="columns"
+        )
     cols = [columns] if isinstance(columns, str) else list(columns)
     if not cols:
         raise EstimationError("集計する列を1つ以上指定してください。", parameter="columns")
+    check_columns(data, columns=cols, by=by, weights=weights)
     c.require_columns(data, cols + [by, weights])
     for p in quantiles:
+        check_number(p, "quantiles")
         if not 0 < p < 1:
             raise EstimationError(
                 f"分位点は0と1の間で指定してください（{p}）。", parameter="quantiles"
@@ -305,13 +315,19 @@ def describe(
         pvalue=float("nan"),
         n=int(len(data)),
         se_type="線形化法（調査ウェイト）" if weighted else "通常",
-        unit=effect_unit,
-        outcome_label=str(first["column"]),
+        unit=effect_unit or c.unit_of(data, str(first["column"])),
+        outcome_label=c.title_of(data, str(first["column"])),
         diagnostics={"weighted": weighted, "n_groups": len(groups) - 1},
         grading=grading,
         warnings=warnings,
         synthetic=c.is_synthetic(data, synthetic),
-        details={"table": table, "columns": cols, "by": by, "weighted": weighted},
+        details={
+            "table": table,
+            "columns": cols,
+            "titles": {col: c.title_of(data, col) for col in cols},
+            "by": by,
+            "weighted": weighted,
+        },
         _chart_builder=_chart,
         _summary_builder=_summary,
     )

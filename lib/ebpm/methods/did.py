@@ -12,6 +12,7 @@ import pandas as pd
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
 from ebpm.methods._inference import describe, needs_bootstrap
+from ebpm.methods._inputs import check_columns, use_log_units
 from ebpm.methods._panel import fit_twfe, t_interval, treated_clusters, wild_bootstrap
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
@@ -253,6 +254,59 @@ def _panel_inputs(data, y, treat, post, unit, time, first_treated, warnings):
     return frame, first_col
 
 
+def _drop_always_treated(frame, unit, time, first_col, notes, warnings):
+    """Drop units treated at or before the first observed period (no pre-period to compare).
+
+    Returns the frame without them and their names; a reason line goes to ``notes`` (shown with the
+    grade) and a warning to ``warnings``.
+    """
+    first = frame.groupby(unit)[first_col].first()
+    t_min = frame[time].min()
+    always = sorted(map(str, first[first.notna() & (first <= t_min)].index))
+    if not always:
+        return frame, []
+    shown = "、".join(always[:8]) + (" …" if len(always) > 8 else "")
+    line = (
+        f"当初から介入済みの単位{len(always)}個（{shown}）は、観測の最初の時点より前に介入を受けて"
+        "いて介入前の期間がないため、推定から除いた。"
+    )
+    notes.append(line)
+    warnings.append(line)
+    kept = frame[~frame[unit].astype(str).isin(always)]
+    if kept[first_col].notna().sum() == 0:
+        raise EstimationError(
+            "介入を受けた単位がすべて当初から介入済みで、介入前の期間のある介入群がありません。",
+            column=first_col,
+        )
+    return kept, always
+
+
+def _eligibility_check(frame, unit, first_col, eligible, warnings):
+    """Warn (and lower the grade) when never-treated units could not have been treated by definition."""
+    if eligible is None:
+        return None, 0
+    flags = c.require_binary(frame, eligible, "介入の対象になりうるかの列")
+    never = frame[first_col].isna()
+    ineligible = sorted(map(str, frame.loc[never & (flags == 0), unit].unique()))
+    if not ineligible:
+        return (
+            Check(
+                "comparability",
+                True,
+                f"比較群の単位はすべて介入の対象になりうる単位である（列 {eligible}）。",
+            ),
+            0,
+        )
+    shown = "、".join(ineligible[:8]) + (" …" if len(ineligible) > 8 else "")
+    text = (
+        f"比較群（未介入）のうち{len(ineligible)}単位（{shown}）は、定義上介入を受けられない単位である"
+        f"（列 {eligible}）。介入群と性質が違うため比較可能性が疑わしい。対象になりうる単位だけで"
+        "比べることを検討する。"
+    )
+    warnings.append(text)
+    return Check("comparability", False, text, 1), len(ineligible)
+
+
 def _window(frame: pd.DataFrame, time: str, first_col: str, window) -> tuple[int, int]:
     if window is not None:
         return int(window[0]), int(window[1])
@@ -361,6 +415,7 @@ def _panel_did(
     effect_unit,
     outcome_label,
     synthetic,
+    eligible=None,
 ):
     from ebpm.methods.event_study import (
         event_study,
@@ -391,8 +446,10 @@ def _panel_did(
             )
         cluster = col
     frame, first_col = _panel_inputs(data, y, treat, post, unit, time, first_treated, warnings)
-    lo, hi = _window(frame, time, first_col, window)
     notes: list[str] = []
+    frame, always = _drop_always_treated(frame, unit, time, first_col, notes, warnings)
+    eligibility, n_ineligible = _eligibility_check(frame, unit, first_col, eligible, warnings)
+    lo, hi = _window(frame, time, first_col, window)
     bacon, twfe_b = _bacon(frame, y, unit, time, first_col, notes)
     share = _forbidden_share(bacon)
     fit = fit_twfe(frame, y, ["_d"], unit, time, cluster)
@@ -517,6 +574,8 @@ def _panel_did(
     if forbidden is not None:
         checks.append(forbidden)
     checks.append(_units_check(int(treated_units), int(control_units)))
+    if eligibility is not None:
+        checks.append(eligibility)
     grade, reasons = grading = decide("did", checks, notes)
     return EstimationResult(
         method="did",
@@ -535,6 +594,9 @@ def _panel_did(
             "n_clusters": fit["n_clusters"],
             "n_treated_units": int(treated_units),
             "n_control_units": int(control_units),
+            "n_always_treated_dropped": len(always),
+            "always_treated_units": always,
+            "n_ineligible_controls": n_ineligible,
             "forbidden_share": share,
             "twfe_estimate": twfe_est,
             "bacon_twfe_check": twfe_b,
@@ -636,9 +698,17 @@ def bacon_chart(result: EstimationResult):
 def _summary(result: EstimationResult) -> str:
     d = result.diagnostics
     outcome = result.outcome_label or "結果変数"
+    pct = d.get("percent_change")
+    if pct:  # log outcome: the natural unit is the percentage change
+        head = (
+            c.effect_phrase(pct["estimate"], (pct["ci_low"], pct["ci_high"]), "%", outcome)
+            + f"（対数の差 {c.fmt_num(result.estimate)} を 100×(exp(b)−1) で換算"
+        )
+    else:
+        head = c.effect_phrase(result.estimate, result.ci, result.unit, outcome) + "（"
     text = (
-        c.effect_phrase(result.estimate, result.ci, result.unit, outcome)
-        + f"（{result.method_ja}、介入群の変化から比較群の変化を差し引いた値、標準誤差は{result.se_type}）。"
+        head
+        + f"{'、' if pct else ''}{result.method_ja}、介入群の変化から比較群の変化を差し引いた値、標準誤差は{result.se_type}）。"
         + c.ci_sentence(result.ci)
     )
     if d.get("design") == "2x2":
@@ -656,12 +726,13 @@ def _summary(result: EstimationResult) -> str:
         if d.get("design") == "twfe" and share is not None and share > FORBIDDEN_SHARE_LIMIT:
             text += f"推定値の{share * 100:.0f}%は既に介入を受けた群を比較群とする比較から来ており、効果が時期で変わると歪む。"
         if d.get("design") == "staggered" and d.get("twfe_estimate") is not None:
-            text += f"参考: 通常の二方向固定効果（TWFE）推定値は{c.fmt_num(d['twfe_estimate'])}{result.unit}。"
+            twfe_unit = "（対数の差）" if pct else result.unit
+            text += f"参考: 通常の二方向固定効果（TWFE）推定値は{c.fmt_num(d['twfe_estimate'])}{twfe_unit}。"
     from ebpm.methods.event_study import honest_sentence, inference_sentence
 
     text += inference_sentence(d.get("inference"))
     if d.get("design") != "2x2":
-        text += honest_sentence(d.get("honest_did"), result.unit)
+        text += honest_sentence(d.get("honest_did"), "（対数の差）" if pct else result.unit)
     text += "同じ時期に介入群だけに起きた別の変化があると、それも効果に含まれてしまう。"
     text += f"エビデンスの強さは{result.grade_label}。"
     return text
@@ -704,6 +775,7 @@ def did(
     effect_unit: str = "",
     outcome_label: str = "",
     synthetic: bool | None = None,
+    eligible: str | None = None,
 ) -> EstimationResult:
     """Difference-in-differences estimate of a policy effect.
 
@@ -742,6 +814,11 @@ def did(
         Event-time window for the pre-trend test (default up to 5 periods each side).
     effect_unit, outcome_label : str
         Natural unit and Japanese name of the outcome for the summary.
+    eligible : str, optional
+        Panel only: a 0/1 column, 1 where the unit could be treated at all (for example offices
+        that handle the procedure). Never-treated units with 0 are questioned: a warning and one
+        grade step (``comparability``). Units treated before the first period are always dropped,
+        with a reason line and ``diagnostics["n_always_treated_dropped"]``.
     synthetic : bool, optional
         Mark as 模擬データ; default ``data.attrs.get("synthetic")``.
 
@@ -772,6 +849,16 @@ def did(
         control = given.get("control", control)
     if y is None:
         raise ParameterError("y（結果変数の列名）を指定してください。", parameter="y")
+    check_columns(
+        data,
+        y=y,
+        treat=treat,
+        post=post,
+        unit=unit,
+        time=time,
+        first_treated=first_treated,
+        eligible=eligible,
+    )
     if method is None:
         method = "staggered" if first_treated is not None and unit is not None else "twfe"
     if post is None:
@@ -799,10 +886,11 @@ def did(
                 "単位・時点なしの差の差分析には treat（介入群の指標）が必要です。",
                 parameter="treat",
             )
-        return _two_by_two(
+        res = _two_by_two(
             data, y, treat, post, se, warnings, effect_unit, outcome_label, synthetic_flag
         )
-    return _panel_did(
+        return use_log_units(res, data, y, outcome_label)
+    res = _panel_did(
         c.to_periods(data, time, first_treated) if time is not None else data,
         y,
         treat,
@@ -818,7 +906,9 @@ def did(
         effect_unit,
         outcome_label,
         synthetic_flag,
+        eligible=eligible,
     )
+    return use_log_units(res, data, y, outcome_label)
 
 
 def adoption_overview(

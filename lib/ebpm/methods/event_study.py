@@ -11,6 +11,7 @@ import pandas as pd
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
 from ebpm.methods._inference import describe, needs_bootstrap
+from ebpm.methods._inputs import check_columns, check_number
 from ebpm.methods._panel import fit_twfe, t_interval, treated_clusters, wild_bootstrap
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
@@ -220,6 +221,8 @@ def event_study(
         pvalue, reference); ``diagnostics["pre_trend"]`` the joint Wald test of all leads (full covariance).
     """
     c.require_frame(data)
+    check_columns(data, y=y, unit=unit, time=time, first_treated=first_treated, cluster=cluster)
+    check_number(reference, "reference", integer=True, maximum=-1)
     try:
         lo, hi = int(window[0]), int(window[1])
     except (TypeError, ValueError, IndexError) as err:

@@ -24,8 +24,30 @@ from ebpm.methods._common import (
     title_of,
     unit_of,
 )
+from ebpm.methods._inputs import as_time_column, check_columns, check_number, match_time
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
+
+SlopePer = Literal["year", "month", "week", "day", "period"]
+_PER_DAYS = {"year": 365.25, "month": 365.25 / 12, "week": 7.0, "day": 1.0}
+_PER_JA = {"year": "1年", "month": "1か月", "week": "1週", "day": "1日", "period": "1時点"}
+
+
+def _step_word(days: float | None) -> str:
+    """Japanese name of one time step of a regular date series (日・週・月・四半期・年)."""
+    if days is None:
+        return "時点"
+    for word, lo, hi in (
+        ("日", 0.5, 1.5),
+        ("週", 6, 8),
+        ("月", 27, 32),
+        ("四半期", 88, 93),
+        ("年", 360, 370),
+    ):
+        if lo <= days <= hi:
+            return word
+    return "時点"
+
 
 Family = Literal["gaussian", "poisson", "quasipoisson"]
 Autocorrelation = Literal["newey_west", "ar1"]
@@ -215,6 +237,7 @@ def its(
     autocorrelation: Autocorrelation = "newey_west",
     hac_lags: int | None = None,
     placebo: bool = True,
+    slope_per: SlopePer | None = None,
     effect_unit: str = "",
     outcome_label: str | None = None,
     synthetic: bool | None = None,
@@ -260,6 +283,9 @@ def its(
         HAC lag for the gaussian family; default ⌊4·(n/100)^(2/9)⌋ (Newey–West 1994).
     placebo : bool
         Run the placebo-in-time check (a fake start in the middle of the pre-period).
+    slope_per : {"year", "month", "week", "day", "period"}, optional
+        Unit in which the slope change is reported (``diagnostics["slope_change_per"]``). Default:
+        per year when ``time`` is a date column, per time point (``"period"``) otherwise.
     effect_unit, outcome_label : str
         Natural unit and Japanese name of the outcome for the summary.
     synthetic : bool, optional
@@ -295,14 +321,16 @@ def its(
         raise ParameterError(
             "seasonality は0以上の整数で指定してください。", parameter="seasonality"
         )
-    if period <= 0:
-        raise ParameterError("period は正の数で指定してください。", parameter="period")
+    period = check_number(period, "period", minimum=0, exclusive_minimum=True)
+    check_columns(data, y=y, time=time, offset=offset, season=season, covariates=covariates)
     require_columns(data, [y, time, offset, season, *(covariates or [])])
     warnings: list[str] = []
     synthetic = is_synthetic(data, synthetic)
     count = family != "gaussian"
 
     frame = drop_missing(data, [y, time, offset, season, *(covariates or [])], warnings)
+    frame = frame.assign(**{time: as_time_column(frame[time], time)})
+    start = match_time(start, frame[time], "start")  # dates, periods, ISO or 和暦 text
     frame = frame.sort_values(time)
     frame = frame.reset_index(drop=True)
     if frame[time].duplicated().any():
@@ -316,7 +344,14 @@ def its(
         raise EstimationError(
             f"family=「{family}」では結果変数は0以上の件数（整数）である必要があります。", column=y
         )
+    if slope_per is not None:
+        check_option(slope_per, SlopePer, "slope_per")
     t, start_num, is_dt = _time_axis(frame[time], start)
+    step_days = (
+        float(frame[time].diff().dt.total_seconds().median() / 86400)
+        if is_dt and len(frame) > 1
+        else None
+    )
     gaps = missing_periods(frame[time]) if is_dt else []
     if gaps:
         shown = "、".join(gaps[:12]) + (f" ほか{len(gaps) - 12}時点" if len(gaps) > 12 else "")
@@ -379,6 +414,24 @@ def its(
     diagnostics["level_change"] = level
     if slope is not None:
         diagnostics["slope_change"] = slope
+        per = slope_per or ("year" if is_dt else "period")
+        if per != "period" and step_days is None:
+            raise ParameterError(
+                "slope_per に年・月・週・日を使えるのは、時点の列が日付のときだけです（数値の時点は"
+                "「period」）。",
+                parameter="slope_per",
+            )
+        k = 1.0 if per == "period" else _PER_DAYS[per] / step_days
+        conv = (lambda v: 100 * (v**k - 1)) if count else (lambda v: v * k)
+        diagnostics["slope_change_per"] = {
+            "per": per,
+            "per_ja": _PER_JA[per],
+            "steps": k,
+            "estimate": conv(slope["estimate"]),
+            "ci_low": conv(slope["ci_low"]),
+            "ci_high": conv(slope["ci_high"]),
+            "unit": "%" if count else (effect_unit or unit_of(data, y)),
+        }
     if seasonality == 0:
         checks.append(
             _seasonality_check(
@@ -432,6 +485,18 @@ def its(
         }  # fmt: skip
     )
     series.loc[~series["post"], "counterfactual"] = np.nan
+    natural_unit = effect_unit or unit_of(data, y)
+    if count:  # a rate ratio also as an absolute change per time step at the baseline
+        baseline = float(counterfactual[post][0])
+        step = _step_word(step_days)
+        diagnostics["absolute_change"] = {
+            "estimate": (level["estimate"] - 1) * baseline,
+            "ci_low": (level["ci_low"] - 1) * baseline,
+            "ci_high": (level["ci_high"] - 1) * baseline,
+            "baseline": baseline,
+            "unit": f"{natural_unit}/{step}" if natural_unit else f"/{step}",
+            "per_ja": f"1{step}あたり" if step != "時点" else "1時点あたり",
+        }
 
     if count:
         se_type = (
@@ -456,7 +521,7 @@ def its(
         pvalue=level["pvalue"],
         n=n,
         se_type=se_type,
-        unit="" if count else (effect_unit or unit_of(data, y)),
+        unit="" if count else natural_unit,
         outcome_label=outcome_label or title_of(data, y),
         diagnostics=diagnostics,
         grade=grade,
@@ -470,7 +535,7 @@ def its(
             "family": family,
             "start": start,
             "scale": "rate_ratio" if count else "difference",
-            "natural_unit": effect_unit,
+            "natural_unit": natural_unit,
             "source": source,
         },
         _chart_builder=_chart,
@@ -672,6 +737,14 @@ def _summary(res: EstimationResult) -> str:
             f"介入後、{label}は約{fmt_num(abs(pct), 2)}%{word}"
             f"（率比 {res.estimate:.3f}、95%信頼区間 {lo:.3f}〜{hi:.3f}）。"
         )
+        ab = res.diagnostics.get("absolute_change")
+        if ab:
+            u = ab["unit"].split("/")[0]
+            head += (
+                f"介入直前の水準（{ab['per_ja']}{fmt_num(ab['baseline'])}{u}）でみると"
+                f"{ab['per_ja']}約{fmt_num(abs(ab['estimate']))}{u}の{'増加' if ab['estimate'] >= 0 else '減少'}"
+                f"（95%信頼区間 {fmt_num(ab['ci_low'])}〜{fmt_num(ab['ci_high'])}{u}）。"
+            )
         sure = (
             "95%信頼区間は1を含まず、変化がないとは考えにくい。"
             if lo > 1 or hi < 1
@@ -684,14 +757,18 @@ def _summary(res: EstimationResult) -> str:
     slope = res.diagnostics.get("slope_change")
     extra = ""
     if slope is not None:
-        if d["scale"] == "rate_ratio":
-            per = (slope["estimate"] - 1) * 100
-            extra = f"傾きの変化は1時点あたり{per:+.3g}%（{fmt_p(slope['pvalue'])}）。"
-        else:
-            extra = (
-                f"傾きの変化は1時点あたり{fmt_num(slope['estimate'])}{d['natural_unit']}"
-                f"（{fmt_p(slope['pvalue'])}）。"
-            )
+        sp = res.diagnostics.get("slope_change_per") or {
+            "per_ja": "1時点",
+            "estimate": (slope["estimate"] - 1) * 100
+            if d["scale"] == "rate_ratio"
+            else slope["estimate"],
+            "unit": "%" if d["scale"] == "rate_ratio" else d["natural_unit"],
+        }
+        sign = "+" if sp["estimate"] > 0 else ""
+        extra = (
+            f"傾きの変化は{sp['per_ja']}あたり{sign}{fmt_num(sp['estimate'])}{sp['unit']}"
+            f"（{fmt_p(slope['pvalue'])}）。"
+        )
     caveat = (
         "比較群がないため、同じ時期に起きた他の変化（制度改正、景気、季節の変わり方など）も"
         "効果に含まれうる。"

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
+from ebpm.methods._inputs import check_number
 from ebpm.methods.grading import decide
 from ebpm.result import EstimationResult
 
@@ -252,6 +253,23 @@ def power(
     """
     c.check_option(design, Design, "design")
     c.check_option(alternative, Alternative, "alternative")
+    if effect_size is not None:
+        effect_size = check_number(effect_size, "effect_size")
+    if n is not None:
+        n = check_number(n, "n", minimum=0, exclusive_minimum=True)
+    if power is not None:
+        power = check_number(
+            power, "power", minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True
+        )
+    alpha = check_number(
+        alpha, "alpha", minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True
+    )
+    for name, value in (("icc", icc), ("cluster_size", cluster_size), ("sd", sd), ("rho", rho)):
+        if value is not None:
+            check_number(value, name)
+    check_number(ratio, "ratio", minimum=0, exclusive_minimum=True)
+    check_number(periods_pre, "periods_pre", integer=True, minimum=1)
+    check_number(periods_post, "periods_post", integer=True, minimum=1)
     given = {"effect_size": effect_size, "n": n, "power": power}
     missing = [k for k, v in given.items() if v is None]
     if len(missing) != 1:

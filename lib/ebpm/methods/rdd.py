@@ -25,6 +25,7 @@ from ebpm.methods._common import (
     title_of,
     unit_of,
 )
+from ebpm.methods._inputs import check_columns, check_number
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
 
@@ -115,10 +116,12 @@ def rdd(
     """
     require_frame(data)
     check_option(kernel, Kernel, "kernel")
+    check_columns(data, y=y, x=x, cluster=cluster, covariates=covariates)
+    cutoff = check_number(cutoff, "cutoff")
     if not isinstance(p, (int, np.integer)) or isinstance(p, bool) or not 0 <= p <= 4:
         raise ParameterError("p（多項式の次数）は0〜4の整数で指定してください。", parameter="p")
-    if bandwidth is not None and not (isinstance(bandwidth, (int, float)) and bandwidth > 0):
-        raise ParameterError("bandwidth は正の数で指定してください。", parameter="bandwidth")
+    if bandwidth is not None:
+        bandwidth = check_number(bandwidth, "bandwidth", minimum=0, exclusive_minimum=True)
     covariates = list(covariates or [])
     require_columns(data, [y, x, cluster, *covariates])
     warnings: list[str] = []

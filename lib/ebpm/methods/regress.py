@@ -11,6 +11,7 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
+from ebpm.methods._inputs import check_column
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
 
@@ -83,15 +84,17 @@ def fit_ols(data: pd.DataFrame, formula: str, se: str = "classical") -> dict[str
 
     c.require_frame(data)
     if not isinstance(formula, str) or "~" not in formula:
+        kind = "" if isinstance(formula, str) else "文字列の式で、"
         raise ParameterError(
-            "式は「結果 ~ 説明変数1 + 説明変数2」の形で指定してください。", parameter="formula"
+            f"式は{kind}「結果 ~ 説明変数1 + 説明変数2」の形で指定してください。",
+            parameter="formula",
         )
     kind, cluster_col = c.parse_se(se, data)
     lhs = formula.split("~", 1)[0].strip()
     if lhs in data.columns:
         c.require_numeric(data, lhs, "結果変数")
     elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", lhs):
-        c.require_columns(data, [lhs])
+        check_column(data, lhs, "formula")
     warnings: list[str] = []
     frame = data
     if cluster_col is not None:
@@ -102,7 +105,7 @@ def fit_ols(data: pd.DataFrame, formula: str, se: str = "classical") -> dict[str
         text = str(err).splitlines()[0]
         missing = re.search(r"name '([^']+)' is not defined", text)
         if missing:
-            c.require_columns(data, [missing.group(1)])
+            check_column(data, missing.group(1), "formula")
         raise EstimationError(
             f"式「{formula}」を解釈できません（{text}）。", parameter="formula"
         ) from err
@@ -193,16 +196,35 @@ def coefficient_chart(result: EstimationResult):
     return with_footer(chart, synthetic=result.synthetic)
 
 
+_LOG_OUTCOME = re.compile(r"^(?:np\.)?log\((\w+)\)$|^log_(\w+)$")
+
+
+def _log_base(outcome: str) -> str | None:
+    """The column under a log outcome (``np.log(visits)``, ``log(visits)``, ``log_visits``), else None."""
+    m = _LOG_OUTCOME.match(outcome.replace(" ", ""))
+    return (m.group(1) or m.group(2)) if m else None
+
+
 def _summary(result: EstimationResult) -> str:
-    term = result.details["focus"]
+    term = result.details.get("focus_title") or result.details["focus"]
     outcome = result.outcome_label or result.details["outcome"]
     lo, hi = result.ci
-    text = (
-        f"{outcome}は、{term}が1単位大きいと平均で{c.fmt_num(abs(result.estimate))}{result.unit}"
-        f"{'高い' if result.estimate >= 0 else '低い'}"
-        f"（95%信頼区間 {c.fmt_num(lo)}〜{c.fmt_num(hi)}{result.unit}、標準誤差は{result.se_type}）。"
-        f"{c.ci_sentence(result.ci)}"
-    )
+    pct = result.diagnostics.get("percent_change")
+    if pct:  # a log outcome: the natural unit is the percentage change
+        text = (
+            f"{outcome}は、{term}が1単位大きいと平均で約{c.fmt_num(abs(pct['estimate']))}%"
+            f"{'高い' if pct['estimate'] >= 0 else '低い'}"
+            f"（95%信頼区間 {c.fmt_num(pct['ci_low'])}〜{c.fmt_num(pct['ci_high'])}%、"
+            f"対数の係数 {c.fmt_num(result.estimate)} を 100×(exp(b)−1) で換算、標準誤差は{result.se_type}）。"
+            f"{c.ci_sentence(result.ci)}"
+        )
+    else:
+        text = (
+            f"{outcome}は、{term}が1単位大きいと平均で{c.fmt_num(abs(result.estimate))}{result.unit}"
+            f"{'高い' if result.estimate >= 0 else '低い'}"
+            f"（95%信頼区間 {c.fmt_num(lo)}〜{c.fmt_num(hi)}{result.unit}、標準誤差は{result.se_type}）。"
+            f"{c.ci_sentence(result.ci)}"
+        )
     if result.details.get("design") == "regression":
         text += "観察データの回帰であり、測っていない要因が結果と説明変数の両方に関わると、推定値は因果効果からずれる。"
     text += f"エビデンスの強さは{result.grade_label}。"
@@ -294,6 +316,19 @@ def regress(
         checks.append(check)
     grade, reasons = grading = decide(design, checks)
     outcome = formula.split("~", 1)[0].strip()
+    log_base = _log_base(outcome)
+    label = outcome_label or (
+        c.title_of(data, log_base) if log_base and log_base in data.columns else None
+    )
+    label = label or c.title_of(data, outcome)
+    extra: dict = {}
+    if log_base:
+        b, b_lo, b_hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+        extra["percent_change"] = {
+            "estimate": 100 * math.expm1(b),
+            "ci_low": 100 * math.expm1(b_lo),
+            "ci_high": 100 * math.expm1(b_hi),
+        }
     result = EstimationResult(
         method="regress",
         method_ja="回帰分析",
@@ -303,9 +338,10 @@ def regress(
         pvalue=float(row["pvalue"]),
         n=n,
         se_type=fitted["se_type"],
-        unit=effect_unit,
-        outcome_label=outcome_label or outcome,
+        unit=effect_unit or ("（対数）" if log_base else c.unit_of(data, outcome)),
+        outcome_label=label,
         diagnostics={
+            **extra,
             "r_squared": float(fit.rsquared),
             "n_clusters": fitted["n_clusters"],
             "df_resid": float(fit.df_resid),
@@ -321,6 +357,7 @@ def regress(
         details={
             "coefficients": coefs,
             "focus": focus_name,
+            "focus_title": c.title_of(data, focus_name) if focus_name in data.columns else None,
             "formula": formula,
             "outcome": outcome,
             "design": design,

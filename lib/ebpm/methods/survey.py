@@ -100,12 +100,13 @@ def weighted_proportions(
         Group columns, ``n``, ``share``, ``ci_low``, ``ci_high`` (0–1), ``se``, ``n_eff``; the
         estimates of a suppressed group are ``"x"``.
     """
-    for col in [y, weight, *([by] if isinstance(by, str) else list(by or []))]:
+    from ebpm.errors import missing_column
+
+    named = [("y", y), ("weight", weight)]
+    named += [("by", b) for b in ([by] if isinstance(by, str) else list(by or []))]
+    for parameter, col in named:
         if col not in frame.columns:
-            raise ParameterError(
-                f"列『{col}』がありません（あるのは {', '.join(map(str, frame.columns))}）。",
-                column=col,
-            )
+            raise missing_column(frame, parameter, col)
     groups = [by] if isinstance(by, str) else list(by or [])
     data = frame.dropna(subset=[y, weight])
     data = data[data[weight] > 0]

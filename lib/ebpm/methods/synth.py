@@ -23,6 +23,7 @@ from ebpm.methods._common import (
     title_of,
     unit_of,
 )
+from ebpm.methods._inputs import as_time_column, check_columns, match_time, suggest
 from ebpm.methods.grading import Check, decide
 from ebpm.result import EstimationResult
 
@@ -293,6 +294,7 @@ def synth(
         time); ``details["v_weights"]`` holds the predictor weights.
     """
     require_frame(data)
+    check_columns(data, y=y, unit=unit, time=time)
     require_columns(data, [y, unit, time])
     if starts < 1 or placebo_starts < 1:
         raise ParameterError("starts と placebo_starts は1以上にしてください。", parameter="starts")
@@ -310,11 +312,17 @@ def synth(
             "（平均して使うことはしません）。",
             column=unit,
         )
+    frame = frame.assign(**{time: as_time_column(frame[time], time)})
+    treatment_time = match_time(treatment_time, frame[time], "treatment_time")
 
     units_all = list(pd.unique(frame[unit]))
     if treated_unit not in units_all:
+        hint = suggest(treated_unit, units_all)
+        shown = "、".join(map(str, units_all[:10])) + (" …" if len(units_all) > 10 else "")
         raise EstimationError(
-            f"介入を受けた単位「{treated_unit}」がデータにありません。", column=unit
+            f"介入を受けた単位「{treated_unit}」がデータにありません。{hint}（ある単位: {shown}）",
+            column=unit,
+            parameter="treated_unit",
         )
     times = sorted(pd.unique(frame[time]))
     pre_times = [t for t in times if t < treatment_time]

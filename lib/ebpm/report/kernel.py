@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 RECORD_ENV = "EBPM_RECORD_PATH"
+#: MIME type of the outputs that carry ``ebpm.record`` lines inside a notebook run interactively
+#: (JupyterLab, ``jupyter execute``); ``ebpm render`` reads them, the report never shows them.
+RECORD_MIME = "application/vnd.ebpm.record+json"
 
 # jsonschema (imported by altair) loads rfc3987_syntax when it is installed (JupyterLab brings it)
 # and compiles a grammar for about a second; altair never checks URI formats, so ebpm's own
@@ -25,7 +28,13 @@ SPECIAL_NAMES = (
     "summary_chart",
     "headline",
 )
-_state: dict[str, Any] = {"path": None, "tables": None, "altair": False, "hooks": False}
+_state: dict[str, Any] = {
+    "path": None,
+    "tables": None,
+    "altair": False,
+    "hooks": False,
+    "cell_start": 0,
+}
 
 
 def _record_path() -> Path | None:
@@ -33,12 +42,31 @@ def _record_path() -> Path | None:
     return Path(path) if path else None
 
 
+def interactive() -> bool:
+    """True in a Jupyter kernel that is not inside ``ebpm run`` (JupyterLab, ``jupyter execute``)."""
+    if _record_path() is not None or "ipykernel" not in sys.modules:
+        return False
+    ip = _ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def _note_text(line: dict[str, Any]) -> str:
+    if line["name"] == "_tables":
+        return "（ebpm: 使った表 " + "、".join(line["value"]) + " を記録しました）"
+    return f"（ebpm: {line['name']} を記録しました）"
+
+
 def _append(line: dict[str, Any]) -> None:
     path = _record_path()
-    if path is None:
-        return
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    if path is not None:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    elif interactive():
+        # the record travels in the cell's output, so it is saved with the notebook and re-running
+        # the cell replaces it; `ebpm render` folds these outputs in cell order
+        from IPython.display import display
+
+        display({"text/plain": _note_text(line), RECORD_MIME: line}, raw=True)
 
 
 def _to_json(value: Any) -> tuple[Any, bool]:
@@ -72,13 +100,18 @@ def record(name: str, value: Any, *, headline: bool = False) -> None:
 
     Notes
     -----
-    Outside ``ebpm run`` (no run in progress and no ``EBPM_RECORD_PATH``) this does nothing, so
-    templates also run unchanged in JupyterLab.
+    Inside ``ebpm run`` the record goes to the run's sidecar file. In a Jupyter kernel outside a
+    run (JupyterLab, ``jupyter execute``) it is kept in the cell's output (MIME type
+    :data:`RECORD_MIME`, saved with the notebook), which ``ebpm render`` reads. Elsewhere (a plain
+    Python script) it does nothing.
     """
     if not isinstance(name, str) or not name:
         from ebpm.errors import ParameterError
 
-        raise ParameterError("record の名前は空でない文字列にしてください。")
+        raise ParameterError(
+            f"record の名前は空でない文字列にしてください（受け取った値: {name!r}）。",
+            parameter="name",
+        )
     if name == "headline" and isinstance(value, str):
         _append({"name": "headline", "ref": value})
         return
@@ -92,6 +125,15 @@ def record(name: str, value: Any, *, headline: bool = False) -> None:
     payload, is_result = _to_json(value)
     _append({"name": name, "value": payload, "result": is_result, "headline": headline})
     _write_tables()
+
+
+def _access_log() -> list[str]:
+    mod = sys.modules.get("ebpm.data.access")
+    getter = getattr(mod, "access_log", None) if mod else None
+    try:
+        return list(getter()) if getter else []
+    except Exception:  # provenance is best effort here; render refuses when nothing was recorded
+        return []
 
 
 def _grading_payload(name: str, value: Any) -> dict[str, Any]:
@@ -110,7 +152,18 @@ def _grading_payload(name: str, value: Any) -> dict[str, Any]:
 
 
 def _write_tables() -> None:
-    """Append the curated tables this kernel has read (for the provenance block), when changed."""
+    """Record the curated tables read (for the provenance block).
+
+    In a run: every table this kernel has read, appended when the list changed. Interactively: the
+    tables read by the current cell, as an output of that cell (so re-running a cell keeps them).
+    """
+    if _record_path() is None:
+        if interactive():
+            tables = sorted(set(_access_log()[_state["cell_start"] :]))
+            if tables and tables != _state.get("cell_tables"):
+                _state["cell_tables"] = tables
+                _append({"name": "_tables", "value": tables})
+        return
     mod = sys.modules.get("ebpm.data.access")
     getter = getattr(mod, "accessed_tables", None) if mod else None
     if getter is None:
@@ -155,6 +208,8 @@ def _enable_altair() -> None:
 
 
 def _pre_cell(*_args: Any) -> None:
+    _state["cell_start"] = len(_access_log())
+    _state["cell_tables"] = None
     _enable_altair()
 
 
@@ -190,10 +245,28 @@ def begin_run(record_path: str | os.PathLike[str]) -> None:
     _forget_data_module()
     Path(record_path).write_text("", encoding="utf-8")
     _enable_altair()
+    _register_hooks(ip)
+
+
+def _register_hooks(ip) -> None:
     if ip is not None and not _state["hooks"]:
         ip.events.register("pre_run_cell", _pre_cell)
         ip.events.register("post_run_cell", _post_cell)
         _state["hooks"] = True
+
+
+def activate_interactive() -> None:
+    """Set up a Jupyter kernel for ``import ebpm`` (called by the package when a kernel is running).
+
+    After every cell: the tables the cell read are recorded in its output (see :func:`record`) and
+    Altair charts use the house theme (:func:`ebpm.charts.theme`). Does nothing outside a kernel.
+    """
+    ip = _ipython()
+    if ip is None or getattr(ip, "kernel", None) is None:
+        return
+    _state["cell_start"] = len(_access_log())
+    _register_hooks(ip)
+    _enable_altair()  # when altair is already imported; otherwise after the cell that imports it
 
 
 def _forget_data_module() -> None:

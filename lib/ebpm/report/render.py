@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ebpm.report.kernel import RECORD_MIME
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 HIDDEN_TAGS = {"remove-cell", "remove-output", "remove_cell", "parameters", "injected-parameters"}
 _EXTERNAL = re.compile(r"""(\s(?:src|href|xlink:href)\s*=\s*["']?)(?:https?:)?//[^"'\s>]*""", re.I)
@@ -79,6 +81,8 @@ def _output_block(out: dict[str, Any]) -> dict[str, str] | None:
     if kind == "error":
         return None  # shown once, at the top, as the failure notice
     data = out.get("data", {})
+    if RECORD_MIME in data:
+        return None  # an ebpm.record kept in the notebook: it feeds the report, it is not content
     if "image/svg+xml" in data:
         svg = _text(data["image/svg+xml"])
         svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)

@@ -96,10 +96,11 @@ def prepare_notebook(schema: TemplateSchema, values: dict[str, Any]):
     import nbformat
 
     nb = nbformat.read(schema.notebook, as_version=4)
-    idx = parameters_cell_index(nb)
-    cell = nbformat.v4.new_code_cell(injection_source(values, schema.secret_names))
-    cell.metadata["tags"] = ["injected-parameters"]
-    nb.cells.insert(idx + 1, cell)
+    if schema.params:  # a notebook without parameters (no .params.yml) runs as it is
+        idx = parameters_cell_index(nb)
+        cell = nbformat.v4.new_code_cell(injection_source(values, schema.secret_names))
+        cell.metadata["tags"] = ["injected-parameters"]
+        nb.cells.insert(idx + 1, cell)
     nb.metadata["papermill"] = {"input_path": str(schema.notebook), "parameters": {}}
     nb.metadata["kernelspec"] = {
         "name": KERNEL_NAME,
@@ -202,16 +203,24 @@ SUMMARY_NAMES = (
 
 def read_records(path: Path) -> dict[str, Any]:
     """Fold the ``ebpm.record`` sidecar (JSON lines) into title, answer, results, headline, tables."""
-    rec: dict[str, Any] = {"results": {}, "tables": [], "headline": None}
     if not path.exists():
-        return rec
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
+        return fold_records([])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return fold_records([json.loads(line) for line in lines if line.strip()])
+
+
+def fold_records(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fold ``ebpm.record`` lines (in order; a later line wins) into a report's record.
+
+    Returns ``{"results", "tables", "headline", "lines"}`` plus ``title``, ``answer``, ``grade``,
+    ``grade_reasons`` and the other special names when recorded. ``tables`` is the union of the
+    ``_tables`` lines (a run appends the whole list; a notebook cell its own tables).
+    """
+    rec: dict[str, Any] = {"results": {}, "tables": [], "headline": None, "lines": list(items)}
+    for item in items:
         name = item["name"]
         if name == "_tables":
-            rec["tables"] = item["value"]
+            rec["tables"] = sorted(set(rec["tables"]) | set(item["value"]))
         elif name == "headline" and "ref" in item:
             rec["headline"] = item["ref"]
         elif name in SUMMARY_NAMES:
@@ -223,8 +232,27 @@ def read_records(path: Path) -> dict[str, Any]:
     return rec
 
 
+def notebook_records(nb) -> list[dict[str, Any]]:
+    """The ``ebpm.record`` lines saved in a notebook: ``metadata.ebpm.records`` (written by
+    ``ebpm run``), then the record outputs of its cells in order (a notebook run interactively)."""
+    from ebpm.report.kernel import RECORD_MIME
+
+    items = list((nb.metadata.get("ebpm") or {}).get("records") or [])
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            line = out.get("data", {}).get(RECORD_MIME)
+            if isinstance(line, dict) and "name" in line:
+                items.append(line)
+    return items
+
+
 class ReportJob:
-    """Everything about one run that does not need the kernel (so it can be validated first)."""
+    """Everything about one run that does not need the kernel (so it can be validated first).
+
+    ``register``: add the report to the evidence register. Only reports written under
+    ``reports/`` are registered, whatever this says (a scratch ``--out`` never touches it).
+    ``made_by``: the command named in the report's footer.
+    """
 
     def __init__(
         self,
@@ -233,12 +261,17 @@ class ReportJob:
         out_dir: Path,
         run_id: str,
         prereg: dict[str, Any] | None = None,
+        *,
+        register: bool = True,
+        made_by: str | None = None,
     ):
         self.schema = schema
         self.values = values
         self.out_dir = out_dir
         self.run_id = run_id
         self.prereg = prereg  # 事前登録 (ebpm.report.prereg); None = run without a plan
+        self.register = register
+        self.made_by = made_by or f"ebpm run {schema.name}"
 
 
 def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> RunOutcome:
@@ -271,6 +304,7 @@ def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> Run
                 pass
         timings["execute"] = time.perf_counter() - t
         rec = read_records(record_path)
+        nb.metadata["ebpm"] = {"records": rec["lines"]}  # so `ebpm render` can re-make the report
     return finish_report(job, nb, error, rec, printer, pdf=pdf, timings=timings, t_start=t_start)
 
 
@@ -401,6 +435,7 @@ def finish_report(
         "duration_s": duration,
         "run_id": job.run_id,
         "sources": srcs,
+        "made_by": job.made_by,
     }
     from ebpm.report.terms import glossary_for
 
@@ -481,7 +516,8 @@ def finish_report(
     partial = out / "result.json.tmp"  # the portal never reads a half-written file
     partial.write_text(scrub.mask_text(text, secrets), encoding="utf-8")
     os.replace(partial, result_path)
-    warnings.extend(_register(result_path))
+    if job.register and _inside(out, paths().reports):
+        warnings.extend(_register(result_path))
     return RunOutcome(
         template=schema.name,
         run_id=job.run_id,
@@ -493,6 +529,14 @@ def finish_report(
         warnings=warnings,
         parameters=_json_safe(public_params),
     )
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(Path(folder).resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _jst_text(value: Any) -> str | None:
@@ -620,11 +664,13 @@ def make_job(
     out: str | Path | None = None,
     *,
     plan: str | None = None,
+    register: bool = True,
 ) -> ReportJob:
     """Validate parameters (before any kernel starts) and fix the run id and output folder.
 
     With ``plan`` (a study slug), the plan's template and parameters are used; ``given`` values
-    that differ from the plan's become deviations listed at the top of the report.
+    that differ from the plan's become deviations listed at the top of the report. A notebook
+    given by path without a ``.params.yml`` beside it runs without parameters.
     """
     from ebpm.report.params import validate
 
@@ -655,11 +701,20 @@ def make_job(
             raise ParameterError(
                 "分析テンプレート名か --plan（分析計画）を指定してください。", parameter="template"
             )
-        schema = load_schema(template_path(template))
+        nb_path = template_path(template)
+        if nb_path.with_suffix(".params.yml").exists() or nb_path.parent == paths().templates:
+            schema = load_schema(nb_path)
+        else:
+            import nbformat
+
+            schema = _bare_schema(nb_path, nbformat.read(nb_path, as_version=4))
         values = validate(schema, given)
     run_id = new_run_id()
     out_dir = Path(out) if out else default_out_dir(schema.name, run_id)
-    return ReportJob(schema, values, out_dir, run_id, prereg)
+    named = template or schema.name
+    shown = Path(named).name if Path(named).suffix == ".ipynb" else named
+    made_by = f"ebpm run {shown}"  # a file name, never an absolute path, in the report
+    return ReportJob(schema, values, out_dir, run_id, prereg, register=register, made_by=made_by)
 
 
 def run(
@@ -671,6 +726,7 @@ def run(
     keep_warm: bool | None = None,
     cold: bool = False,
     plan: str | None = None,
+    register: bool = True,
 ) -> RunOutcome:
     """Render one report: validate, start the kernel and Chromium at once, execute, render.
 
@@ -692,6 +748,8 @@ def run(
     plan : str, optional
         Study slug whose analysis plan (``studies/<slug>/plan.yml``) fixes the template and the
         parameters; ``params`` that differ become deviations shown next to the grade.
+    register : bool, default True
+        Add the report to the evidence register (only ever for reports under ``reports/``).
 
     Returns
     -------
@@ -699,7 +757,7 @@ def run(
     """
     from ebpm.report import warm as spare
 
-    job = make_job(template, params or {}, out, plan=plan)
+    job = make_job(template, params or {}, out, plan=plan, register=register)
     warm = warmup_source(job.schema.notebook)
     root = paths().root
     key = spare.spare_key(root)
@@ -727,11 +785,23 @@ def run(
 
 
 def render_notebook(
-    notebook: str | Path, *, out: str | Path | None = None, pdf: bool = True
+    notebook: str | Path,
+    *,
+    out: str | Path | None = None,
+    pdf: bool = True,
+    register: bool = True,
 ) -> RunOutcome:
-    """Render an already executed notebook (e.g. run in JupyterLab) to HTML, PDF and result.json.
+    """Render an already executed notebook (JupyterLab, ``jupyter execute``) to HTML, PDF, result.json.
 
-    Secret parameters are masked when the notebook came from a template whose schema marks them.
+    The answer, results, grade and tables used come from the ``ebpm.record`` lines saved in the
+    notebook (:func:`notebook_records`). Secret parameters are masked when the notebook came from
+    a template whose schema marks them.
+
+    Raises
+    ------
+    ParameterError
+        When the notebook holds no records, or neither an answer nor a headline result: the
+        report would otherwise say nothing (or claim that no table was used).
     """
     import nbformat
 
@@ -739,6 +809,9 @@ def render_notebook(
     if not path.exists():
         raise ParameterError(f"ノートブック「{path}」がありません。", file=str(path))
     nb = nbformat.read(path, as_version=4)
+    rec = fold_records(notebook_records(nb))
+    failure = find_failure(nb)
+    _check_renderable(rec, path, failed=failure is not None)
     pm = nb.metadata.get("papermill", {})
     schema = None
     source = pm.get("input_path")
@@ -748,17 +821,7 @@ def render_notebook(
         schema = load_schema(path)
     values: dict[str, Any] = dict(pm.get("parameters") or {})
     if schema is None:
-        title = next(
-            (
-                line.lstrip("# ").strip()
-                for c in nb.cells
-                if c.get("cell_type") == "markdown"
-                for line in c.source.splitlines()
-                if line.startswith("# ")
-            ),
-            path.stem,
-        )
-        schema = TemplateSchema(name=path.stem, notebook=path, title_ja=title)
+        schema = _bare_schema(path, nb)
         values = {}
     else:
         values = {k: v for k, v in values.items() if k in schema.params}
@@ -767,18 +830,57 @@ def render_notebook(
                 values.update(_assigned_literals(cell.source, schema))
     run_id = new_run_id()
     out_dir = Path(out) if out else default_out_dir(schema.name, run_id)
-    job = ReportJob(schema, values, out_dir, run_id)
+    job = ReportJob(
+        schema, values, out_dir, run_id, register=register, made_by=f"ebpm render {path.name}"
+    )
     printer = None
     if pdf:
         from ebpm.report.render import PdfPrinter
 
         printer = PdfPrinter()
     try:
-        rec = {"results": {}, "tables": [], "headline": None}
-        return finish_report(job, nb, find_failure(nb), rec, printer, pdf=pdf)
+        return finish_report(job, nb, failure, rec, printer, pdf=pdf)
     finally:
         if printer is not None:
             printer.close()
+
+
+def _check_renderable(rec: dict[str, Any], path: Path, *, failed: bool = False) -> None:
+    """Refuse a notebook whose report would say nothing: no records at all, or (unless it stopped
+    with an error, which the report then shows) neither an answer nor a headline result."""
+    how = (
+        "ebpm のカーネル（JupyterLab の「ebpm (Python 3)」）で上から実行して保存するか、"
+        f"`ebpm run {path.name}` で実行してください（docs/reports.md「自分のノートブックからレポートへ」）。"
+    )
+    if not rec["lines"]:
+        raise ParameterError(
+            "このノートブックには ebpm.record の記録も、使った表の記録もありません。"
+            "このままでは答え・エビデンスの強さ・出典のないレポートになるため作成しません。" + how,
+            file=str(path),
+        )
+    if not failed and rec.get("answer") is None and rec.get("headline") is None:
+        recorded = "、".join(sorted({line["name"] for line in rec["lines"]})) or "なし"
+        raise ParameterError(
+            '答えがありません: ebpm.record("answer", …) か、見出しの結果 '
+            'ebpm.record("名前", 推定結果, headline=True) を記録してください'
+            f"（記録済み: {recorded}）。" + how,
+            file=str(path),
+        )
+
+
+def _bare_schema(path: Path, nb) -> TemplateSchema:
+    """A schema without parameters for a notebook that has no ``.params.yml`` (a planner's own)."""
+    title = next(
+        (
+            line.lstrip("# ").strip()
+            for c in nb.cells
+            if c.get("cell_type") == "markdown"
+            for line in c.source.splitlines()
+            if line.startswith("# ")
+        ),
+        path.stem,
+    )
+    return TemplateSchema(name=path.stem, notebook=path, title_ja=title)
 
 
 def _assigned_literals(source: str, schema: TemplateSchema) -> dict[str, Any]:

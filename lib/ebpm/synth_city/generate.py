@@ -183,7 +183,8 @@ def synthesize(
     m = margins.load()
 
     pop = population.generate(m, seed)
-    procedure, usage = procedures.generate(seed)
+    gt_procedures: dict = {}
+    procedure, usage = procedures.generate(seed, gt_procedures)
     core = dx.core_system(seed)
     training = dx.staff_training(seed)
     workshop = dx.digital_workshop(seed)
@@ -218,6 +219,7 @@ def synthesize(
         "procedure_usage": {
             "online_share_of_applications_by_fy": procedures.online_share_of_applications(usage),
             "note": "申請件数に占めるオンライン申請の割合（実現値）。KPI 1 は手続数の割合で、これとは別。",
+            **gt_procedures,
         },
         "population_by_town": {
             "total_by_year": {int(y): int(t) for y, t in m.totals.items()},

@@ -174,8 +174,10 @@ def _random_month(rng: np.random.Generator, fy: int) -> dt.date:
     return dt.date(fy + (m + 3) // 12, (m + 3) % 12 + 1, 1)
 
 
-def generate(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (procedure, procedure_usage)."""
+def generate(seed: int, truth: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (procedure, procedure_usage); fill ``truth`` (if given) with the planted effect of going
+    online on counter applications (:func:`counter_effect_truth`). The random draws are the same
+    with or without ``truth``."""
     rng = table_rng(seed, "procedure")
     inv = inventory()
     n = len(inv)
@@ -203,6 +205,7 @@ def generate(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     covid = np.where((months >= "2020-04-01") & (months <= "2020-05-01"), 0.72, 1.0)
     trend = np.exp(-0.012 * np.arange(n_m) / 12)
     frames = []
+    cells: list[pd.DataFrame] = []  # expected counter applications with and without online (truth)
     for i in range(n):
         season = np.array(SEASON.get(cats[i], [1.0] * 12))[moy]
         noise = rng.lognormal(0.0, 0.08, n_m)
@@ -221,6 +224,19 @@ def generate(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             )
             online = np.where(age >= 0, cap * (1 - np.exp(-(age + 1) / tau)), 0.0)
         mail_share = mail * (1 - online)
+        if since[i] is not None:
+            cells.append(
+                pd.DataFrame(
+                    {
+                        "procedure_id": inv.at[i, "procedure_id"],
+                        "since": pd.Timestamp(since[i]),
+                        "age": age,
+                        # counter share without online (1 − mail) and with it ((1 − online)(1 − mail))
+                        "counter_without": lam * (1 - mail),
+                        "counter_with": lam * (1 - online) * (1 - mail),
+                    }
+                )
+            )
         probs = np.stack([online, 1 - online - mail_share, mail_share], axis=1)
         counts = np.array([rng.multinomial(t, p) for t, p in zip(total, probs, strict=True)])
         frames.append(
@@ -236,7 +252,48 @@ def generate(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
     usage = pd.concat(frames, ignore_index=True)
     procedure = inv.drop(columns=["volume", "early"])
+    if truth is not None:
+        truth.update(counter_effect_truth(pd.concat(cells, ignore_index=True), months[0]))
     return procedure, usage
+
+
+def counter_effect_truth(cells: pd.DataFrame, first_month: pd.Timestamp) -> dict:
+    """The planted effect of a procedure going online on its counter (窓口) applications.
+
+    Online filing replaces counter filing: in month ``age`` after going online a share
+    ``cap·(1 − exp(−(age+1)/τ))`` of a procedure's applications is filed online, so its expected
+    counter applications are ``λ(1 − mail)(1 − online)`` instead of ``λ(1 − mail)``. The truth is
+    the average over the (procedure × month) cells after going online, for procedures that went
+    online inside the data (those online before it are always treated and excluded): the mean of
+    log(with/without) — the estimand of a DiD on log counter applications — its percentage form,
+    and the mean absolute change in applications per procedure and month.
+    """
+    treated = cells[(cells["since"] > first_month) & (cells["age"] >= 0)]
+    log_ratio = np.log(treated["counter_with"] / treated["counter_without"])
+    diff = treated["counter_with"] - treated["counter_without"]
+    by_age = log_ratio.groupby(treated["age"]).mean()
+    return {
+        "counter_effect_of_online": {
+            "outcome": "窓口での申請件数（procedure_usage の channel = 窓口）",
+            "unit": "件/月（手続ごと）",
+            "definition": (
+                "手続がオンライン化された月以降の（手続×月）セルで、オンライン化しなかった場合に比べた"
+                "窓口申請件数の期待値の変化の平均。att_log は log(あり/なし) の平均（対数の差の差分析の"
+                "推定対象）、att_pct はその百分率 100×(exp(att_log)−1)、att_level は件数の差の平均。"
+                "データの期間より前にオンライン化した手続（当初から介入済み）は含めない。"
+            ),
+            "att_log": round(float(log_ratio.mean()), 6),
+            "att_pct": round(float(100 * np.expm1(log_ratio.mean())), 4),
+            "att_level": round(float(diff.mean()), 4),
+            "att_log_by_event_time": {
+                int(k): round(float(v), 6) for k, v in by_age.items() if k <= 24
+            },
+            "n_procedures": int(treated["procedure_id"].nunique()),
+            "n_always_treated": int(
+                cells.loc[cells["since"] <= first_month, "procedure_id"].nunique()
+            ),
+        }
+    }
 
 
 def online_share(procedure: pd.DataFrame) -> dict[int, float]:

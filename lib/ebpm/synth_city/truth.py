@@ -34,8 +34,17 @@ def ground_truth(table: str) -> dict[str, Any]:
     """
     paths = config.paths()
     entry_file = paths.catalog / f"{table}.yml"
-    if not entry_file.is_file():
-        raise DataAccessError("カタログにこのテーブルがありません", table=table)
+    if not isinstance(table, str) or not entry_file.is_file():
+        import difflib
+
+        known = sorted(p.stem for p in paths.catalog.glob("*.yml"))
+        close = difflib.get_close_matches(str(table), known, n=3)
+        hint = ("もしかして" + "・".join(f"「{c}」" for c in close) + "ですか？") if close else ""
+        raise DataAccessError(
+            f"カタログにこのテーブルがありません。{hint}（ebpm catalog で一覧）",
+            table=str(table),
+            parameter="table",
+        )
     entry = yaml.safe_load(entry_file.read_text(encoding="utf-8")) or {}
     ref = entry.get("ground_truth")
     if not entry.get("synthetic") or not isinstance(ref, dict) or "file" not in ref:

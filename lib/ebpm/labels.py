@@ -1,0 +1,85 @@
+"""Process-wide column labels: titles, units and the 模擬データ flag of every curated column read so far.
+
+``ebpm.load`` / ``ebpm.sql`` put labels on the frame (``attrs``), but pandas drops ``attrs`` in
+``merge``, ``pivot_table``, ``groupby`` and friends. The data layer also notes each column it hands
+out here, so methods and charts can still find a column's Japanese title by its name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# column name -> {"titles": set, "units": set, "tables": set, "synthetic": set of bool}
+_seen: dict[str, dict[str, set]] = {}
+
+
+def note(
+    table: str, column: str, *, title: str = "", unit: str = "", synthetic: bool = False
+) -> None:
+    """Remember that ``column`` of curated ``table`` has ``title`` and ``unit`` (called by the data layer)."""
+    entry = _seen.setdefault(
+        column, {"titles": set(), "units": set(), "tables": set(), "synthetic": set()}
+    )
+    if title:
+        entry["titles"].add(title)
+    if unit:
+        entry["units"].add(unit)
+    entry["tables"].add(table)
+    entry["synthetic"].add(bool(synthetic))
+
+
+def _attrs(data: Any) -> dict:
+    return getattr(data, "attrs", None) or {}
+
+
+def title(column: Any, data: Any = None) -> str | None:
+    """Japanese title of ``column``: the frame's own labels first, then the tables read in this process
+    (only when every table that has a column of that name agrees on its title)."""
+    found = (_attrs(data).get("column_titles") or {}).get(column)
+    if found:
+        return found
+    entry = _seen.get(str(column))
+    if entry and len(entry["titles"]) == 1:
+        return next(iter(entry["titles"]))
+    return None
+
+
+def unit(column: Any, data: Any = None) -> str | None:
+    """Unit of ``column`` (same rule as :func:`title`)."""
+    found = (_attrs(data).get("column_units") or {}).get(column)
+    if found:
+        return found
+    entry = _seen.get(str(column))
+    if entry and len(entry["units"]) == 1:
+        return next(iter(entry["units"]))
+    return None
+
+
+def synthetic(data: Any) -> bool:
+    """True when the frame says so, or (its labels lost) any of its columns came from a 模擬データ table.
+
+    Errs on the side of the notice: a column name shared with a synthetic table counts.
+    """
+    attrs = _attrs(data)
+    if "synthetic" in attrs:
+        return bool(attrs["synthetic"])
+    columns = [str(c) for c in getattr(data, "columns", [])]
+    if getattr(data, "name", None) is not None:
+        columns.append(str(data.name))
+    return any(True in _seen.get(c, {}).get("synthetic", set()) for c in columns)
+
+
+def tables(data: Any) -> list[str]:
+    """Curated tables a frame came from: ``attrs`` first, else those that have its columns."""
+    found = _attrs(data).get("tables")
+    if found:
+        return list(found)
+    out: set[str] = set()
+    for c in getattr(data, "columns", []):
+        out |= _seen.get(str(c), {}).get("tables", set())
+    return sorted(out)
+
+
+def forget() -> None:
+    """Forget every label noted so far (tests)."""
+    _seen.clear()
