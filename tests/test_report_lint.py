@@ -38,6 +38,7 @@ def test_raw_column_names_given_by_the_catalog():
         "<p>待ち時間は約4.2分短くなった。95%信頼区間は3.1〜5.3分の短縮である。</p>",
         "<p>令和7年度（2025年度）の実績である。</p>",
         "<p>データ構築 ID 20261203-014941-21e8b7 である。</p>",
+        "<p>ID 20261203-023959-28e1 出典</p>",  # a run id whose hex part looks like 28×10¹
         "<svg><text>-4</text></svg><p>下ほど短い。</p>",  # axes may show negative values
         "<style>.a{color:red}</style><p>1,200件である。</p>",
     ],

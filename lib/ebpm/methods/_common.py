@@ -169,7 +169,7 @@ def close_summary(text: str, res: Any) -> str:
     if res.warnings:
         text += "注意: " + " ".join(res.warnings)
     if res.synthetic:
-        text += "（模擬データによる結果です。）"
+        text += "（模擬データによる結果である。）"
     return text
 
 

@@ -41,12 +41,12 @@ __all__ = [
 
 ASSUMPTIONS_JA = [
     "コーホート変化率法（Hamilton–Perry 法）: 基準期間の5年間に各年齢階級の集団（コーホート）が"
-    "5歳上の階級に移るときの増減率（変化率）が、将来も変わらないと仮定します。",
-    "変化率には死亡と転入・転出の両方が含まれます。基準期間に大きな転入（住宅開発など）や転出があった"
-    "地域では、その動きがそのまま将来に延びます。",
-    "0〜4歳は、15〜49歳の女性人口に対する0〜4歳人口の比（婦人子ども比）を基準年の値で固定して求めます。",
-    "最上位の年齢階級（年齢の上限がない階級）は、一つ下の階級と合わせた集団の変化率で求めます。",
-    "分母が0になる小さな地域の変化率は、市全体の変化率で置き換えます。",
+    "5歳上の階級に移るときの増減率（変化率）が、将来も変わらないと仮定する。",
+    "変化率には死亡と転入・転出の両方が含まれる。基準期間に大きな転入（住宅開発など）や転出があった"
+    "地域では、その動きがそのまま将来に延びる。",
+    "0〜4歳は、15〜49歳の女性人口に対する0〜4歳人口の比（婦人子ども比）を基準年の値で固定して求める。",
+    "最上位の年齢階級（年齢の上限がない階級）は、一つ下の階級と合わせた集団の変化率で求める。",
+    "分母が0になる小さな地域の変化率は、市全体の変化率で置き換える。",
 ]
 
 SEX_JA = {"male": "男", "female": "女"}
@@ -56,7 +56,7 @@ def _check(frame: pd.DataFrame, cols: Sequence[str]) -> None:
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise ParameterError(
-            f"列『{missing[0]}』がありません（必要な列: {', '.join(cols)}）。", column=missing[0]
+            f"列『{missing[0]}』がない（必要な列: {', '.join(cols)}）。", column=missing[0]
         )
 
 
@@ -64,7 +64,7 @@ def _wide(frame: pd.DataFrame, year: int, by: list[str], age: str, value: str) -
     part = frame[frame["year"] == year]
     if part.empty:
         raise EstimationError(
-            f"{year}年の人口がありません（ある年: {', '.join(map(str, sorted(frame['year'].unique())))}）。",
+            f"{year}年の人口がない（ある年: {', '.join(map(str, sorted(frame['year'].unique())))}）。",
             column="year",
         )
     return part.pivot_table(index=by, columns=age, values=value, aggfunc="sum").sort_index(axis=1)

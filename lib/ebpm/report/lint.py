@@ -19,7 +19,8 @@ RULES: dict[str, tuple[str, re.Pattern[str]]] = {
     "month_en": ("英語の月名", re.compile(rf"(?<![A-Za-z])(?:{MONTHS})(?![A-Za-z])")),
     "exponent": (
         "指数表記",
-        re.compile(r"(?<![0-9A-Za-z])\d+(?:\.\d+)?[eE][+-]?\d+(?![0-9A-Za-z])|×\s*10\^"),
+        # not after "-": run ids such as 20261203-023959-28e1 are hex, not exponents
+        re.compile(r"(?<![0-9A-Za-z-])\d+(?:\.\d+)?[eE][+-]?\d+(?![0-9A-Za-z])|×\s*10\^"),
     ),
     "snake_case": (
         "列名のままの英字",

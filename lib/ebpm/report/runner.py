@@ -385,7 +385,9 @@ def finish_report(
         # the summary's one grade lives in its 根拠の確かさ box, never inside the 結論
         import re as _re
 
-        answer = _re.sub(r"エビデンスの強さは[^。]*。", "", str(head["summary_ja"]))
+        answer = _re.sub(
+            r"(?:エビデンスの強さ|根拠の確かさ)は[^。]*。", "", str(head["summary_ja"])
+        )
     duration = time.perf_counter() - t_start
     public_params = {k: v for k, v in values.items() if k not in secret_names}
 

@@ -196,7 +196,7 @@ def town_population(town: str = ALL_TOWNS) -> pd.DataFrame:
         )
         if frame.empty:
             raise ParameterError(
-                f"町字『{town}』の人口がありません（town_choices() の名前で指定してください）。",
+                f"町字『{town}』の人口がない（town_choices() の名前で指定してください）。",
                 parameter="town",
             )
     frame["population"] = frame["population"].astype(int)
