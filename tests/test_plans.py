@@ -114,6 +114,8 @@ def test_plan_new_writes_every_field_and_the_mde(study_env):
         "exclude_offices",
         "start_fy",
         "end_fy",
+        "cost_yen",
+        "recommendation",
     }
     # MDE from ebpm.power with the stated assumptions (the number itself is checked in test_methods_power)
     from ebpm import power

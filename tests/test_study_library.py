@@ -97,7 +97,7 @@ def test_synth_study_weights_sum_to_one_and_has_a_placebo_pvalue(rendered):
 def test_poor_pre_fit_caps_the_synth_grade_and_says_so(full_curated, tmp_path):
     result = _run("synth_study", tmp_path / "s", "outcome=net_migration_rate")
     assert result["grade"] in {"C", "D"}
-    assert "介入前の当てはまりが悪い" in result["answer"]
+    assert "介入前の当てはまりが悪く" in result["answer"]
     assert any("十分に再現できていない" in r for r in result["grade_reasons"])
 
 
@@ -187,7 +187,8 @@ def test_every_new_report_opens_offline_with_title_answer_grade_and_chart(render
             assert result["title"] in page.locator("h1").first.inner_text(), template
             body = page.inner_text("body")
             assert result["answer"][:40] in body, template
-            assert "エビデンスの強さ" in body and result["grade"] in body, template
+            assert "根拠の確かさ" in body, template
+            assert result["grade"] is None or result["grade"] in body, template
             chart = page.locator("svg, img[src^='data:image/svg']").first
             assert chart.is_visible(), template
             if template == "synth_study":

@@ -123,7 +123,6 @@ class EstimationResult:
             text = (
                 f"{self.method_ja}による{self.outcome_label or '効果'}の推定値は"
                 f"{self.estimate:,.3g}{self.unit}、95%信頼区間は{lo:,.3g}〜{hi:,.3g}{self.unit}である。"
-                f"根拠の確かさは{self.grade_label}である。"
             )
         if self.synthetic and "模擬データ" not in text:
             text += "（このデータは模擬データである。）"
@@ -208,7 +207,7 @@ class EstimationResult:
 
     def _repr_markdown_(self) -> str:
         reasons = "\n".join(f"- {r}" for r in self.reasons)
-        return f"**{self.method_ja}** — {self.summary_ja()}\n\n根拠の確かさ: **{self.grade_label}**\n\n{reasons}"
+        return f"**{self.method_ja}** — {self.summary_ja()}\n\n評価の理由:\n\n{reasons}"
 
 
 @dataclass

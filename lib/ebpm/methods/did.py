@@ -734,7 +734,6 @@ def _summary(result: EstimationResult) -> str:
     if d.get("design") != "2x2":
         text += honest_sentence(d.get("honest_did"), "（対数の差）" if pct else result.unit)
     text += "同じ時期に介入群だけに起きた別の変化があると、それも効果に含まれてしまう。"
-    text += f"根拠の確かさは{result.grade_label}。"
     return text
 
 

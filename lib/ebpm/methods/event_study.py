@@ -168,7 +168,6 @@ def _summary(result: EstimationResult) -> str:
     text += honest_sentence(d.get("honest_did"), result.unit)
     if d.get("staggered") and not d.get("has_never_treated"):
         text += "介入時期がずれていて未介入の単位がないため、効果が時期で異なると係数が混ざりうる（did の method='staggered' も確認すること）。"
-    text += f"根拠の確かさは{result.grade_label}。"
     return text
 
 

@@ -773,7 +773,7 @@ def _summary(res: EstimationResult) -> str:
         "比較群がないため、同じ時期に起きた他の変化（制度改正、景気、季節の変わり方など）も"
         "効果に含まれうる。"
     )
-    return close_summary(f"{head}{sure}{extra}根拠の確かさは{res.grade_label}。{caveat}", res)
+    return close_summary(f"{head}{sure}{extra}{caveat}", res)
 
 
 def _chart(res: EstimationResult):

@@ -416,7 +416,7 @@ def _summary(res: EstimationResult) -> str:
         f"右{d['n_effective_right']:,}件）の比較であり、しきい値から離れた人にも同じ効果があるとは限らない。"
     )
     caveat = "しきい値をまたいで割当変数が操作されていたり、同じしきい値で別の制度が変わっていたりすると偏る。"
-    return close_summary(f"{head}{sure}根拠の確かさは{res.grade_label}。{scope}{caveat}", res)
+    return close_summary(f"{head}{sure}{scope}{caveat}", res)
 
 
 def _chart(res: EstimationResult):

@@ -227,7 +227,6 @@ def _summary(result: EstimationResult) -> str:
         )
     if result.details.get("design") == "regression":
         text += "観察データの回帰であり、測っていない要因が結果と説明変数の両方に関わると、推定値は因果効果からずれる。"
-    text += f"根拠の確かさは{result.grade_label}。"
     return text
 
 

@@ -709,7 +709,7 @@ def _summary(res: EstimationResult) -> str:
         "介入単位は一つだけで、同じ時期にその単位だけに起きた別の出来事も差に含まれうる。"
         "区間は標本誤差ではなく、プラセボ検定を反転して求めた（効果が介入後一定と仮定）。"
     )
-    return close_summary(f"{head}{sure}根拠の確かさは{res.grade_label}。{caveat}", res)
+    return close_summary(f"{head}{sure}{caveat}", res)
 
 
 def _chart(res: EstimationResult):
