@@ -65,7 +65,7 @@ def reports_cmd(
         f"  レポート {counts['reports']}件（成功 {counts['ok']}件・失敗 {counts['failed']}件、"
         f"模擬データを使用 {counts['synthetic']}件）"
     )
-    typer.echo(f"  エビデンスの強さ: {grades}")
+    typer.echo(f"  根拠の確かさ: {grades}")
     if note:
         typer.echo(f"  注意: {note}")
 
