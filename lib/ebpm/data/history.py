@@ -16,9 +16,37 @@ def history_dir(paths: config.Paths | None = None) -> Path:
 
 
 def build_ids(paths: config.Paths | None = None) -> list[str]:
-    """Build ids kept in the history, oldest first (ids start with the JST time)."""
+    """Build ids kept in the history, oldest first.
+
+    Ids start with the JST second, so two builds in one second sort by their random suffix; the order
+    comes from each manifest's ``previous_build_id`` chain, names only breaking ties.
+    """
+    import json
+
     folder = history_dir(paths)
-    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    names = sorted(p.stem for p in folder.glob("*.json"))
+    prev = {}
+    for name in names:
+        try:
+            prev[name] = json.loads((folder / f"{name}.json").read_text(encoding="utf-8")).get(
+                "previous_build_id"
+            )
+        except (OSError, ValueError):
+            prev[name] = None
+    depth: dict[str, int] = {}
+
+    def _depth(name: str) -> int:
+        seen, n, d = set(), name, 0
+        while prev.get(n) in prev and n not in seen:
+            seen.add(n)
+            n, d = prev[n], d + 1
+        return d
+
+    for name in names:
+        depth[name] = _depth(name)
+    return sorted(names, key=lambda n: (depth[n], n))
 
 
 def load_build(ref: str | None, paths: config.Paths | None = None) -> dict[str, Any]:
