@@ -122,15 +122,22 @@ def test_history_and_diff_list_a_changed_row_count(built):
     assert "原データが変わりました: tiny_city/population.csv" in result.output
     from ebpm.data.history import build_ids
 
-    history = (
-        build_ids()
-    )  # oldest first by the previous_build_id chain (two builds may share a second)
+    # oldest first by the previous_build_id chain (two builds may share a second)
+    history = build_ids()
     assert len(history) == 2 and history[0] == first["build_id"]
     diff = runner.invoke(app, ["diff"])
     assert diff.exit_code == 0, diff.output
     assert "行数 population: 4 → 5（+1）" in diff.output
-    explicit = runner.invoke(app, ["diff", first["build_id"][:15], history[1]])
+    explicit = runner.invoke(app, ["diff", first["build_id"], history[1]])
     assert "行数 population: 4 → 5（+1）" in explicit.output
+    # A prefix names a build when it is unique; two builds in one JST second share the
+    # 15-character time prefix, and then the CLI asks for more instead of guessing.
+    by_time = runner.invoke(app, ["diff", first["build_id"][:15], history[1]])
+    if history[1][:15] == first["build_id"][:15]:
+        assert by_time.exit_code != 0
+        assert "1つに決められません" in str(by_time.exception or by_time.output)
+    else:
+        assert "行数 population: 4 → 5（+1）" in by_time.output
 
 
 def test_build_id_is_japan_time(built):
