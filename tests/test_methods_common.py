@@ -18,6 +18,9 @@ from ebpm.methods import _common as c
         (1794.3, "1,794"),
         (285270, "28.5万"),
         (1.2e8, "1.2億"),
+        (1.17e13, "11.7兆"),  # never exponent notation (was 1.17e+05億)
+        (-1.17e13, "-11.7兆"),
+        (3.4e17, "340,000兆"),
         (0.0819, "0.0819"),
         (0, "0"),
         (float("nan"), "—"),
@@ -67,7 +70,58 @@ def test_checks_raise_japanese_errors():
 
 def test_effect_phrase_direction_first():
     text = c.effect_phrase(-4.1, (-5.0, -3.2), "分", "待ち時間", up="長くなった", down="短くなった")
-    assert text == "待ち時間は平均で約4.1分短くなった（95%信頼区間 -5〜-3.2分）"
+    assert text == "待ち時間は平均で約4.1分短くなった（95%信頼区間は3.2〜5分の短縮）"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(4.137, "4.1"), (-4.1, "-4.1"), (99.94, "99.9"), (23456.7, "23,457")]
+)
+def test_fmt_decimal(value, text):
+    assert c.fmt_decimal(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "kw", "text"),
+    [
+        (-3.24, "ポイント", {}, "3.2ポイントの減少"),
+        (2.0, "件", {}, "2.0件の増加"),
+        (-4.2, "分", {}, "4.2分の短縮"),  # time units: 短縮/延長
+        (0.5, "分", {}, "0.5分の延長"),
+        (-0.13, "人", {"less": "低い", "more": "高い", "particle": ""}, "0.1人低い"),
+        (-285270, "人", {"num": c.fmt_num}, "28.5万人の減少"),
+    ],
+)
+def test_change_words(value, unit, kw, text):
+    assert c.change_words(value, unit, **kw) == text
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "unit", "kw", "text"),
+    [
+        (-62.6, -48.4, "件", {}, "48.4〜62.6件の減少"),  # the ITS summary (was -62.6〜-48.4件)
+        (3.1, 5.3, "分", {}, "3.1〜5.3分の延長"),
+        (-5.3, -3.1, "分", {}, "3.1〜5.3分の短縮"),
+        (-1.2, 0.8, "分", {}, "1.2分の短縮から0.8分の延長まで"),
+        (
+            -36.7,
+            -15.7,
+            "%ポイント",
+            {"less": "低い", "more": "高い", "particle": ""},
+            "15.7〜36.7%ポイント低い",
+        ),  # fmt: skip
+        (
+            -0.13,
+            0.65,
+            "人",
+            {"less": "低い", "more": "高い", "particle": "", "num": c.fmt_num},
+            "0.13人低いから0.65人高いまで",
+        ),  # fmt: skip
+    ],
+)
+def test_change_range_has_no_minus_sign(lo, hi, unit, kw, text):
+    out = c.change_range(lo, hi, unit, **kw)
+    assert out == text
+    assert "-" not in out and "−" not in out
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import ebpm
 import numpy as np
 import pandas as pd
@@ -211,6 +213,23 @@ def test_permutation_interval_is_the_set_of_effects_the_placebo_test_keeps(seed)
     assert kept.min() == pytest.approx(lo, abs=step) and kept.max() == pytest.approx(hi, abs=step)
     _, few = permutation_interval(gap, pre, placebo[:15])
     assert few["status"] == "too_few_units"
+
+
+def test_an_exact_placebo_fit_makes_the_interval_unbounded_and_says_so():
+    # a placebo whose pre-period is reproduced exactly (RMSPE at rounding level) has an infinite
+    # post/pre ratio: no constant effect is rejected, the set is the whole line (it printed
+    # as ±1.17e+05億 before), and the note says so in words
+    from ebpm.methods.synth import EXACT_FIT, rmspe_ratio
+
+    assert rmspe_ratio(1.0, 100 * EXACT_FIT * 0.5, 100.0) == math.inf
+    assert rmspe_ratio(1.0, 0.5, 100.0) == 2.0
+    rng = np.random.default_rng(0)
+    gap = -3 + rng.normal(0, 1, 8)
+    placebo = np.append(rng.gamma(2.0, 1.0, 32), math.inf)  # 34 units: the largest ratio decides
+    (lo, hi), info = permutation_interval(gap, 0.8, placebo)
+    assert math.isnan(lo) and math.isnan(hi)
+    assert info["status"] == "unbounded"
+    assert "有限に定まらない" in info["note_ja"]
 
 
 def test_recovers_known_effect_and_weights():

@@ -112,13 +112,31 @@ def _register_fonts() -> None:
             vlc.register_font_directory(folder)
 
 
-def to_svg(chart) -> str:
-    """Render a chart to an SVG string offline (Japanese fonts registered)."""
+@lru_cache(maxsize=16)
+def _svg_of(spec_text: str) -> str:
+    """SVG of a Vega-Lite spec; identical specs (the same map in every 町字 report of a batch on a
+    reused kernel) are rendered once. The key is the whole spec, data included, so nothing differs."""
     import vl_convert as vlc
 
-    enable_theme()
     _register_fonts()
-    return vlc.vegalite_to_svg(chart.to_json())
+    return vlc.vegalite_to_svg(spec_text)
+
+
+def _warm_renderer() -> None:
+    """Register the fonts and render one tiny chart with Japanese text: vl-convert's first render
+    starts its JavaScript engine (about 1.8 s), which a pre-started kernel pays while it waits."""
+    import vl_convert as vlc
+
+    _register_fonts()
+    vlc.vegalite_to_svg(
+        {"data": {"values": [{"a": 1}]}, "mark": "text", "encoding": {"text": {"value": "日本語"}}}
+    )
+
+
+def to_svg(chart) -> str:
+    """Render a chart to an SVG string offline (Japanese fonts registered)."""
+    enable_theme()
+    return _svg_of(chart.to_json())
 
 
 def to_png(chart, scale: float = 2.0) -> bytes:

@@ -7,7 +7,7 @@ the same Japanese message for the same mistake, whatever the method.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, get_args
 
 import numpy as np
@@ -291,6 +291,9 @@ def fmt_num(value: float | None, digits: int = 3) -> str:
         return "—"
     v = float(value)
     a = abs(v)
+    if a >= 1e12:  # 兆, and never exponent notation however large
+        big = v / 1e12
+        return f"{big:,.{digits}g}兆" if abs(big) < 10**digits else f"{big:,.0f}兆"
     if a >= 1e8:
         return f"{v / 1e8:,.{digits}g}億"
     if a >= 1e5:
@@ -317,6 +320,92 @@ def fmt_p(p: float | None) -> str:
     return f"p={p:.2f}"
 
 
+# --- directions in words (no minus signs in prose) ------------------------------------------------
+
+# natural-unit words: time outcomes get shorter/longer, counts fewer/more
+TIME_UNITS = frozenset({"分", "秒", "時間", "日"})
+
+
+def direction_words(unit: str) -> tuple[str, str, str, str]:
+    """(down, up, decrease noun, increase noun) for an outcome measured in ``unit``."""
+    if unit in TIME_UNITS:
+        return "短く", "長く", "短縮", "延長"
+    return "少なく", "多く", "減少", "増加"
+
+
+def fmt_decimal(value: float) -> str:
+    """One decimal for small magnitudes (minutes, %), thousands separators for large ones.
+
+    >>> fmt_decimal(4.137)
+    '4.1'
+    >>> fmt_decimal(23456.7)
+    '23,457'
+    """
+    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def change_words(
+    value: float,
+    unit: str = "",
+    *,
+    less: str | None = None,
+    more: str | None = None,
+    particle: str = "の",
+    num: Callable[[float], str] = fmt_decimal,
+) -> str:
+    """A signed change in words, with no minus sign: ``-3.2`` → ``3.2ポイントの減少``.
+
+    Parameters
+    ----------
+    value : float
+        The change (negative = a fall).
+    unit : str
+        Natural unit written after the number.
+    less, more : str, optional
+        Words for a fall and a rise; default from the unit (短縮/延長 for time, else 減少/増加).
+    particle : str
+        Between the number and the word: ``"の"`` for nouns (3.2分の短縮), ``""`` for adjectives
+        (3.2%ポイント低い).
+    num : callable
+        Number formatter for the magnitude (default :func:`fmt_decimal`; :func:`fmt_num` for 万/億).
+    """
+    _, _, down, up = direction_words(unit)
+    word = (less or down) if value < 0 else (more or up)
+    return f"{num(abs(value))}{unit}{particle}{word}"
+
+
+def change_range(
+    lo: float,
+    hi: float,
+    unit: str = "",
+    *,
+    less: str | None = None,
+    more: str | None = None,
+    particle: str = "の",
+    num: Callable[[float], str] = fmt_decimal,
+) -> str:
+    """An interval of changes in words, positive numbers only: the one formatter of intervals in prose.
+
+    Both ends below zero: 「48.4〜62.6件の減少」; both above: 「3.1〜5.3分の延長」; across zero both
+    sides are named: 「1.2分の短縮から0.8分の延長まで」. Arguments as :func:`change_words`.
+
+    >>> change_range(-62.6, -48.4, "件")
+    '48.4〜62.6件の減少'
+    >>> change_range(-36.7, -15.7, "%ポイント", less="低い", more="高い", particle="")
+    '15.7〜36.7%ポイント低い'
+    """
+    _, _, down, up = direction_words(unit)
+    less, more = less or down, more or up
+    if hi < 0:
+        return f"{num(abs(hi))}〜{num(abs(lo))}{unit}{particle}{less}"
+    if lo > 0:
+        return f"{num(lo)}〜{num(hi)}{unit}{particle}{more}"
+    return (
+        f"{change_words(lo, unit, less=less, more=more, particle=particle, num=num)}から"
+        f"{change_words(hi, unit, less=less, more=more, particle=particle, num=num)}まで"
+    )
+
+
 def effect_phrase(
     estimate: float,
     ci: tuple[float, float],
@@ -329,8 +418,10 @@ def effect_phrase(
 ) -> str:
     """Japanese headline for an effect in natural units, direction first, CI after.
 
+    The interval is said in words with positive numbers (:func:`change_range`), never with minus signs.
+
     >>> effect_phrase(-4.1, (-5.0, -3.2), "分", "待ち時間", up="長くなった", down="短くなった")
-    '待ち時間は平均で約4.1分短くなった（95%信頼区間 -5〜-3.2分）'
+    '待ち時間は平均で約4.1分短くなった（95%信頼区間は3.2〜5分の短縮）'
     """
     what = f"{outcome}は" if outcome else ""
     word = up if estimate >= 0 else down
@@ -338,7 +429,7 @@ def effect_phrase(
     lo, hi = ci
     return (
         f"{what}平均で{approx}{fmt_num(abs(estimate))}{unit}{word}"
-        f"（95%信頼区間 {fmt_num(lo)}〜{fmt_num(hi)}{unit}）"
+        f"（95%信頼区間は{change_range(lo, hi, unit, num=fmt_num)}）"
     )
 
 

@@ -6,6 +6,8 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from ebpm.methods._common import change_range, change_words, direction_words
+from ebpm.methods._common import fmt_decimal as _num
 from ebpm.result import EstimationResult
 
 if TYPE_CHECKING:
@@ -13,14 +15,8 @@ if TYPE_CHECKING:
 
 Better = Literal["lower", "higher"]
 
-# natural-unit words: time outcomes get shorter/longer, counts fewer/more
-_TIME_UNITS = {"分", "秒", "時間", "日"}
+# natural-unit words (direction_words, TIME_UNITS) live in ebpm.methods._common with the formatters
 _TO_HOURS = {"分": 1 / 60, "秒": 1 / 3600, "時間": 1.0}
-
-
-def _num(value: float) -> str:
-    """One decimal for small magnitudes (minutes, %), thousands separators for large ones."""
-    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
 
 
 def _round3(value: float) -> float:
@@ -36,13 +32,6 @@ def _round3(value: float) -> float:
 def _big(value: float) -> str:
     """A large approximate number with thousands separators: ``323,000``."""
     return f"{_round3(value):,.0f}" if abs(value) >= 100 else _num(value)
-
-
-def direction_words(unit: str) -> tuple[str, str, str, str]:
-    """(down, up, decrease noun, increase noun) for an outcome measured in ``unit``."""
-    if unit in _TIME_UNITS:
-        return "短く", "長く", "短縮", "延長"
-    return "少なく", "多く", "減少", "増加"
 
 
 def _field(result: Any, name: str, default: Any = None) -> Any:
@@ -98,16 +87,11 @@ def effect_answer(
             f"{subject}、{label}が約{_num(abs(pct))}%{down if pct < 0 else up}{ending}と推定される。"
             f"率比は{est:.3f}、95%信頼区間は{lo:.3f}〜{hi:.3f}である{sure}。" + note
         )
-    less, more = less_noun, more_noun
-    if hi < 0:
-        interval = f"95%信頼区間は{_num(abs(hi))}〜{_num(abs(lo))}{unit}の{less}である"
-    elif lo > 0:
-        interval = f"95%信頼区間は{_num(lo)}〜{_num(hi)}{unit}の{more}である"
+    words = change_range(lo, hi, unit, less=less_noun, more=more_noun)
+    if hi < 0 or lo > 0:
+        interval = f"95%信頼区間は{words}である"
     else:
-        interval = (
-            f"95%信頼区間は{_num(abs(lo))}{unit}の{less}から{_num(hi)}{unit}の{more}までで、"
-            "効果がないとも言い切れない"
-        )
+        interval = f"95%信頼区間は{words}で、効果がないとも言い切れない"
     word = down if est < 0 else up
     return (
         f"{subject}、{label}が約{_num(abs(est))}{unit}{word}{ending}と推定される。{interval}。"
@@ -377,16 +361,12 @@ def _fmt(x: float, digits: int = 3) -> str:
 
 def _change(value: float, unit: str) -> str:
     """A signed change in words, no minus sign: ``-3.2`` → ``3.2ポイントの減少``."""
-    return f"{abs(value):.1f}{unit}の{'減少' if value < 0 else '増加'}"
+    return change_words(value, unit, less="減少", more="増加")
 
 
 def _change_range(lo: float, hi: float, unit: str) -> str:
     """An interval of changes in words: both sides named when it crosses zero."""
-    if hi < 0:
-        return f"{abs(hi):.1f}〜{abs(lo):.1f}{unit}の減少"
-    if lo > 0:
-        return f"{lo:.1f}〜{hi:.1f}{unit}の増加"
-    return f"{_change(lo, unit)}から{_change(hi, unit)}まで"
+    return change_range(lo, hi, unit, less="減少", more="増加")
 
 
 def _null(res: EstimationResult) -> float:

@@ -10,6 +10,8 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods._common import (
+    change_range,
+    change_words,
     check_option,
     ci_sentence,
     close_summary,
@@ -297,8 +299,10 @@ def its(
     -------
     EstimationResult
         ``estimate`` is the level change at ``start`` (a rate ratio for count families).
-        ``details`` holds ``coefficients`` (tidy frame) and ``series`` (observed, fitted,
-        counterfactual).
+        ``details`` holds ``coefficients`` (tidy frame) and ``series`` (observed, fitted, and for
+        the post period the counterfactual — the prediction had nothing changed — with its 95%
+        confidence band ``counterfactual_low``/``counterfactual_high``, see
+        :func:`counterfactual_band`); the chart draws the band shaded under a dashed line.
 
     References
     ----------
@@ -471,9 +475,7 @@ def its(
     x_cf[LEVEL] = 0.0
     if slope_change:
         x_cf[SLOPE] = 0.0
-    exposure = np.exp(off) if off is not None else 1.0
-    linear_cf = np.asarray(x_cf.to_numpy() @ fit.params.to_numpy(), dtype=float)
-    counterfactual = np.exp(linear_cf) * exposure if count else linear_cf
+    counterfactual, cf_low, cf_high = counterfactual_band(fit, x_cf, off, count)
     fitted = np.asarray(fit.fittedvalues, dtype=float)
     series = pd.DataFrame(
         {
@@ -481,10 +483,14 @@ def its(
             "observed": yv,
             "fitted": fitted,
             "counterfactual": counterfactual,
+            "counterfactual_low": cf_low,
+            "counterfactual_high": cf_high,
             "post": post,
         }  # fmt: skip
     )
-    series.loc[~series["post"], "counterfactual"] = np.nan
+    series.loc[~series["post"], ["counterfactual", "counterfactual_low", "counterfactual_high"]] = (
+        np.nan
+    )
     natural_unit = effect_unit or unit_of(data, y)
     if count:  # a rate ratio also as an absolute change per time step at the baseline
         baseline = float(counterfactual[post][0])
@@ -542,6 +548,54 @@ def its(
         _summary_builder=_summary,
     )
     return result
+
+
+def counterfactual_band(
+    fit, x_cf: pd.DataFrame, offset: np.ndarray | None, count: bool, alpha: float = ALPHA
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The no-intervention prediction and its 95% confidence band, from a fitted segmented model.
+
+    The linear predictor x·β of the design with the level and slope-change terms set to zero, with
+    the variance x·V·xᵀ from the fit's own covariance (Newey–West HAC, AR(1) GLS, or the
+    (quasi-)Poisson GLM), a t quantile when the fit uses t (OLS) and a normal one otherwise; counts
+    are put back on the count scale by exp(·) and the offset (as statsmodels' ``get_prediction``
+    does for a GLM mean). It is the band of the *expected* value had nothing changed, not a band
+    for single observations.
+
+    Parameters
+    ----------
+    fit : statsmodels results
+        The fitted model (OLS, GLSAR or GLM).
+    x_cf : DataFrame
+        Design matrix with the intervention terms set to zero.
+    offset : ndarray, optional
+        Log offset of the count model.
+    count : bool
+        Poisson families (log link).
+    alpha : float
+        1 − confidence level.
+
+    Returns
+    -------
+    (mean, low, high) : tuple of ndarray
+    """
+    from scipy import stats
+
+    xm = x_cf.to_numpy(dtype=float)
+    params = np.asarray(fit.params, dtype=float)
+    cov = np.asarray(fit.cov_params(), dtype=float)
+    linear = xm @ params
+    if offset is not None:
+        linear = linear + np.asarray(offset, dtype=float)
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", xm, cov, xm), 0.0))
+    if getattr(fit, "use_t", False):
+        q = float(stats.t.ppf(1 - alpha / 2, fit.df_resid))
+    else:
+        q = float(stats.norm.ppf(1 - alpha / 2))
+    low, high = linear - q * se, linear + q * se
+    if count:
+        return np.exp(linear), np.exp(low), np.exp(high)
+    return linear, low, high
 
 
 def _coef_table(fit, count: bool) -> pd.DataFrame:
@@ -740,10 +794,12 @@ def _summary(res: EstimationResult) -> str:
         ab = res.diagnostics.get("absolute_change")
         if ab:
             u = ab["unit"].split("/")[0]
+            words = change_range(ab["ci_low"], ab["ci_high"], u, less="減少", more="増加",
+                                 num=fmt_num)  # fmt: skip
             head += (
                 f"介入直前の水準（{ab['per_ja']}{fmt_num(ab['baseline'])}{u}）でみると"
                 f"{ab['per_ja']}約{fmt_num(abs(ab['estimate']))}{u}の{'増加' if ab['estimate'] >= 0 else '減少'}"
-                f"（95%信頼区間 {fmt_num(ab['ci_low'])}〜{fmt_num(ab['ci_high'])}{u}）。"
+                f"（95%信頼区間は{words}）。"
             )
         sure = (
             "95%信頼区間は1を含まず、変化がないとは考えにくい。"
@@ -764,11 +820,8 @@ def _summary(res: EstimationResult) -> str:
             else slope["estimate"],
             "unit": "%" if d["scale"] == "rate_ratio" else d["natural_unit"],
         }
-        sign = "+" if sp["estimate"] > 0 else ""
-        extra = (
-            f"傾きの変化は{sp['per_ja']}あたり{sign}{fmt_num(sp['estimate'])}{sp['unit']}"
-            f"（{fmt_p(slope['pvalue'])}）。"
-        )
+        change = change_words(sp["estimate"], sp["unit"], less="減少", more="増加", num=fmt_num)
+        extra = f"傾きの変化は{sp['per_ja']}あたり{change}（{fmt_p(slope['pvalue'])}）。"
     caveat = (
         "比較群がないため、同じ時期に起きた他の変化（制度改正、景気、季節の変わり方など）も"
         "効果に含まれうる。"
@@ -822,12 +875,29 @@ def _chart(res: EstimationResult):
         .transform_filter(alt.datum.series != "当てはめ値")
         .mark_line(strokeDash=[6, 4])
     )
+    band_df = s.loc[s["post"], ["time", "counterfactual_low", "counterfactual_high"]].assign(
+        band="反実仮想の95%信頼区間"
+    )
+    band = (
+        alt.Chart(band_df)
+        .mark_area(opacity=0.22, color="#D55E00")
+        .encode(
+            x=xenc,
+            y=alt.Y("counterfactual_low:Q", title=label),
+            y2="counterfactual_high:Q",
+            tooltip=[
+                alt.Tooltip("counterfactual_low:Q", title="95%信頼区間（下限）", format=",.1f"),
+                alt.Tooltip("counterfactual_high:Q", title="95%信頼区間（上限）", format=",.1f"),
+            ],
+        )
+    )
     first_post = s.loc[s["post"], "time"].iloc[0]
     rule_df = pd.DataFrame({"time": [first_post], "label": ["介入開始"]})
     rule = alt.Chart(rule_df).mark_rule(color="#999", strokeDash=[2, 2]).encode(x=xenc)
-    chart = (points + fitted + cf + rule).properties(
+    chart = (band + points + fitted + cf + rule).properties(
         title=alt.TitleParams(
-            f"{label}の推移（分割時系列分析）", subtitle="点線: 介入がなかった場合の推計"
+            f"{label}の推移（分割時系列分析）",
+            subtitle="点線: 介入がなかった場合の推計（反実仮想）　帯: その95%信頼区間",
         )
     )
     return with_footer(chart, source=res.details.get("source"), synthetic=res.synthetic)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods._common import (
+    change_range,
     check_option,
     close_summary,
     drop_missing,
@@ -217,7 +218,10 @@ def rdd(
             "bandwidth_sensitivity",
             same_sign and inside,
             "帯域幅を0.5倍〜2倍に変えた推定値は"
-            f"{fmt_num(sens['estimate'].min())}〜{fmt_num(sens['estimate'].max())}{effect_unit}で、"
+            + change_range(
+                sens["estimate"].min(), sens["estimate"].max(), effect_unit, num=fmt_num
+            )  # fmt: skip
+            + "で、"
             + (
                 "符号が変わらず主推定の95%信頼区間に収まる（安定）。"
                 if same_sign and inside
@@ -242,7 +246,7 @@ def rdd(
                     f"いずれも有意でない（最小 {fmt_p(worst['pvalue'])}、Bonferroni 補正後の水準"
                     f" {threshold:.3g}）。"
                     if ok
-                    else f"「{worst['covariate']}」で有意（{fmt_p(worst['pvalue'])}）で、しきい値の"
+                    else f"「{worst['label']}」で有意（{fmt_p(worst['pvalue'])}）で、しきい値の"
                     "前後で比べる集団が違う可能性がある。"
                 ),
             )
@@ -355,6 +359,8 @@ def _balance(frame, covariates, xv, cutoff, kernel, p) -> pd.DataFrame:
         rows.append(
             {
                 "covariate": cov,
+                "label": title_of(frame, cov),
+                "unit": unit_of(frame, cov),
                 "estimate": _values(fit, "Conventional", "coef"),
                 "ci_low": float(fit.ci.loc["Robust"].iloc[0]),
                 "ci_high": float(fit.ci.loc["Robust"].iloc[1]),
@@ -401,10 +407,11 @@ def _summary(res: EstimationResult) -> str:
     d = res.diagnostics
     lo, hi = res.ci
     word = "高い" if res.estimate >= 0 else "低い"
+    words = change_range(lo, hi, res.unit, less="低い", more="高い", particle="", num=fmt_num)
     head = (
         f"しきい値（{fmt_num(d['cutoff'])}）をわずかに上回る側では、下回る側に比べて"
         f"{res.outcome_label}が約{fmt_num(abs(res.estimate))}{res.unit}{word}"
-        f"（95%信頼区間〔頑健バイアス補正〕{fmt_num(lo)}〜{fmt_num(hi)}{res.unit}）。"
+        f"（頑健バイアス補正の95%信頼区間は{words}）。"
     )
     sure = (
         "信頼区間は0を含まず、しきい値での差がないとは考えにくい。"

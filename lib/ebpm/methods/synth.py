@@ -12,6 +12,7 @@ import pandas as pd
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods._common import (
+    change_range,
     close_summary,
     drop_missing,
     fmt_num,
@@ -37,6 +38,10 @@ MAX_SINGLE_WEIGHT = (
 PLACEBO_P = (
     0.10  # ADH (2010) read p≈0.026 as significant; we ask for ≤ 0.10 (few donors give coarse p)
 )
+# A pre-period RMSPE at or below this share of the outcome's level is an exact fit (rounding noise):
+# its post/pre ratio is infinite, not 10¹⁴ — a placebo that the donors reproduce exactly leaves every
+# constant effect inside the permutation confidence set (an unbounded interval).
+EXACT_FIT = 1e-9
 PLACEBO_EFFORT = 80  # Nelder–Mead iterations per predictor for each placebo (main fit: 400)
 SIMPLEX_PENALTY = 1e4  # weight of the sum-to-one row in the NNLS formulation
 
@@ -412,7 +417,8 @@ def synth(
     gap = yw[:, 0] - synth_path
     pre_rmspe = float(np.sqrt(np.mean(gap[pre_mask] ** 2)))
     post_rmspe = float(np.sqrt(np.mean(gap[~pre_mask] ** 2)))
-    ratio = post_rmspe / pre_rmspe if pre_rmspe > 0 else math.inf
+    level = float(np.nanmax(np.abs(yw))) or 1.0
+    ratio = rmspe_ratio(post_rmspe, pre_rmspe, level)
     estimate = float(np.mean(gap[~pre_mask]))
 
     weights = pd.Series(main.w, index=pd.Index(pool, name=unit), name="weight").sort_values(
@@ -449,7 +455,7 @@ def synth(
     placebo_gaps = None
     if placebo:
         placebo_table, placebo_gaps = _placebos(
-            xs, yw, pre_mask, fit_mask, units, placebo_starts, rng, fixed_v, main.v
+            xs, yw, pre_mask, fit_mask, units, placebo_starts, rng, fixed_v, main.v, level
         )
         all_ratios = np.append(placebo_table["post_pre_ratio"].to_numpy(), ratio)
         rank = int(np.sum(all_ratios >= ratio))
@@ -532,8 +538,11 @@ def permutation_interval(
     sqrt(mean((gap − α)²))/pre_RMSPE. α is kept when the permutation p-value (rank of that ratio among
     all units, as ADH 2010) exceeds ``alpha``, i.e. when the ratio is at most the k-th largest placebo
     ratio; that set is an interval around the mean gap, in closed form. With fewer than 1/alpha units
-    no α can be rejected and there is no interval (NaN); if even the mean gap is rejected the set is
-    empty (NaN) — a constant effect does not fit the post-period gaps.
+    no α can be rejected and there is no interval (NaN); when the deciding placebo ratio is infinite
+    (its pre-period fit is exact, :data:`EXACT_FIT`) no α is rejected either and the set is the whole
+    line (status ``"unbounded"``, NaN); if even the mean gap is rejected the set is empty (NaN) — a
+    constant effect does not fit the post-period gaps. Each status has a Japanese ``note_ja`` that
+    says in words why no interval is shown.
     """
     n_units = len(placebo_ratios) + 1
     # keep α iff 1 + #{placebo ratio ≥ r(α)} > alpha·n_units
@@ -554,6 +563,13 @@ def permutation_interval(
     bound = ratios[need - 1] * pre_rmspe  # largest allowed post RMSPE of gap − α
     mean = float(np.mean(post_gap))
     spread = float(np.mean((post_gap - mean) ** 2))
+    if bound == math.inf:
+        info["status"] = "unbounded"
+        info["note_ja"] = (
+            "95%信頼区間は有限に定まらない。比較の単位が少なく、介入前の推移をほぼ完全に再現できる"
+            "比較候補があるため、プラセボ検定がどの大きさの効果も棄却できない（p値と順位のみ示す）。"
+        )
+        return (math.nan, math.nan), info
     if not np.isfinite(bound) or bound**2 < spread:
         info["status"] = "empty"
         info["note_ja"] = (
@@ -567,7 +583,12 @@ def permutation_interval(
     return (mean - half, mean + half), info
 
 
-def _placebos(xs, yw, pre_mask, fit_mask, units, starts, rng, fixed_v, v_main):
+def rmspe_ratio(post: float, pre: float, level: float) -> float:
+    """Post/pre RMSPE ratio; infinite when the pre-period fit is exact (pre ≤ EXACT_FIT × level)."""
+    return post / pre if pre > EXACT_FIT * level else math.inf
+
+
+def _placebos(xs, yw, pre_mask, fit_mask, units, starts, rng, fixed_v, v_main, level=1.0):
     """Re-run with each donor as the treated unit; donors = the other donors (treated left out).
 
     The standardised predictor matrix is computed once (scaled over all units, treated included)
@@ -600,7 +621,7 @@ def _placebos(xs, yw, pre_mask, fit_mask, units, starts, rng, fixed_v, v_main):
                 "unit": units[j],
                 "pre_rmspe": pre,
                 "post_rmspe": post,
-                "post_pre_ratio": post / pre if pre > 0 else math.inf,
+                "post_pre_ratio": rmspe_ratio(post, pre, level),
                 "mean_post_gap": float(np.mean(gap[~pre_mask])),
             }
         )
@@ -685,16 +706,17 @@ def _checks(diag, z_treated, weights, pool, placebo) -> list[Check]:
 def _summary(res: EstimationResult) -> str:
     d, det = res.diagnostics, res.details
     w = det["weights"]
-    top = "、".join(f"{u}（{v:.2f}）" for u, v in w[w > 0.05].head(5).items())
+    top = "、".join(f"{u} {v:.2f}" for u, v in w[w > 0.05].head(5).items())
     word = "高かった" if res.estimate >= 0 else "低かった"
     head = (
         f"{det['treated_unit']}の介入後の{res.outcome_label}は、介入がなかった場合の推計"
-        f"（合成コントロール: {top} の重み付き平均）に比べて平均で約{fmt_num(abs(res.estimate))}"
-        f"{res.unit}{word}"
+        f"（合成コントロール）に比べて平均で約{fmt_num(abs(res.estimate))}{res.unit}{word}"
     )
     if math.isfinite(res.ci[0]):
-        head += f"（プラセボ検定を反転した95%信頼区間 {fmt_num(res.ci[0])}〜{fmt_num(res.ci[1])}{res.unit}）"
-    head += "。"
+        words = change_range(res.ci[0], res.ci[1], res.unit, less="低い", more="高い",
+                             particle="", num=fmt_num)  # fmt: skip
+        head += f"（プラセボ検定を反転した95%信頼区間は{words}）"
+    head += f"。合成コントロールは{top}の重み付き平均である。"
     interval = d.get("interval")
     if interval and interval.get("status") != "ok":
         head += interval["note_ja"]
@@ -705,10 +727,9 @@ def _summary(res: EstimationResult) -> str:
             f"同じ分析を比較候補それぞれに当てはめると、介入単位の差の大きさは{pl['n_units']}単位中"
             f"{pl['rank']}番目（{fmt_p(pl['pvalue'])}）。"
         )
-    caveat = (
-        "介入単位は一つだけで、同じ時期にその単位だけに起きた別の出来事も差に含まれうる。"
-        "区間は標本誤差ではなく、プラセボ検定を反転して求めた（効果が介入後一定と仮定）。"
-    )
+    caveat = "介入単位は一つだけで、同じ時期にその単位だけに起きた別の出来事も差に含まれうる。"
+    if math.isfinite(res.ci[0]):
+        caveat += "区間は標本誤差ではなく、プラセボ検定を反転して求めた（効果が介入後一定と仮定）。"
     return close_summary(f"{head}{sure}{caveat}", res)
 
 

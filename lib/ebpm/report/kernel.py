@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
@@ -182,16 +181,11 @@ def _svg_renderer(spec: dict, **_meta: Any) -> dict[str, str]:
     return {"image/svg+xml": _svg_of(text)}
 
 
-@functools.lru_cache(maxsize=16)
 def _svg_of(spec_text: str) -> str:
-    """SVG of a Vega-Lite spec; identical specs (the same map in every 町字 report of a batch on a
-    reused kernel) are rendered once. The key is the whole spec, data included, so nothing differs."""
-    import vl_convert as vlc
-
+    """SVG of a Vega-Lite spec, cached by the whole spec text (:func:`ebpm.charts.core._svg_of`)."""
     from ebpm.charts import core as charts
 
-    charts._register_fonts()
-    return vlc.vegalite_to_svg(spec_text)
+    return charts._svg_of(spec_text)
 
 
 def _enable_altair() -> None:

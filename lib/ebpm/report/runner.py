@@ -59,6 +59,10 @@ def warmup_source(nb) -> str:
     if isinstance(nb, (str, Path)):
         nb = json.loads(Path(nb).read_text(encoding="utf-8"))
     lines = ["import ebpm.report.kernel"]
+    # vl-convert's first render starts its JavaScript engine (about 1.8 s): pay it while waiting
+    lines.append(
+        "import ebpm.charts.core as _ebpm_charts; _ebpm_charts._warm_renderer(); del _ebpm_charts"
+    )
     for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
             continue

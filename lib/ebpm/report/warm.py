@@ -31,7 +31,8 @@ def warm_dir() -> Path:
 
 
 # What every report kernel needs, imported once by a spare so that any template can adopt it:
-# the kernel hooks, the data layer, pandas/numpy/scipy/statsmodels, Altair and vl-convert's fonts.
+# the kernel hooks, the data layer, pandas/numpy/scipy/statsmodels, Altair and vl-convert (fonts and
+# its first render, which starts its JavaScript engine).
 HOUSE_WARMUP = "\n".join(
     f"try:\n    {line}\nexcept Exception:\n    pass"
     for line in (
@@ -39,7 +40,7 @@ HOUSE_WARMUP = "\n".join(
         "import numpy, pandas, duckdb, scipy.stats, statsmodels.api",
         "import altair",
         "import ebpm.data.access, ebpm.disclosure.protect, ebpm.methods.did",
-        "import ebpm.charts.core as _ebpm_charts; _ebpm_charts._register_fonts(); del _ebpm_charts",
+        "import ebpm.charts.core as _ebpm_charts; _ebpm_charts._warm_renderer(); del _ebpm_charts",
         "import IPython.display",
     )
 )
