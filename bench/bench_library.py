@@ -2,7 +2,7 @@
 
 Run from the project root::
 
-    .venv/bin/python bench/bench_library.py [--pdf] [--towns N | --all-towns] [--workers N]
+    .venv/bin/python bench/bench_library.py [--pdf] [--towns N | --all-towns] [--workers N] [--towns-only]
 
 It builds the whole catalog into a temporary curated database, then times (wall clock, same machine):
 
@@ -129,6 +129,11 @@ def main() -> None:
     ap.add_argument("--towns", type=int, default=12, help="population_profile over this many 町字")
     ap.add_argument("--all-towns", action="store_true", help="--over town=all (about 300 reports)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument(
+        "--towns-only",
+        action="store_true",
+        help="only population_profile over 町字 (skips the eight-template sequences)",
+    )
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="ebpm-bench-library-"))
@@ -141,6 +146,13 @@ def main() -> None:
     )
     sh([str(BIN / "ebpm"), "build", "-q"], env)
     run_one("power_plan", work / "warm-cache", env, pdf=args.pdf, cold=True)  # OS file cache
+    if args.towns_only:
+        profile = towns(work, env, n=None if args.all_towns else args.towns, workers=args.workers)
+        print(
+            f"population_profile over {profile['reports']} 町字: {profile['wall']:.1f} s, "
+            f"{profile['per_report_s']:.2f} s per report ({profile['workers']} workers, warm pool)"
+        )
+        return
 
     baseline = sequence(work, "cold", env, pdf=args.pdf, cold=True)
     demo = sequence(work, "demo", env, pdf=args.pdf, cold=False)
