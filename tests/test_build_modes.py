@@ -113,6 +113,38 @@ def test_only_rebuilds_the_table_and_its_dependencies(built):
         build_mod.build(only=["populaton"])
 
 
+def test_only_rebuilds_and_checks_the_tables_that_reference_it(built):
+    """--only area also rebuilds population and visitors (their foreign keys point at area): a code
+    removed from area fails population's check, and nothing is swapped."""
+    project, first = built
+    before = snapshot(project / "curated")
+    areas = project / "raw" / "tiny_city" / "areas.csv"
+    areas.write_text("code5,name\n03000,岩手県\n03201,盛岡市\n", encoding="utf-8")  # 03216 gone
+    src = project / "raw" / "tiny_city" / "SOURCE.yml"
+    meta = yaml.safe_load(src.read_text(encoding="utf-8"))
+    for entry in meta["files"]:
+        if entry["path"] == "areas.csv":
+            entry["sha256"] = sha(areas)
+    src.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    specs = build_mod.load_catalog(project / "catalog")
+    assert build_mod.dependents(specs, {"area"}) == {"population", "visitors"}
+    assert build_mod.dependents(specs, {"population"}) == set()
+    with pytest.raises(BuildError) as info:
+        build_mod.build(only=["area"])
+    assert info.value.table == "population" and "03216" in str(info.value)
+    assert snapshot(project / "curated") == before
+    # with the code back, --only area rebuilds area and the two tables that reference it
+    areas.write_text("code5,name\n03000,岩手県\n03201,盛岡市\n03216,滝沢市\n", encoding="utf-8")
+    for entry in meta["files"]:
+        if entry["path"] == "areas.csv":
+            entry["sha256"] = sha(areas)
+    src.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    manifest = build_mod.build(only=["area"])
+    assert manifest["only"] == ["area", "population", "visitors"]
+    assert manifest["only_dependents"] == ["population", "visitors"]
+    assert manifest["tables"]["visitors"]["rows"] == first["tables"]["visitors"]["rows"]
+
+
 def test_history_and_diff_list_a_changed_row_count(built):
     project, first = built
     add_population_row(project)

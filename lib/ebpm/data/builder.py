@@ -115,6 +115,23 @@ def dependencies(specs: list[TableSpec], names: list[str]) -> set[str]:
     return out
 
 
+def dependents(specs: list[TableSpec], names: list[str] | set[str]) -> set[str]:
+    """Every table that references one of ``names`` (foreign key or ``depends_on``), transitively.
+
+    ``--only`` rebuilds these too: their foreign-key and SQL checks, and for ``depends_on`` their
+    very rows, depend on the table that changed. Copying them unchecked could publish a snapshot
+    whose checks were never run against the new data.
+    """
+    out: set[str] = set()
+    todo = set(names)
+    while todo:
+        found = {s.name for s in specs if s.references & todo and s.name not in out}
+        found -= set(names)
+        out |= found
+        todo = found
+    return out
+
+
 class _Builder:
     def __init__(
         self,
@@ -793,7 +810,14 @@ class _Builder:
         self.specs = specs
         pause("catalog")
         now = dt.datetime.now(JST)
-        targets = dependencies(specs, self.only) if self.only else None
+        targets = None
+        users: set[str] = set()
+        if self.only:
+            # the tables asked for, every table that references them (their checks and rows depend
+            # on them), and whatever those reference (needed for the foreign-key checks)
+            requested = dependencies(specs, self.only)  # also refuses unknown names
+            users = dependents(specs, set(self.only))
+            targets = dependencies(specs, sorted(requested | users))
         previous = _read_json(paths.manifest)
         if targets is not None and (previous is None or not paths.database.exists()):
             from ebpm.errors import ParameterError
@@ -855,6 +879,7 @@ class _Builder:
                 raise BuildFailures(failures)
             if targets is not None:
                 self._copy_previous(previous, targets, manifest, available)
+                manifest["only_dependents"] = sorted(users)
             manifest["inputs"] = dict(sorted(self.hashes.items()))
             if self.check:
                 manifest["mode"] = "check"
