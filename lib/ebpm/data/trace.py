@@ -27,7 +27,7 @@ class _Untraceable(Exception):
 
 
 def _select_list(con: Any, sql: str) -> list[dict[str, Any]]:
-    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0])
     if tree.get("error"):
         raise _Untraceable(tree.get("error_message", ""))
     return tree["statements"][0]["node"]["select_list"]
@@ -169,13 +169,13 @@ def traced_sql(con: Any, transform: str, sources: dict[str, str]) -> str | None:
         Relation name used in the transform → name of its traced view.
     """
     try:
-        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [transform]).fetchone()[0])
+        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [transform]).fetchall()[0][0])
         if tree.get("error") or len(tree.get("statements", [])) != 1:
             return None
         node = tree["statements"][0]["node"]
         _Rewriter(con, {k.lower(): v for k, v in sources.items()}).node(node, set())
         _fix_excludes(con, node)
-        sql = con.execute("SELECT json_deserialize_sql(?)", [json.dumps(tree)]).fetchone()[0]
+        sql = con.execute("SELECT json_deserialize_sql(?)", [json.dumps(tree)]).fetchall()[0][0]
         con.execute(f"DESCRIBE SELECT * FROM ({sql}) AS _t").fetchall()
     except Exception:  # noqa: BLE001 - tracing only improves an error message; never replace it
         return None
