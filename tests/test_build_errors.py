@@ -140,3 +140,15 @@ def test_unknown_relation_and_syntax_are_translated(project):
     with pytest.raises(BuildError) as info:
         build_mod.build()
     assert "書き方の誤り" in str(info.value) and "詳細: Parser Error" in str(info.value)
+
+
+def test_schema_field_missing_from_the_transform_points_at_the_catalog(project):
+    # the typo is in the catalog (the transform's AS), so the catalog file and the field's line are named
+    write_population(
+        project, "population.csv", RENAME.replace("population AS people", "population AS peoples")
+    )
+    with pytest.raises(BuildError) as info:
+        build_mod.build()
+    err = info.value
+    assert err.file.endswith("catalog/population.yml") and (err.row, err.column) == (15, "people")
+    assert "もしかして「peoples」ですか？" in str(err) and "schema.fields" in str(err)

@@ -362,9 +362,22 @@ class _Builder:
         exprs = []
         for f in spec.fields:
             if f.name not in out_types:
+                line = spec.line("schema", "fields", spec.field_names.index(f.name))
+                hint = did_you_mean(f.name, list(out_types))
+                if spec.transform:  # the schema or the transform is wrong: point at the catalog
+                    raise BuildError(
+                        f"transform の結果に列「{f.name}」がありません。{hint}"
+                        f"（結果の列: {', '.join(out_types)}）。schema.fields の名前か transform の"
+                        "列名（AS …）を確かめてください。",
+                        table=spec.name,
+                        column=f.name,
+                        file=display_path(spec.file),
+                        row=line,
+                    )
                 raise BuildError(
-                    f"transform の結果に列「{f.name}」がありません（結果の列: {', '.join(out_types)}）。"
-                    "原データの列名が変わっていないか確かめてください。",
+                    f"原データに列「{f.name}」がありません。{hint}（原データの列: {', '.join(out_types)}）。"
+                    "原データの列名が変わっていないか確かめてください"
+                    f"（カタログ {display_path(spec.file)} の{line or '?'}行目）。",
                     table=spec.name,
                     column=f.name,
                     file=files,
