@@ -152,3 +152,20 @@ def test_schema_field_missing_from_the_transform_points_at_the_catalog(project):
     err = info.value
     assert err.file.endswith("catalog/population.yml") and (err.row, err.column) == (15, "people")
     assert "もしかして「peoples」ですか？" in str(err) and "schema.fields" in str(err)
+
+
+def test_sql_check_with_a_typo_names_the_check_and_its_catalog_line(project):
+    file = project / "catalog" / "population.yml"
+    text = file.read_text(encoding="utf-8").replace(
+        "SELECT population FROM population WHERE", "SELECT populaton FROM population WHERE"
+    )
+    file.write_text(text, encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "populaton" in t)
+    with pytest.raises(CheckError) as info:
+        build_mod.build()
+    err = info.value
+    assert err.file.endswith("catalog/population.yml") and err.row == line
+    assert "チェック「morioka_2020」の SQL を実行できません。列「populaton」がありません。" in str(
+        err
+    )
+    assert "もしかして「population」ですか？" in str(err) and "\n  詳細: Binder Error" in str(err)
