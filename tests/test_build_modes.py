@@ -201,6 +201,36 @@ def test_stale_table_is_flagged_in_catalog_dictionary_and_report_sources(project
     assert "2025-10-01" in rows["area"]["stale"] and rows["population"]["stale"] is None
 
 
+def test_stale_warning_appears_in_a_report_using_the_stale_table(project, tmp_path):
+    """The rendered report (HTML) of a notebook that read a stale table says so in its sources."""
+    import nbformat
+    from ebpm.report.runner import render_notebook
+
+    file = project / "catalog" / "area.yml"
+    file.write_text(
+        file.read_text(encoding="utf-8").replace(
+            "freshness: {vintage: '2020-10-01'}",
+            "freshness: {vintage: '2020-10-01', update: 5年ごと, next_due: '2025-10-01'}",
+        ),
+        encoding="utf-8",
+    )
+    build_mod.build()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("地域の一覧")]
+    nb.metadata["ebpm"] = {
+        "records": [
+            {"name": "title", "value": "地域の確認"},
+            {"name": "answer", "value": "地域は3つです。"},
+            {"name": "_tables", "value": ["area"]},
+        ]
+    }
+    path = tmp_path / "used_area.ipynb"
+    nbformat.write(nb, path)
+    outcome = render_notebook(path, out=tmp_path / "out", pdf=False, register=False)
+    html = (Path(outcome.out_dir) / "index.html").read_text(encoding="utf-8")
+    assert "鮮度の注意" in html and "2025-10-01" in html
+
+
 def test_validation_report_lists_every_check_and_is_linked(built):
     project, manifest = built
     html = (project / "curated" / "validation.html").read_text(encoding="utf-8")
