@@ -289,3 +289,34 @@ def test_steward_adds_a_messy_file_in_one_pass(project):
     assert yaml.safe_load(source.read_text(encoding="utf-8"))["files"][0]["bytes"] == len(
         TOWN_POP.encode("cp932")
     )
+
+
+def test_steward_adds_a_real_excel_file_in_one_pass(project):
+    """神戸市 jinkou2708.xls (title rows with 平成27年８月1日現在, a two-row header, blank rows),
+    drafted by inspect --catalog and built without editing anything but the TODOs."""
+    import shutil
+
+    from ebpm.data.builder import build
+
+    folder = project / "raw" / "city"
+    folder.mkdir()
+    file = folder / "jinkou2708.xls"
+    shutil.copyfile(FIX / "jinkou2708.xls", file)
+    assert runner.invoke(app, ["source", "add", str(file)]).exit_code == 0
+    source = folder / "SOURCE.yml"
+    text = source.read_text(encoding="utf-8")
+    for key, value in {
+        "title_ja": "神戸市の推計人口",
+        "publisher": "神戸市",
+        "licence": "CC BY 2.1 JP",
+        "attribution": "神戸市オープンデータ",
+    }.items():
+        text = text.replace(f"{key}: ''", f"{key}: {value}")
+    source.write_text(text.replace("description_ja: ''", "description_ja: 推計人口"), "utf-8")
+    draft = runner.invoke(app, ["inspect", str(file), "--catalog"]).output
+    (project / "catalog" / "jinkou2708.yml").write_text(_fill(draft), encoding="utf-8")
+    manifest = build()
+    table = manifest["tables"]["jinkou2708"]
+    assert table["rows"] == 57 and table["vintage"] == "2015-08-01"
+    assert any("タイトル行（1〜7行目）を読み飛ばしました" in n for n in table["normalised"])
+    assert any("値が一つもない行を除きました（3行）" in n for n in table["normalised"])

@@ -992,7 +992,7 @@ class BuildFailures(BuildError):
 
     def __init__(self, failures: list[EbpmError]):
         self.failures = failures
-        lines = "\n".join(f"  - {err}" for err in failures)
+        lines = "\n".join("  - " + str(err).replace("\n", "\n    ") for err in failures)
         super().__init__(f"{len(failures)}個のテーブルで構築に失敗しました:\n{lines}")
 
 
