@@ -71,8 +71,10 @@ def build_cmd(
     try:
         manifest = build(console=console, check=check, keep_going=keep_going, only=only)
     except EbpmError as err:
+        note = "（前回の整備済みデータベースと manifest.json は変更していません。）"
+        head, nl, rest = err.message.partition("\n")  # keep 詳細/一覧 lines below the sentence
         raise type(err)(
-            err.message + "（前回の整備済みデータベースと manifest.json は変更していません。）",
+            head + note + nl + rest,
             table=err.table,
             file=err.file,
             row=err.row,
