@@ -928,7 +928,7 @@ class _Builder:
             return manifest
         except duckdb.Error as exc:
             raise BuildError(
-                f"データ構築中に DuckDB がエラーを返しました（{str(exc).splitlines()[0]}）。"
+                f"データ構築中に DuckDB がエラーを返しました。\n  詳細: {str(exc).splitlines()[0]}"
             ) from exc
         finally:
             with contextlib.suppress(Exception):

@@ -338,7 +338,7 @@ def _view(con: Any, staged: Staged, sql_from: str) -> Staged:
         err = duckdb_read_error(exc, [staged])
         if err is None:
             raise BuildError(
-                f"原データを読めません（{str(exc).splitlines()[0]}）。", file=staged.file
+                f"原データを読めません。\n  詳細: {str(exc).splitlines()[0]}", file=staged.file
             ) from exc
         raise err from exc
     return staged
