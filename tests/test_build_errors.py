@@ -169,3 +169,38 @@ def test_sql_check_with_a_typo_names_the_check_and_its_catalog_line(project):
         err
     )
     assert "もしかして「population」ですか？" in str(err) and "\n  詳細: Binder Error" in str(err)
+
+
+def test_row_of_an_ingest_read_file_counts_title_and_blank_rows(project):
+    """A file read with ingest (title row skipped, a blank row dropped): the error names the line
+    of the file as a person counts it, after a rename in the transform."""
+    import hashlib
+
+    raw = project / "raw" / "tiny_city" / "messy.csv"
+    raw.write_text(
+        "人口の表（令和2年10月1日現在）,,\n"  # line 1: title
+        "code,year,pop\n"  # line 2: header
+        "03201,2020,289731\n"  # line 3
+        ",,\n"  # line 4: blank, dropped by ingest
+        "03216,2020,-5\n",  # line 5: below the minimum
+        encoding="utf-8",
+    )
+    source = project / "raw" / "tiny_city" / "SOURCE.yml"
+    digest = hashlib.sha256(raw.read_bytes()).hexdigest()
+    source.write_text(
+        source.read_text(encoding="utf-8")
+        + f"  - {{path: messy.csv, sha256: {digest}, description_ja: 表題と空行のある表}}\n",
+        encoding="utf-8",
+    )
+    file = project / "catalog" / "population.yml"
+    file.write_text(
+        "name: population\ntitle: 人口\nsources:\n"
+        "  - {name: pop, path: tiny_city/messy.csv, reader: csv, options: {ingest: true}}\n"
+        "transform: SELECT code AS area, year AS yr, pop AS people FROM pop\n" + FIELDS,
+        encoding="utf-8",
+    )
+    with pytest.raises(CheckError) as info:
+        build_mod.build()
+    err = info.value
+    assert (err.file, err.row, err.column) == ("tiny_city/messy.csv", 5, "people"), str(err)
+    assert "最小値 0 を下回る" in str(err)
