@@ -87,7 +87,7 @@ def describe(path: Path, *, sheet: int | str = 0, encoding: str = "auto", rows: 
         "blank_rows": blank,
         "period": {"text": found[0], "date": found[1].isoformat()} if found else None,
         "units": units,
-        "file": str(path),
+        "file": _shown(path),
         "kind": kind,
         "kind_ja": _KIND_JA[kind],
         "encoding": ing.encoding,
@@ -103,6 +103,13 @@ def describe(path: Path, *, sheet: int | str = 0, encoding: str = "auto", rows: 
         "problems": problems,
         "head": head,
     }
+
+
+def _shown(path: Path) -> str:
+    """The file as shown in output: relative to the project or the current folder, never absolute."""
+    from ebpm.data.schema import display_path
+
+    return display_path(path)
 
 
 _TRAILING_PAREN = re.compile(r"^(.*?)\s*[(（]([^()（）]{1,8})[)）]$")
