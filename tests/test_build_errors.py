@@ -204,3 +204,22 @@ def test_row_of_an_ingest_read_file_counts_title_and_blank_rows(project):
     err = info.value
     assert (err.file, err.row, err.column) == ("tiny_city/messy.csv", 5, "people"), str(err)
     assert "最小値 0 を下回る" in str(err)
+
+
+def test_union_of_two_files_names_the_file_the_row_came_from(project):
+    """UNION ALL of population.csv and bad/unknown_code.csv: the unknown code is in the second file."""
+    file = project / "catalog" / "population.yml"
+    file.write_text(
+        "name: population\ntitle: 人口\nsources:\n"
+        "  - {name: a, path: tiny_city/population.csv, reader: csv}\n"
+        "  - {name: b, path: tiny_city/bad/unknown_code.csv, reader: csv}\n"
+        "transform: |\n"
+        "  SELECT area_code AS area, year AS yr, population AS people FROM a WHERE year = '2015'\n"
+        "  UNION ALL\n"
+        "  SELECT area_code, year, population FROM b\n" + FIELDS,
+        encoding="utf-8",
+    )
+    with pytest.raises(CheckError) as info:
+        build_mod.build()
+    err = info.value
+    assert (err.file, err.row, err.column) == ("tiny_city/bad/unknown_code.csv", 3, "area")
