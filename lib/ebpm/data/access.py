@@ -431,7 +431,8 @@ def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFram
 
     ``attrs``: ``tables`` (curated tables read), ``synthetic`` (any of them 模擬データ),
     ``column_titles`` and ``column_units`` (Japanese titles and units of the result's columns,
-    where the tables agree).
+    where the tables agree), ``census`` (every table read is a complete enumeration, catalog
+    ``census: true``) and ``eligibility`` (the catalog's eligibility column, when the result has it).
     """
     frame.attrs["tables"] = list(tables)
     if not tables:
@@ -444,7 +445,19 @@ def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFram
     titles, units = _labels(con, tables, [str(c) for c in frame.columns])
     frame.attrs["column_titles"] = titles
     frame.attrs["column_units"] = units
+    info = _tables(con)
+    # 全数 (catalog ``census: true``) only when every table read enumerates all its units
+    frame.attrs["census"] = all(bool(info.get(t, {}).get("census")) for t in tables)
+    eligible = {
+        info[t]["eligibility"]: t for t in tables if t in info and info[t].get("eligibility")
+    }
+    present = [col for col in eligible if col in frame.columns]
+    if present:
+        frame.attrs["eligibility"] = present[0]
     from ebpm import labels
+
+    for col in present:  # kept by name too, so a merge does not lose it
+        labels.note_eligibility(eligible[col], col)
 
     for column in frame.columns:  # pandas drops attrs in merge/pivot; labels keep them by name
         if column in titles or column in units:
