@@ -246,6 +246,23 @@ DATA_CASES = [
         "query",
         "型",
     ),
+    # --- calls the signature cannot take: Python's TypeError becomes a Japanese error -----------
+    (
+        "synth-unknown-keyword",
+        lambda: ebpm.synth(
+            PANEL, y="visits", unit="office", time="period", treated="u0", treatment_time=6
+        ),
+        "treated",
+        "もしかして「treated_unit」",
+    ),
+    ("did-unknown-keyword", lambda: ebpm.did(PANEL, **DID, untt="x"), "untt", "「unit」"),
+    ("its-missing-start", lambda: ebpm.its(SERIES, y="y", time="t"), "start", "必要"),
+    (
+        "describe-too-many-positional",
+        lambda: ebpm.describe(SERIES, "y", None, None, (0.5,)),
+        "quantiles",
+        "名前=値",
+    ),
     (
         "read-csv-missing",
         lambda: ebpm.read_csv("no_such_file.csv"),
