@@ -89,7 +89,7 @@ hub: setup hub-proxy build
 test: setup hub-proxy
 	$(BIN)/ruff check lib tests bench
 	$(BIN)/ruff format --check lib tests bench
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=15
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not browser"

@@ -23,3 +23,17 @@ def test_import_is_lazy():
     code = "import sys, ebpm; print('pandas' in sys.modules, 'statsmodels' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_estimator_access_pulls_only_what_the_estimator_module_needs():
+    """`ebpm.did` (attribute access, no call) loads pandas but not scipy.stats, statsmodels or altair:
+    the methods package binds every estimator, so one top-level scipy import there taxed them all."""
+    import subprocess
+    import sys
+
+    heavy = ["scipy.stats", "statsmodels", "altair", "vl_convert"]
+    code = (
+        f"import sys, ebpm; ebpm.did; ebpm.load; print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

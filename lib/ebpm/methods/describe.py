@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
@@ -91,6 +90,9 @@ def _numeric_rows(
         }
     ]
     mean, se = weighted_mean(y, w)
+    # imported here, not at the top: `ebpm.did` loads this package and needs no scipy.stats
+    from scipy import stats
+
     q = stats.t.ppf(0.975, n - 1) if n > 1 else np.nan
     rows.append(
         {
