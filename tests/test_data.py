@@ -320,6 +320,7 @@ def test_census_flag_reaches_frames_and_describe(real):
     assert "全数のため信頼区間は示さない" in res.summary_ja()
     assert res.details["table"]["ci_low"].isna().all()
     assert data.load("municipality").attrs["census"] is False
+    assert data.table_info("census_population")["census"] is True
 
 
 def test_catalog_eligibility_reaches_did(tmp_path, monkeypatch):
@@ -340,6 +341,8 @@ def test_catalog_eligibility_reaches_did(tmp_path, monkeypatch):
     labels.forget()
     procedures = data.load("procedure")
     assert procedures.attrs["eligibility"] == "online_legally_possible"
+    info = data.table_info("procedure")
+    assert info["eligibility"] == "online_legally_possible" and info["census"] is False
     usage = data.sql(
         "SELECT procedure_id, date_trunc('year', month) AS year, sum(applications) AS counter "
         "FROM procedure_usage WHERE channel = '窓口' GROUP BY ALL"

@@ -519,8 +519,9 @@ def table_info(name: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``name, title, title_en, description, synthetic, rows, vintage, update, sources, disclosure,
-        primary_key, columns, build_id, built_at``.
+        ``name, title, title_en, description, synthetic, census, eligibility, rows, vintage, update,
+        sources, disclosure, primary_key, columns, build_id, built_at``. ``census`` is the catalog's
+        全数 flag; ``eligibility`` the column saying whether a unit can be treated (or None).
     """
     con = _shared()
     _check_table(con, name)
@@ -547,6 +548,8 @@ def table_info(name: str) -> dict[str, Any]:
         "title_en": t["title_en"],
         "description": t["description"],
         "synthetic": bool(t["synthetic"]),
+        "census": bool(t.get("census")),
+        "eligibility": t.get("eligibility"),
         "rows": int(t["rows"]),
         "vintage": t["vintage"],
         "update": t["update_frequency"],
