@@ -311,7 +311,8 @@ def test_census_flag_reaches_frames_and_describe(real):
         "SELECT c.area_name, c.total FROM census_population c JOIN municipality m "
         "ON m.code5 = c.area_code WHERE c.year = 2020 AND m.name LIKE '%市'"
     )
-    assert len(cities) == 14 and cities.attrs["census"] is False  # municipality is no census
+    # a census joined with the list of all municipalities (also 全数) is still a census
+    assert len(cities) == 14 and cities.attrs["census"] is True
     only = data.load("census_population", year=2020)
     assert only.attrs["census"] is True
     cities14 = only[only["area_name"].str.endswith("市")]
@@ -319,7 +320,7 @@ def test_census_flag_reaches_frames_and_describe(real):
     res = ebpm.describe(cities14, "total")
     assert "全数のため信頼区間は示さない" in res.summary_ja()
     assert res.details["table"]["ci_low"].isna().all()
-    assert data.load("municipality").attrs["census"] is False
+    assert data.load("shelter").attrs["census"] is False  # not flagged: CIs stay
     assert data.table_info("census_population")["census"] is True
 
 
