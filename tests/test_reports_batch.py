@@ -92,26 +92,35 @@ def test_batch_run_with_no_register_leaves_the_register_byte_identical(tmp_path)
     before = register.read_bytes()
     grid = tmp_path / "grid.yml"
     grid.write_text("- {n: 2}\n- {n: 3}\n", encoding="utf-8")
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ebpm"),
-            "run",
-            str(FIXTURES / "basic.ipynb"),
-            "--grid",
-            str(grid),
-            "--out",
-            str(reports / "basic"),
-            "--workers",
-            "1",
-            "--no-pdf",
-            "--no-register",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "EBPM_REPORTS": str(reports), "EBPM_KEEP_WARM": "0"},
-    )
+
+    def batch(out, *flags):
+        return subprocess.run(
+            [
+                str(Path(sys.executable).parent / "ebpm"),
+                "run",
+                str(FIXTURES / "basic.ipynb"),
+                "--grid",
+                str(grid),
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+                "--no-pdf",
+                *flags,
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "EBPM_REPORTS": str(reports), "EBPM_KEEP_WARM": "0"},
+        )
+
+    done = batch(reports / "basic", "--no-register")
     assert done.returncode == 0, done.stderr[-800:]
     written = sorted(reports.glob("basic/*/result.json"))
     assert len(written) == 2  # both reports were made, under reports/ …
     assert register.read_bytes() == before  # … and the register was not touched
     assert not (reports / "register.duckdb.wal").exists()
+    # a scratch batch outside reports/ never registers, even without --no-register
+    done = batch(tmp_path / "scratch")
+    assert done.returncode == 0, done.stderr[-800:]
+    assert len(list((tmp_path / "scratch").glob("*/result.json"))) == 2
+    assert register.read_bytes() == before
