@@ -233,6 +233,12 @@ DATA_CASES = [
         "query",
         "「population」",
     ),
+    (  # candidates come from the table the query reads, not from every curated table
+        "sql-column-of-another-table",
+        lambda: ebpm.sql("SELECT nme FROM population"),
+        "query",
+        "ある列: area_code, note, population, year",
+    ),
     ("sql-type", lambda: ebpm.sql(3), "query", "文字列"),
     (
         "sql-params-type",

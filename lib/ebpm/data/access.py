@@ -200,8 +200,12 @@ def _filter_value(value: Any, column: str, ftype: str) -> Any:
     return value
 
 
-def _duck_message(exc: Exception, con: Any) -> str:
-    """DuckDB's English error as a Japanese sentence with did-you-mean where a name was wrong."""
+def _duck_message(exc: Exception, con: Any, query: str | None = None) -> str:
+    """DuckDB's English error as a Japanese sentence with did-you-mean where a name was wrong.
+
+    For an unknown column the candidates are the columns of the tables ``query`` names (all curated
+    columns when it names none), so a typo is not matched to a column of an unrelated table.
+    """
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     m = re.search(r"Table with name (\S+?) does not exist", text)
     if m:
@@ -209,8 +213,27 @@ def _duck_message(exc: Exception, con: Any) -> str:
         return f"表「{m.group(1)}」はありません。{_suggest(m.group(1), tables)}（ebpm catalog で一覧）"
     m = re.search(r'Referenced column "([^"]+)" not found', text)
     if m:
+        named = []
+        if query:
+            words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query))
+            named = sorted(set(_tables(con)) & words)
+        if named:
+            cols = [
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT name FROM _ebpm_columns WHERE list_contains($1, table_name) "
+                    "ORDER BY name",
+                    [named],
+                ).fetchall()
+            ]
+            where = "・".join(f"「{t}」" for t in named)
+            return (
+                f"列「{m.group(1)}」は表{where}にありません。{_suggest(m.group(1), cols)}"
+                f"ある列: {', '.join(cols)}"
+            )
         cols = [r[0] for r in con.execute("SELECT DISTINCT name FROM _ebpm_columns").fetchall()]
-        return f"列「{m.group(1)}」がありません。{_suggest(m.group(1), cols)}"
+        hint = _suggest(m.group(1), cols).removesuffix("ですか？")
+        return f"列「{m.group(1)}」がありません" + (f"（{hint}）" if hint else "")
     m = re.search(r"Could not convert string '([^']*)' to (\w+)", text)
     if m:
         return f"値「{m.group(1)}」を列の型（{m.group(2)}）に変換できません。型の合う値を渡してください"
@@ -385,7 +408,7 @@ def _select(query: str, params: Any) -> tuple[Any, list[str]]:
     try:
         table = _run(con, query, params)
     except duckdb.Error as exc:
-        raise DataAccessError(f"{_duck_message(exc, con)}。", parameter="query") from exc
+        raise DataAccessError(f"{_duck_message(exc, con, query)}。", parameter="query") from exc
     tables = _tables_of(con, query)
     for name in tables:
         _note(name)
