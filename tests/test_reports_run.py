@@ -110,7 +110,7 @@ def test_monitoring_label_in_html(runs):
 
 
 @pytest.mark.parametrize(
-    ("case", "step"), [("typed_bypass", "エビデンスの強さの確認"), ("typed_record", "強さの記録")]
+    ("case", "step"), [("typed_bypass", "根拠の確かさの確認"), ("typed_record", "強さの記録")]
 )
 def test_a_typed_grade_fails_the_run(runs, case, step):
     """A letter that is not the grading rule's output never reaches a report."""

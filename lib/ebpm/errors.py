@@ -84,7 +84,7 @@ class PublishError(EbpmError):
 
 
 class GradeError(EbpmError):
-    """A recorded grade (エビデンスの強さ) is not the output of the grading rule."""
+    """A recorded grade (根拠の確かさ) is not the output of the grading rule."""
 
 
 def did_you_mean(value: object, candidates: object, n: int = 3) -> str:

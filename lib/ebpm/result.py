@@ -68,7 +68,7 @@ class EstimationResult:
     diagnostics : dict
         Named checks (pre-trend test, density test …) with their numbers.
     grade : {"A","B","C","D"}
-        Credibility grade (エビデンスの強さ).
+        Credibility grade (根拠の確かさ).
     reasons : list of str
         Japanese sentences explaining the grade (根拠).
     warnings : list of str

@@ -53,7 +53,7 @@ print(f"{usage['procedure_id'].nunique()} 手続 × {usage['month'].nunique()} �
 # - データの期間より前にオンライン化していた手続（当初から介入済み）は、介入前の期間がないため自動で除かれます。
 # - 法令上オンライン化できない手続は比較群に入りますが、定義上介入を受けられません。カタログの `procedure` が
 #   `online_legally_possible` を「介入の対象になりうるかの列」（`eligibility`）と宣言しているので、この列が
-#   データにあれば `ebpm.did` が自動で使い、比較可能性の注意とエビデンスの強さに反映します（`eligible=` は不要）。
+#   データにあれば `ebpm.did` が自動で使い、比較可能性の注意と根拠の確かさに反映します（`eligible=` は不要）。
 
 # %%
 res = ebpm.did(

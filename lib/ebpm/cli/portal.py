@@ -75,7 +75,7 @@ def register_cmd(
     format: str = typer.Option("text", "--format", "-f", help="出力形式: text（表） / json"),
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="表示する件数（新しい順）。"),
 ) -> None:
-    """エビデンス台帳（レポートごとの推定値・95%信頼区間・エビデンスの強さ）を表示します。"""
+    """エビデンス台帳（レポートごとの推定値・95%信頼区間・根拠の確かさ）を表示します。"""
     from ebpm.report.register import runs
 
     _check_format(format)

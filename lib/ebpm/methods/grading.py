@@ -1,4 +1,4 @@
-"""How a credibility grade (エビデンスの強さ A〜D) is decided from the design and its checks.
+"""How a credibility grade (根拠の確かさ A〜D) is decided from the design and its checks.
 
 The rule (documented for users in docs/grading.md):
 
@@ -43,7 +43,7 @@ DESIGN_CEILING: dict[str, tuple[Grade, str]] = {
 }
 
 MONITORING_REASONS: tuple[str, ...] = (
-    "実績値は記録の集計で、推定をしていないため、エビデンスの強さ（A〜D）は付けない。",
+    "実績値は記録の集計で、推定をしていないため、根拠の確かさ（A〜D）は付けない。",
     "集計値は指標の定義（集計の時点・延べ数か実数か）に依存する。",
     "指標の推移は施策の効果を示すものではない（比較群がない）。",
 )
@@ -218,7 +218,7 @@ def _rederive(payload: dict[str, Any]) -> Grading:
     return decide(str(payload.get("design")), checks, notes)
 
 
-def verify(payload: Any, *, where: str = "エビデンスの強さ") -> Grading:
+def verify(payload: Any, *, where: str = "根拠の確かさ") -> Grading:
     """Re-derive a recorded grade from the rule; raise :class:`~ebpm.errors.GradeError` if it differs.
 
     ``payload`` is :meth:`Grading.to_dict` as it came back from result.json or the run's record.

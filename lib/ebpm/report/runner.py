@@ -362,7 +362,7 @@ def finish_report(
     grading, grade_problem = _checked_grading(rec, head, headline)
     if grade_problem:
         error = error or {
-            "step": "エビデンスの強さの確認",
+            "step": "根拠の確かさの確認",
             "message": scrub.mask_text(grade_problem, secrets),
         }
     grade = grading.grade if grading else None
@@ -589,9 +589,9 @@ def _checked_grading(rec: dict[str, Any], head: Any, headline: str | None):
         )
     try:
         if "grade" in rec:
-            return verify(rec["grade"], where="記録されたエビデンスの強さ"), None
+            return verify(rec["grade"], where="記録された根拠の確かさ"), None
         if isinstance(head, dict) and ("grade" in head or "grading" in head):
-            where = f"見出しの結果「{headline}」のエビデンスの強さ"
+            where = f"見出しの結果「{headline}」の根拠の確かさ"
             grading = verify(head.get("grading"), where=where)
             if head.get("grade") != grading.grade or list(head.get("reasons") or []) != list(
                 grading.reasons
@@ -857,7 +857,7 @@ def _check_renderable(rec: dict[str, Any], path: Path, *, failed: bool = False) 
     if not rec["lines"]:
         raise ParameterError(
             "このノートブックには ebpm.record の記録も、使った表の記録もありません。"
-            "このままでは答え・エビデンスの強さ・出典のないレポートになるため作成しません。" + how,
+            "このままでは答え・根拠の確かさ・出典のないレポートになるため作成しません。" + how,
             file=str(path),
         )
     if not failed and rec.get("answer") is None and rec.get("headline") is None:

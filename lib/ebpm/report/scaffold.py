@@ -44,7 +44,7 @@ ebpm.show(df.head(), table=table, caption="データの先頭")"""
 _ANALYSIS = """\
 # 例: 分割時系列分析。列名と導入日を自分の問いに合わせて書き換えます。
 # res = ebpm.its(daily, y="visits", time="date", start="令和5年10月2日")
-# ebpm.record("its", res, headline=True)   # 見出しの結果: 答えとエビデンスの強さになります
+# ebpm.record("its", res, headline=True)   # 見出しの結果: 答えと根拠の確かさになります
 # ebpm.figure(res.chart())"""
 
 _RECORD = """\
