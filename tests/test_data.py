@@ -101,6 +101,7 @@ def test_catalog_and_table_info(built):
     row = cat.set_index("name").loc["population"]
     assert row["title"] == "人口" and row["rows"] == 4 and not row["synthetic"]
     assert row["licence"] == "CC0 1.0" and row["sources"] == ["tiny_city/population.csv"]
+    assert not row["census"]  # the fixture declares no 全数 flag
     info = data.table_info("population")
     assert info["build_id"] == data.build_info()["build_id"]
     assert info["disclosure"] == {"threshold": 10, "count_columns": ["population"]}

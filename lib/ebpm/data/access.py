@@ -496,7 +496,8 @@ def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFram
 
 
 def catalog() -> pd.DataFrame:
-    """The tables of the curated database: name, Japanese title, rows, vintage, sources, licences, synthetic."""
+    """The tables of the curated database: name, Japanese title, rows, vintage, sources, licences,
+    synthetic, census (全数) and the eligibility column."""
     import pandas as pd
 
     con = _shared()
@@ -516,6 +517,8 @@ def catalog() -> pd.DataFrame:
                 "attribution": t["attribution"],
                 "sources": [s["path"] for s in sources],
                 "synthetic": bool(t["synthetic"]),
+                "census": bool(t.get("census")),
+                "eligibility": t.get("eligibility"),
                 "description": t["description"],
             }
         )
