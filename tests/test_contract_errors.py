@@ -263,6 +263,7 @@ DATA_CASES = [
     ),
     ("did-unknown-keyword", lambda: ebpm.did(PANEL, **DID, untt="x"), "untt", "「unit」"),
     ("its-missing-start", lambda: ebpm.its(SERIES, y="y", time="t"), "start", "必要"),
+    ("load-name-as-keyword", lambda: ebpm.load(name="population"), "name", "位置で指定"),
     (
         "describe-too-many-positional",
         lambda: ebpm.describe(SERIES, "y", None, None, (0.5,)),

@@ -155,16 +155,24 @@ def japanese_arguments(fn):
                 f"（例: {where}(df, y=..., ...)）。",
                 parameter=named[len(positional)] if len(positional) < len(named) else None,
             )
-        given = set(positional[: len(args)]) | set(kwargs)
+        given = set(positional[: len(args)]) | {
+            k
+            for k in kwargs
+            if k in params and params[k].kind is not inspect.Parameter.POSITIONAL_ONLY
+        }
         for p in params.values():
             if p.default is inspect.Parameter.empty and p.kind not in (
                 inspect.Parameter.VAR_POSITIONAL,
                 inspect.Parameter.VAR_KEYWORD,
             ):
                 if p.name not in given:
+                    how = (
+                        f"名前を付けずに位置で指定してください（例: {where}(値, ...)）"
+                        if p.kind is inspect.Parameter.POSITIONAL_ONLY
+                        else "名前=値 の形で指定してください"
+                    )
                     return ParameterError(
-                        f"{where} には引数「{p.name}」が必要です（名前=値 の形で指定してください）。",
-                        parameter=p.name,
+                        f"{where} には引数「{p.name}」が必要です（{how}）。", parameter=p.name
                     )
         for key in kwargs:
             if key in positional[: len(args)]:
