@@ -422,7 +422,21 @@ class _Runner:
         query = str(p["query"]).strip().rstrip(";")
         if "expect" not in p:  # the query lists offending rows: three are enough for the message
             query = f"SELECT * FROM ({query}) AS _violations LIMIT 3"
-        cur = self.con.execute(query)
+        import duckdb
+
+        try:
+            cur = self.con.execute(query)
+        except duckdb.Error as exc:
+            from ebpm.data.schema import display_path
+
+            full = str(exc) or type(exc).__name__
+            raise CheckError(
+                f"チェック「{chk.name}」の SQL を実行できません。{duckdb_message_ja(full)}"
+                f"\n  詳細: {full.splitlines()[0]}",
+                table=self.spec.name,
+                file=display_path(self.spec.file),
+                row=self.spec.line("checks", self.spec.checks.index(chk), "query"),
+            ) from exc
         if "expect" in p:
             row = first_row(cur)
             got = row[0] if row else None
@@ -451,6 +465,32 @@ class _Runner:
                 severity=chk.severity,
                 cols=[],
             )
+
+
+def duckdb_message_ja(text: str) -> str:
+    """A Japanese sentence for the common DuckDB errors (the caller keeps the original as 詳細)."""
+    import re
+
+    first = text.splitlines()[0] if text else ""
+    m = re.search(r'Referenced column "([^"]+)" not found', first) or re.search(
+        r'column "([^"]+)" not found', first, re.IGNORECASE
+    )
+    if m:
+        cands = re.search(r"Candidate bindings: (.*)", text)
+        hint = ""
+        if cands:
+            names = re.findall(r'"([^"]+)"', cands.group(1))
+            hint = "もしかして" + "・".join(f"「{n.split('.')[-1]}」" for n in names[:3]) + "ですか？"
+        return f"列「{m.group(1)}」がありません。{hint}"
+    m = re.search(r"Table with name (\S+) does not exist", first)
+    if m:
+        return f"テーブル「{m.group(1)}」がありません。"
+    m = re.search(r"Could not convert string '(.*)' to (\w+)", first)
+    if m:
+        return f"値「{m.group(1)}」を型 {m.group(2)} に変換できません。"
+    if first.startswith("Parser Error"):
+        return "SQL の書き方に誤りがあります。"
+    return ""
 
 
 def run_all(con: Any, spec: TableSpec, available: set[str], locate: Locator) -> list[CheckResult]:
