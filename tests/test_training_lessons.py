@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from ebpm.report.lint import lint_html
 from ebpm.training.course import load_course
 from ebpm.training.exercises import exercises
 from ebpm.training.grading import grade_folder
@@ -44,6 +45,10 @@ def test_lesson_runs_with_solutions_and_every_self_check_passes(lesson_id):
         if abs(value) >= 100:
             assert f"{int(value)}" not in handout and f"{int(value):,}" not in handout, ex.key
         assert "BEGIN SOLUTION" not in handout
+    if lesson.track == "manager":
+        # managers read these pages as they read reports: the same language rules hold
+        full = handout_html(lesson, nb, COURSE, solutions=False)
+        assert lint_html(full) == [], lint_html(full)
 
 
 def _write(nb, path: Path) -> None:

@@ -526,7 +526,7 @@ def _panel_did(
             # same small-sample F (Hotelling T², η = G − 1) as the event study's test
             eta = max(fit["n_clusters"] - 1, 1)
             q = pre["q"]
-            pre["test_ja"] = "F検定（Hotelling 補正）"
+            pre["test_ja"] = "Hotelling 補正のF検定"
             pre["f_plain_p"] = float(stats.f.sf(pre["wald"] / q, q, eta))
             pre["f"], pre["f_p"] = None, None
             if eta - q + 1 >= 1:
