@@ -206,13 +206,13 @@ def _duck_message(exc: Exception, con: Any, query: str | None = None) -> str:
     For an unknown column the candidates are the columns of the tables ``query`` names (all curated
     columns when it names none), so a typo is not matched to a column of an unrelated table.
     """
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    m = re.search(r"Table with name (\S+?) does not exist", text)
-    if m:
+    from ebpm.data.dberrors import parse
+
+    p = parse(exc)
+    if p.kind == "table":
         tables = list(_tables(con))
-        return f"表「{m.group(1)}」はありません。{_suggest(m.group(1), tables)}（ebpm catalog で一覧）"
-    m = re.search(r'Referenced column "([^"]+)" not found', text)
-    if m:
+        return f"表「{p.name}」はありません。{_suggest(p.name, tables)}（ebpm catalog で一覧）"
+    if p.kind == "column":
         named = []
         if query:
             words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query))
@@ -228,22 +228,19 @@ def _duck_message(exc: Exception, con: Any, query: str | None = None) -> str:
             ]
             where = "・".join(f"「{t}」" for t in named)
             return (
-                f"列「{m.group(1)}」は表{where}にありません。{_suggest(m.group(1), cols)}"
+                f"列「{p.name}」は表{where}にありません。{_suggest(p.name, cols)}"
                 f"ある列: {', '.join(cols)}"
             )
         cols = [r[0] for r in con.execute("SELECT DISTINCT name FROM _ebpm_columns").fetchall()]
-        hint = _suggest(m.group(1), cols).removesuffix("ですか？")
-        return f"列「{m.group(1)}」がありません" + (f"（{hint}）" if hint else "")
-    m = re.search(r"Could not convert string '([^']*)' to (\w+)", text)
-    if m:
-        return f"値「{m.group(1)}」を列の型（{m.group(2)}）に変換できません。型の合う値を渡してください"
-    m = re.search(r'syntax error at or near "([^"]*)"', text)
-    if m:
-        return f"SQL の書き方に誤りがあります（「{m.group(1)}」の付近）"
-    m = re.search(r"Function with name (\S+?) does not exist", text)
-    if m:
-        return f"関数「{m.group(1)}」はありません"
-    if "Parameter" in text or "parameter" in text:
+        hint = _suggest(p.name, cols).removesuffix("ですか？")
+        return f"列「{p.name}」がありません" + (f"（{hint}）" if hint else "")
+    if p.kind == "conversion":
+        return f"値「{p.name}」を列の型（{p.target}）に変換できません。型の合う値を渡してください"
+    if p.kind == "syntax":
+        return "SQL の書き方に誤りがあります" + (f"（「{p.target}」の付近）" if p.target else "")
+    if p.kind == "function":
+        return f"関数「{p.name}」はありません"
+    if p.kind == "parameter":
         return "SQL の $名前 や ? と、渡した値（params）の数や名前が合っていません"
     kind = type(exc).__name__.removesuffix("Exception")
     return f"SQL を実行できません（DuckDB の {kind} エラー）"

@@ -17,6 +17,7 @@ from typing import Any
 from ebpm import config
 from ebpm.data.spec import TYPE_LABELS_JA, TableSpec, load_catalog, load_source, sha256_file
 from ebpm.data.checks import CheckResult, run_all
+from ebpm.data.dberrors import parse as parse_duckdb
 from ebpm.data.schema import display_path
 from ebpm.errors import BuildError, EbpmError, did_you_mean
 from ebpm.data.snapshot import (  # noqa: F401 - re-exported: tests and tools use ebpm.data.builder.<name>
@@ -501,11 +502,9 @@ class _Builder:
         catalog = display_path(spec.file)
         line = self._transform_line(spec, full)
         at = f"（{catalog} の{line}行目）" if line else f"（{catalog}）"
-        col = re.search(r'column "([^"]+)" not found', first, re.IGNORECASE) or re.search(
-            r'Referenced column "([^"]+)"', first
-        )
-        if col:
-            name = col.group(1)
+        problem = parse_duckdb(full)
+        if problem.kind == "column":
+            name = problem.name
             raw = self._raw_columns()
             hint = did_you_mean(name, [c for _s, _f, cols in raw for c in cols])
             listing = "".join(
@@ -519,11 +518,8 @@ class _Builder:
                 file=catalog,
                 row=line,
             )
-        rel = re.search(r"Table with name (\S+) does not exist", first) or re.search(
-            r'Referenced table "([^"]+)" not found', first
-        )
-        if rel:
-            name = rel.group(1).strip('"')
+        if problem.kind == "table":
+            name = problem.name
             known = [s.name for s in spec.sources] + sorted(spec.references)
             hint = did_you_mean(name, known)
             return BuildError(
@@ -533,26 +529,16 @@ class _Builder:
                 file=catalog,
                 row=line,
             )
-        fn = re.search(r"Function with name (\S+) does not exist", first)
-        if fn:
-            close = re.search(r'Did you mean "([^"]+)"', full)
-            hint = f"もしかして「{close.group(1)}」ですか？" if close else ""
+        if problem.kind == "function":
+            hint = f"もしかして「{problem.suggestions[0]}」ですか？" if problem.suggestions else ""
             return BuildError(
-                f"transform の関数「{fn.group(1)}」は DuckDB にありません。{hint}{detail}",
+                f"transform の関数「{problem.name}」は DuckDB にありません。{hint}{detail}",
                 table=spec.name,
                 file=catalog,
                 row=line,
             )
-        conv = (
-            re.search(r"Could not convert string '(.*)' to (\w+)", first)
-            or re.search(r'invalid (date|timestamp) field format: "(.*)"', first)
-            or re.search(r'(date|timestamp) field value out of range: "(.*)"', first)
-        )
-        if conv is not None and "Conversion Error" in first:
-            if conv.re.pattern.startswith("Could"):
-                value, target = conv.group(1), conv.group(2)
-            else:
-                value, target = conv.group(2), conv.group(1)
+        if problem.kind == "conversion" and "Conversion Error" in first:
+            value, target = problem.name, problem.target
             kind = _duckdb_type_ja(target)
             source_col = re.search(r"source column (\S+)", first)
             hit = self._find_raw_value(value, source_col.group(1) if source_col else None)
@@ -568,11 +554,10 @@ class _Builder:
                 table=spec.name,
                 **where,
             )
-        if first.startswith("Parser Error"):
-            near = re.search(r'at or near "([^"]*)"', first)
+        if problem.kind == "syntax":
             return BuildError(
                 "transform の SQL に書き方の誤りがあります"
-                + (f"（「{near.group(1)}」の近く）" if near else "")
+                + (f"（「{problem.target}」の近く）" if problem.target else "")
                 + f"。{detail}",
                 table=spec.name,
                 file=catalog,

@@ -469,26 +469,19 @@ class _Runner:
 
 def duckdb_message_ja(text: str) -> str:
     """A Japanese sentence for the common DuckDB errors (the caller keeps the original as 詳細)."""
-    import re
+    from ebpm.data.dberrors import parse
 
-    first = text.splitlines()[0] if text else ""
-    m = re.search(r'Referenced column "([^"]+)" not found', first) or re.search(
-        r'column "([^"]+)" not found', first, re.IGNORECASE
-    )
-    if m:
-        cands = re.search(r"Candidate bindings: (.*)", text)
+    p = parse(text)
+    if p.kind == "column":
         hint = ""
-        if cands:
-            names = re.findall(r'"([^"]+)"', cands.group(1))
-            hint = "もしかして" + "・".join(f"「{n.split('.')[-1]}」" for n in names[:3]) + "ですか？"
-        return f"列「{m.group(1)}」がありません。{hint}"
-    m = re.search(r"Table with name (\S+) does not exist", first)
-    if m:
-        return f"テーブル「{m.group(1)}」がありません。"
-    m = re.search(r"Could not convert string '(.*)' to (\w+)", first)
-    if m:
-        return f"値「{m.group(1)}」を型 {m.group(2)} に変換できません。"
-    if first.startswith("Parser Error"):
+        if p.suggestions:
+            hint = "もしかして" + "・".join(f"「{n}」" for n in p.suggestions[:3]) + "ですか？"
+        return f"列「{p.name}」がありません。{hint}"
+    if p.kind == "table":
+        return f"テーブル「{p.name}」がありません。"
+    if p.kind == "conversion":
+        return f"値「{p.name}」を型 {p.target} に変換できません。"
+    if p.kind == "syntax":
         return "SQL の書き方に誤りがあります。"
     return ""
 
