@@ -113,6 +113,38 @@ def test_only_rebuilds_the_table_and_its_dependencies(built):
         build_mod.build(only=["populaton"])
 
 
+def test_only_rebuilds_and_checks_the_tables_that_reference_it(built):
+    """--only area also rebuilds population and visitors (their foreign keys point at area): a code
+    removed from area fails population's check, and nothing is swapped."""
+    project, first = built
+    before = snapshot(project / "curated")
+    areas = project / "raw" / "tiny_city" / "areas.csv"
+    areas.write_text("code5,name\n03000,岩手県\n03201,盛岡市\n", encoding="utf-8")  # 03216 gone
+    src = project / "raw" / "tiny_city" / "SOURCE.yml"
+    meta = yaml.safe_load(src.read_text(encoding="utf-8"))
+    for entry in meta["files"]:
+        if entry["path"] == "areas.csv":
+            entry["sha256"] = sha(areas)
+    src.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    specs = build_mod.load_catalog(project / "catalog")
+    assert build_mod.dependents(specs, {"area"}) == {"population", "visitors"}
+    assert build_mod.dependents(specs, {"population"}) == set()
+    with pytest.raises(BuildError) as info:
+        build_mod.build(only=["area"])
+    assert info.value.table == "population" and "03216" in str(info.value)
+    assert snapshot(project / "curated") == before
+    # with the code back, --only area rebuilds area and the two tables that reference it
+    areas.write_text("code5,name\n03000,岩手県\n03201,盛岡市\n03216,滝沢市\n", encoding="utf-8")
+    for entry in meta["files"]:
+        if entry["path"] == "areas.csv":
+            entry["sha256"] = sha(areas)
+    src.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    manifest = build_mod.build(only=["area"])
+    assert manifest["only"] == ["area", "population", "visitors"]
+    assert manifest["only_dependents"] == ["population", "visitors"]
+    assert manifest["tables"]["visitors"]["rows"] == first["tables"]["visitors"]["rows"]
+
+
 def test_history_and_diff_list_a_changed_row_count(built):
     project, first = built
     add_population_row(project)
@@ -167,6 +199,36 @@ def test_stale_table_is_flagged_in_catalog_dictionary_and_report_sources(project
 
     rows = {s["table"]: s for s in provenance.sources(["area", "population"], manifest)}
     assert "2025-10-01" in rows["area"]["stale"] and rows["population"]["stale"] is None
+
+
+def test_stale_warning_appears_in_a_report_using_the_stale_table(project, tmp_path):
+    """The rendered report (HTML) of a notebook that read a stale table says so in its sources."""
+    import nbformat
+    from ebpm.report.runner import render_notebook
+
+    file = project / "catalog" / "area.yml"
+    file.write_text(
+        file.read_text(encoding="utf-8").replace(
+            "freshness: {vintage: '2020-10-01'}",
+            "freshness: {vintage: '2020-10-01', update: 5年ごと, next_due: '2025-10-01'}",
+        ),
+        encoding="utf-8",
+    )
+    build_mod.build()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("地域の一覧")]
+    nb.metadata["ebpm"] = {
+        "records": [
+            {"name": "title", "value": "地域の確認"},
+            {"name": "answer", "value": "地域は3つです。"},
+            {"name": "_tables", "value": ["area"]},
+        ]
+    }
+    path = tmp_path / "used_area.ipynb"
+    nbformat.write(nb, path)
+    outcome = render_notebook(path, out=tmp_path / "out", pdf=False, register=False)
+    html = (Path(outcome.out_dir) / "index.html").read_text(encoding="utf-8")
+    assert "鮮度の注意" in html and "2025-10-01" in html
 
 
 def test_validation_report_lists_every_check_and_is_linked(built):

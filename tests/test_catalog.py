@@ -63,6 +63,11 @@ def test_good_entry_parses(tmp_path):
         ),
         ({"checks": [{"type": "magic"}]}, "チェックの種類「magic」"),
         ({"checks": [{"type": "sql"}]}, "sql チェックには query"),
+        ({"eligibility": "b"}, "eligibility の列「b」が schema.fields にありません"),
+        (
+            {"eligibility": "s", "schema": {"fields": [{"name": "s", "type": "string"}]}},
+            "boolean か 0/1 の integer",
+        ),
     ],
 )
 def test_malformed_entries_are_refused_in_japanese(tmp_path, change, words):
@@ -70,6 +75,17 @@ def test_malformed_entries_are_refused_in_japanese(tmp_path, change, words):
         load_table(write(tmp_path, {**GOOD, **change}))
     assert words in str(info.value)
     assert "t.yml" in str(info.value)
+
+
+def test_census_and_eligibility_flags_parse(tmp_path):
+    spec = load_table(write(tmp_path, {**GOOD, "census": True, "eligibility": "a"}))
+    assert spec.census is True and spec.eligibility == "a"
+    plain = load_table(write(tmp_path, GOOD))
+    assert plain.census is False and plain.eligibility == ""
+    shipped = {s.name: s for s in load_catalog(ROOT / "data" / "catalog")}
+    assert shipped["procedure"].eligibility == "online_legally_possible"
+    assert shipped["census_population"].census and shipped["resident_population"].census
+    assert not shipped["citizen_survey"].census  # a sample survey: CIs stay
 
 
 def test_broken_yaml_names_the_line(tmp_path):

@@ -182,3 +182,141 @@ def test_inspect_flags_lost_characters_and_drafts_the_catalog():
         "note",
     ]
     assert "# 問題: 列「note」" in draft.output
+
+
+# --- inspect --catalog: a messy file drafted in one pass (issue 16 point 3) ---------------------
+
+#: a made-up CP932 file shaped like a city's Excel export: a title row stating the 時点, an empty
+#: row, units in the headers, thousands separators, full-width digits and a blank row in the data
+TOWN_POP = (
+    "盛岡市 町丁別人口（令和2年10月1日現在）,,\n"
+    ",,\n"
+    "町丁名,人口（人）,世帯数（世帯）\n"
+    '大通一丁目,"1,234",700\n'
+    ",,\n"
+    "大通二丁目,２３４,120\n"
+    "菜園一丁目,0,0\n"
+)
+
+
+def test_draft_detects_title_rows_blank_rows_units_and_period(tmp_path):
+    import yaml
+
+    file = tmp_path / "town_pop.csv"
+    file.write_bytes(TOWN_POP.encode("cp932"))
+    info = json.loads(inspect(str(file), "--format", "json").output)
+    assert info["title_rows"] == 2 and info["blank_rows"] == 1
+    assert info["period"] == {"text": "令和2年10月1日現在", "date": "2020-10-01"}
+    assert info["units"] == {"人口(人)": "人", "世帯数(世帯)": "世帯"}
+    shown = inspect(str(file)).output
+    assert "タイトル行" in shown and "令和2年10月1日現在（2020-10-01）" in shown and "空行" in shown
+    draft = inspect(str(file), "--catalog").output
+    doc = yaml.safe_load(draft)
+    assert doc["sources"][0]["options"] == {"ingest": True, "encoding": "cp932", "header_row": 3}
+    fields = {f["name"]: f for f in doc["schema"]["fields"]}
+    assert fields["人口(人)"]["unit"] == "人" and fields["人口(人)"]["title"] == "人口"
+    assert fields["世帯数(世帯)"]["unit"] == "世帯"
+    assert fields["period"]["type"] == "date" and "2020-10-01" in doc["transform"]
+    assert doc["freshness"]["vintage"] == "2020-10-01"
+    assert doc["title"] == "TODO 盛岡市 町丁別人口"
+    assert "# 検出: 見出しの前のタイトル行: 1〜2行目" in draft
+    assert "# 検出: 値が一つもない行: 1行" in draft
+
+
+def test_draft_of_a_real_excel_file_reads_its_title_rows_and_date():
+    """神戸市 jinkou2708.xls (CC BY 2.1 JP, see fixtures/ingest/PROVENANCE.md): 7 title rows with
+    「平成27年８月1日現在」 above a two-row header."""
+    import yaml
+
+    draft = inspect(str(FIX / "jinkou2708.xls"), "--catalog").output
+    doc = yaml.safe_load(draft)
+    assert doc["sources"][0]["options"] == {"sheet": 0, "header_rows": [8, 9]}
+    assert doc["freshness"]["vintage"] == "2015-08-01"
+    assert "「平成27年８月1日現在」→ 2015-08-01" in draft
+    assert "1〜7行目" in draft and "値が一つもない行: 3行" in draft
+
+
+def _fill(text: str) -> str:
+    """What the steward types over the TODOs."""
+    return (
+        text.replace("TODO YYYY-MM-DD", "2026-12-31")
+        .replace("update: TODO", "update: 5年ごと")
+        .replace("TODO ", "")
+        .replace("<出典フォルダ>", "city")
+    )
+
+
+def test_steward_adds_a_messy_file_in_one_pass(project):
+    """source add → inspect --catalog → build, with what ingest normalised in manifest and dictionary."""
+    import yaml
+    from ebpm.data.builder import build
+
+    folder = project / "raw" / "city"
+    folder.mkdir()
+    file = folder / "town_pop.csv"
+    file.write_bytes(TOWN_POP.encode("cp932"))
+    added = runner.invoke(app, ["source", "add", str(file)])
+    assert added.exit_code == 0, added.output
+    source = folder / "SOURCE.yml"
+    text = source.read_text(encoding="utf-8")
+    for key, value in {
+        "title_ja": "町丁別人口（テスト）",
+        "publisher": "ebpm テスト",
+        "licence": "CC0 1.0",
+        "attribution": "テスト用データ（ebpm）",
+    }.items():
+        text = text.replace(f"{key}: ''", f"{key}: {value}")
+    source.write_text(text.replace("description_ja: ''", "description_ja: 町丁別人口"), "utf-8")
+    draft = runner.invoke(app, ["inspect", str(file), "--catalog"])
+    assert draft.exit_code == 0, draft.output
+    (project / "catalog" / "town_pop.yml").write_text(_fill(draft.output), encoding="utf-8")
+    checked = runner.invoke(app, ["catalog", "check"])
+    assert checked.exit_code == 0, checked.output
+    manifest = build()
+    table = manifest["tables"]["town_pop"]
+    assert table["rows"] == 3 and table["vintage"] == "2020-10-01"
+    normalised = "\n".join(table["normalised"])
+    assert "タイトル行など（2行）を読み飛ばしました" in normalised
+    assert "値が一つもない行を除きました（1行）" in normalised
+    dictionary = (project / "curated" / "dictionary.html").read_text(encoding="utf-8")
+    assert "読み込み時の正規化" in dictionary and "タイトル行など（2行）" in dictionary
+    import duckdb
+
+    con = duckdb.connect(str(project / "curated" / "ebpm.duckdb"), read_only=True)
+    rows = con.execute('SELECT "人口(人)", period FROM town_pop ORDER BY 1').fetchall()
+    con.close()
+    assert [r[0] for r in rows] == [0, 234, 1234] and str(rows[0][1]) == "2020-10-01"
+    assert yaml.safe_load(source.read_text(encoding="utf-8"))["files"][0]["bytes"] == len(
+        TOWN_POP.encode("cp932")
+    )
+
+
+def test_steward_adds_a_real_excel_file_in_one_pass(project):
+    """神戸市 jinkou2708.xls (title rows with 平成27年８月1日現在, a two-row header, blank rows),
+    drafted by inspect --catalog and built without editing anything but the TODOs."""
+    import shutil
+
+    from ebpm.data.builder import build
+
+    folder = project / "raw" / "city"
+    folder.mkdir()
+    file = folder / "jinkou2708.xls"
+    shutil.copyfile(FIX / "jinkou2708.xls", file)
+    assert runner.invoke(app, ["source", "add", str(file)]).exit_code == 0
+    source = folder / "SOURCE.yml"
+    text = source.read_text(encoding="utf-8")
+    for key, value in {
+        "title_ja": "神戸市の推計人口",
+        "publisher": "神戸市",
+        "licence": "CC BY 2.1 JP",
+        "attribution": "神戸市オープンデータ",
+    }.items():
+        text = text.replace(f"{key}: ''", f"{key}: {value}")
+    source.write_text(text.replace("description_ja: ''", "description_ja: 推計人口"), "utf-8")
+    draft = runner.invoke(app, ["inspect", str(file), "--catalog"]).output
+    (project / "catalog" / "jinkou2708.yml").write_text(_fill(draft), encoding="utf-8")
+    manifest = build()
+    table = manifest["tables"]["jinkou2708"]
+    assert table["rows"] == 57 and table["vintage"] == "2015-08-01"
+    assert any("タイトル行（1〜7行目）を読み飛ばしました" in n for n in table["normalised"])
+    assert any("値が一つもない行を除きました（3行）" in n for n in table["normalised"])

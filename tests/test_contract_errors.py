@@ -233,6 +233,12 @@ DATA_CASES = [
         "query",
         "「population」",
     ),
+    (  # candidates come from the table the query reads, not from every curated table
+        "sql-column-of-another-table",
+        lambda: ebpm.sql("SELECT nme FROM population"),
+        "query",
+        "ある列: area_code, note, population, year",
+    ),
     ("sql-type", lambda: ebpm.sql(3), "query", "文字列"),
     (
         "sql-params-type",
@@ -245,6 +251,24 @@ DATA_CASES = [
         lambda: ebpm.sql("SELECT * FROM population WHERE year = $y", {"y": "令和2年"}),
         "query",
         "型",
+    ),
+    # --- calls the signature cannot take: Python's TypeError becomes a Japanese error -----------
+    (
+        "synth-unknown-keyword",
+        lambda: ebpm.synth(
+            PANEL, y="visits", unit="office", time="period", treated="u0", treatment_time=6
+        ),
+        "treated",
+        "もしかして「treated_unit」",
+    ),
+    ("did-unknown-keyword", lambda: ebpm.did(PANEL, **DID, untt="x"), "untt", "「unit」"),
+    ("its-missing-start", lambda: ebpm.its(SERIES, y="y", time="t"), "start", "必要"),
+    ("load-name-as-keyword", lambda: ebpm.load(name="population"), "name", "位置で指定"),
+    (
+        "describe-too-many-positional",
+        lambda: ebpm.describe(SERIES, "y", None, None, (0.5,)),
+        "quantiles",
+        "名前=値",
     ),
     (
         "read-csv-missing",

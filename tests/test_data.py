@@ -101,6 +101,7 @@ def test_catalog_and_table_info(built):
     row = cat.set_index("name").loc["population"]
     assert row["title"] == "人口" and row["rows"] == 4 and not row["synthetic"]
     assert row["licence"] == "CC0 1.0" and row["sources"] == ["tiny_city/population.csv"]
+    assert not row["census"]  # the fixture declares no 全数 flag
     info = data.table_info("population")
     assert info["build_id"] == data.build_info()["build_id"]
     assert info["disclosure"] == {"threshold": 10, "count_columns": ["population"]}
@@ -255,3 +256,110 @@ def test_frames_carry_provenance_attrs(built):
     )
     assert joined.attrs["tables"] == ["area", "population"]
     assert joined.attrs["column_titles"] == {"name": "名称", "population": "人口"}
+
+
+# --- municipality names and catalog flags on the real tables ------------------------------------
+
+
+def test_every_population_table_with_a_municipality_code_has_names(real):
+    """Each real table whose area_code refers to `municipality` carries the municipality's name.
+
+    Reference: the names are those of 全国地方公共団体コード (abr_address_master/lgcode.csv) for the
+    current code, e.g. 03201 盛岡市, 03216 滝沢市 (滝沢村 03305 until 2014), 03000 岩手県.
+    """
+    from ebpm.data.spec import load_catalog
+
+    specs = {s.name: s for s in load_catalog(ROOT / "data" / "catalog")}
+    with_codes = [  # population tables: a municipality code and a count of people
+        name
+        for name in REAL_TABLES
+        if specs[name].field("area_code") is not None
+        and any(f.unit == "人" for f in specs[name].fields)
+    ]
+    assert set(with_codes) == {
+        "census_population",
+        "census_2020_prelim",
+        "census_industry_2020",
+        "resident_population",
+        "smallarea_2015",
+    }
+    for name in with_codes:
+        assert specs[name].field("area_name") is not None, name
+        assert specs[name].field("area_name").title, name  # documented in the dictionary
+        frame = data.load(name)
+        assert frame["area_name"].notna().all(), name
+    named = data.sql(
+        "SELECT DISTINCT area_code, area_name FROM resident_population "
+        "WHERE area_code IN ('03000', '03201', '03216')"
+    )
+    assert dict(named.itertuples(index=False)) == {
+        "03000": "岩手県",
+        "03201": "盛岡市",
+        "03216": "滝沢市",
+    }
+    wrong = data.sql(
+        "SELECT r.area_code FROM resident_population r JOIN municipality m ON m.code5 = r.area_code "
+        "WHERE m.level <> 'prefecture' AND m.name <> r.area_name"
+    )
+    assert len(wrong) == 0
+
+
+def test_census_flag_reaches_frames_and_describe(real):
+    """Tables flagged `census: true` (全数) load with attrs['census']; describe then gives no CI."""
+    import ebpm
+
+    cities = data.sql(
+        "SELECT c.area_name, c.total FROM census_population c JOIN municipality m "
+        "ON m.code5 = c.area_code WHERE c.year = 2020 AND m.name LIKE '%市'"
+    )
+    # a census joined with the list of all municipalities (also 全数) is still a census
+    assert len(cities) == 14 and cities.attrs["census"] is True
+    only = data.load("census_population", year=2020)
+    assert only.attrs["census"] is True
+    cities14 = only[only["area_name"].str.endswith("市")]
+    assert len(cities14) == 14 and cities14.attrs["census"] is True
+    res = ebpm.describe(cities14, "total")
+    assert "全数のため信頼区間は示さない" in res.summary_ja()
+    assert res.details["table"]["ci_low"].isna().all()
+    assert data.load("shelter").attrs["census"] is False  # not flagged: CIs stay
+    assert data.table_info("census_population")["census"] is True
+
+
+def test_catalog_eligibility_reaches_did(tmp_path, monkeypatch):
+    """procedure declares `eligibility: online_legally_possible`: loading it labels the frame, and a
+    staggered DiD on a panel merged from it questions the procedures that can never go online."""
+    import warnings
+
+    import ebpm
+    from ebpm import labels
+
+    (tmp_path / "catalog").mkdir()
+    for name in ("procedure", "procedure_usage"):
+        shutil.copy(ROOT / "data" / "catalog" / f"{name}.yml", tmp_path / "catalog")
+    monkeypatch.setenv("EBPM_RAW", str(ROOT / "data" / "raw"))
+    monkeypatch.setenv("EBPM_CATALOG", str(tmp_path / "catalog"))
+    monkeypatch.setenv("EBPM_CURATED", str(tmp_path / "curated"))
+    build_mod.build()
+    labels.forget()
+    procedures = data.load("procedure")
+    assert procedures.attrs["eligibility"] == "online_legally_possible"
+    info = data.table_info("procedure")
+    assert info["eligibility"] == "online_legally_possible" and info["census"] is False
+    usage = data.sql(
+        "SELECT procedure_id, date_trunc('year', month) AS year, sum(applications) AS counter "
+        "FROM procedure_usage WHERE channel = '窓口' GROUP BY ALL"
+    )
+    panel = usage.merge(
+        procedures[["procedure_id", "online_since", "online_legally_possible"]], on="procedure_id"
+    )  # pandas drops attrs here; the column name is enough
+    panel["first"] = panel["online_since"].dt.year
+    panel["year"] = panel["year"].dt.year
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ebpm.did(panel, y="counter", unit="procedure_id", time="year", first_treated="first")
+    never = procedures[procedures["online_since"].isna()]
+    expected = int((~never["online_legally_possible"]).sum())  # 12 of the 101 (docs/synthetic.md)
+    assert expected > 0
+    assert res.diagnostics["eligibility_from_catalog"] is True
+    assert res.diagnostics["n_ineligible_controls"] == expected
+    labels.forget()

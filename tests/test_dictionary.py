@@ -31,6 +31,8 @@ def html():
         synthetic=True,
         primary_key=["area_code"],
         disclosure={"threshold": 10, "count_columns": ["population"]},
+        census=True,
+        eligibility="population",
     )
     manifest = {
         "build_id": "20261126-000000-abcdef",
@@ -88,6 +90,9 @@ def html():
         "一次秘匿しきい値 10",
         "注意: row_count",
         "省略したテーブル",
+        "全数",
+        "標本誤差がない",
+        "介入の対象になりうるかの列",
     ],
 )
 def test_dictionary_shows(html, text):

@@ -82,6 +82,10 @@ def test_dx_example_recovers_the_planted_effect_and_renders(tmp_path):
     assert "窓口での申請件数" in result["answer"] and "%" in result["answer"]
     assert result["grade"] in {"A", "B", "C", "D"} and result["grade_reasons"]
     assert any("当初から介入済み" in r for r in result["grade_reasons"])
+    # the catalog's eligibility column (procedure.online_legally_possible) was used without eligible=
+    did = result["results"]["did"]
+    assert did["diagnostics"]["eligibility_from_catalog"] is True
+    assert did["diagnostics"]["n_ineligible_controls"] > 0
     assert {s["table"] for s in result["sources"]} == {"procedure", "procedure_usage"}
     html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "synthetic-banner" in html

@@ -131,3 +131,51 @@ def test_bad_input():
         ebpm.describe(frame.assign(w=0.0), "wait", weights="w")
     with pytest.raises(EstimationError, match="数値"):
         ebpm.describe(frame.assign(w="a"), "wait", weights="w")
+
+
+def _cities() -> pd.DataFrame:
+    """All 14 cities of Iwate with their 2020 census population (国勢調査2020 確定値; a census)."""
+    frame = pd.DataFrame(
+        {
+            "area_name": [f"市{i:02d}" for i in range(14)],
+            "total": np.linspace(20_000, 290_000, 14).round(),
+            "kind": ["大"] * 4 + ["小"] * 10,
+        }
+    )
+    frame.attrs["census"] = True  # what ebpm.load sets for a table flagged census: true
+    return frame
+
+
+def test_census_flag_gives_no_ci_and_says_why():
+    res = ebpm.describe(_cities(), ["total", "kind"])
+    table = res.details["table"]
+    assert table[["se", "ci_low", "ci_high"]].isna().all().all()
+    assert np.isnan(res.ci[0]) and np.isnan(res.ci[1]) and np.isnan(res.se)
+    assert res.diagnostics["census"] is True
+    text = res.summary_ja()
+    assert "全数のため信頼区間は示さない" in text and "95%信頼区間" not in text
+    assert any("全数のため信頼区間は示さない" in r for r in res.reasons)
+    # the statistics themselves are unchanged: the mean is the plain mean of the 14 values
+    assert res.estimate == pytest.approx(_cities()["total"].mean())
+    spec = res.chart().to_dict()
+    assert "全数のため信頼区間は示さない" in json.dumps(spec, ensure_ascii=False)
+
+
+def test_census_can_be_overridden_either_way():
+    sample = _cities()
+    sample.attrs.pop("census")
+    with_ci = ebpm.describe(sample, "total")
+    assert not np.isnan(with_ci.ci[0]) and with_ci.diagnostics["census"] is False
+    assert "95%信頼区間" in with_ci.summary_ja()
+    assert np.isnan(ebpm.describe(sample, "total", census=True).ci[0])
+    # a census frame read as a sample of a wider population when the planner says so
+    assert not np.isnan(ebpm.describe(_cities(), "total", census=False).ci[0])
+
+
+def test_census_argument_is_checked():
+    from ebpm.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="census は True か False"):
+        ebpm.describe(_cities(), "total", census="yes")
+    with pytest.raises(ParameterError, match="調査ウェイト"):
+        ebpm.describe(_toy(), "wait", weights="w", census=True)

@@ -68,3 +68,46 @@ def test_ineligible_controls_warn_and_cost_a_grade_step():
 def test_eligible_must_be_a_column():
     with pytest.raises(ebpm.errors.EstimationError, match="もしかして「handles」"):
         ebpm.did(_panel(), y="y", unit="office", time="t", first_treated="first", eligible="handle")
+
+
+def test_catalog_eligibility_column_is_picked_up_automatically():
+    """A frame whose table declares `eligibility:` in the catalog is questioned without `eligible=`."""
+    data = _panel(always=0)
+    data.attrs["eligibility"] = "handles"  # what ebpm.load sets from the catalog flag
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = ebpm.did(data, y="y", unit="office", time="t", first_treated="first")
+        off = ebpm.did(data, y="y", unit="office", time="t", first_treated="first", eligible=False)
+    assert auto.diagnostics["n_ineligible_controls"] == 2
+    assert auto.diagnostics["eligibility_column"] == "handles"
+    assert auto.diagnostics["eligibility_from_catalog"] is True
+    assert any("定義上介入を受けられない" in w and "自動で使った" in w for w in auto.warnings)
+    assert off.diagnostics["n_ineligible_controls"] == 0
+    assert off.diagnostics["eligibility_column"] is None
+    order = "ABCD"
+    assert order.index(auto.grade) == min(order.index(off.grade) + 1, 3)
+
+
+def test_catalog_eligibility_survives_a_merge_by_column_name():
+    """pandas drops attrs in merge; the column noted by the data layer is still recognised."""
+    from ebpm import labels
+
+    data = _panel(always=0)
+    units = data[["office", "handles"]].drop_duplicates()
+    panel = data.drop(columns="handles").merge(units, on="office")
+    assert panel.attrs == {}
+    labels.note_eligibility("offices", "handles")  # what ebpm.load does for a flagged table
+    try:
+        assert labels.eligibility(panel) == "handles"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = ebpm.did(panel, y="y", unit="office", time="t", first_treated="first")
+        assert res.diagnostics["n_ineligible_controls"] == 2
+    finally:
+        labels.forget()
+
+
+@pytest.mark.parametrize(("value", "words"), [(True, "True は使えません"), (3, "列名（文字列）")])
+def test_eligible_argument_is_checked(value, words):
+    with pytest.raises(ebpm.errors.ParameterError, match=words):
+        ebpm.did(_panel(), y="y", unit="office", time="t", first_treated="first", eligible=value)

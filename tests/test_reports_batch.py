@@ -60,3 +60,67 @@ def test_plan_validates_every_set_first_and_names_the_bad_one(tmp_path):
     )
     assert [j.values["n"] for j in jobs] == [2, 3] and {j.values["kind"] for j in jobs} == {"c"}
     assert len({j.run_id for j in jobs}) == 2 and all(j.out_dir.parent == tmp_path for j in jobs)
+
+
+def test_plan_passes_no_register_to_every_job(tmp_path):
+    jobs = plan(str(FIXTURES / "basic.ipynb"), [{"n": 2}, {"n": 3}], out_root=tmp_path)
+    assert all(j.register for j in jobs)
+    jobs = plan(
+        str(FIXTURES / "basic.ipynb"), [{"n": 2}, {"n": 3}], out_root=tmp_path, register=False
+    )
+    assert not any(j.register for j in jobs)
+
+
+@pytest.mark.slow
+def test_batch_run_with_no_register_leaves_the_register_byte_identical(tmp_path):
+    """`ebpm run … --grid … --no-register` under reports/ must not write the shared register."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from ebpm.report.register import add_run
+
+    reports = tmp_path / "reports"
+    seed = reports / "seed" / "r0"
+    seed.mkdir(parents=True)
+    (seed / "result.json").write_text(
+        json.dumps({"run_id": "r0", "template": "seed", "status": "ok"}), encoding="utf-8"
+    )
+    register = reports / "register.duckdb"
+    add_run(seed / "result.json", register=register)
+    before = register.read_bytes()
+    grid = tmp_path / "grid.yml"
+    grid.write_text("- {n: 2}\n- {n: 3}\n", encoding="utf-8")
+
+    def batch(out, *flags):
+        return subprocess.run(
+            [
+                str(Path(sys.executable).parent / "ebpm"),
+                "run",
+                str(FIXTURES / "basic.ipynb"),
+                "--grid",
+                str(grid),
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+                "--no-pdf",
+                *flags,
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "EBPM_REPORTS": str(reports), "EBPM_KEEP_WARM": "0"},
+        )
+
+    done = batch(reports / "basic", "--no-register")
+    assert done.returncode == 0, done.stderr[-800:]
+    written = sorted(reports.glob("basic/*/result.json"))
+    assert len(written) == 2  # both reports were made, under reports/ …
+    assert register.read_bytes() == before  # … and the register was not touched
+    assert not (reports / "register.duckdb.wal").exists()
+    # a scratch batch outside reports/ never registers, even without --no-register
+    done = batch(tmp_path / "scratch")
+    assert done.returncode == 0, done.stderr[-800:]
+    assert len(list((tmp_path / "scratch").glob("*/result.json"))) == 2
+    assert register.read_bytes() == before

@@ -48,7 +48,15 @@ _LAZY: dict[str, str] = {
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+
+def _japanese_arguments(fn):
+    from ebpm.errors import japanese_arguments
+
+    return japanese_arguments(fn)
+
+
+# a call with an unknown keyword (did-you-mean) or a missing argument is a Japanese ParameterError
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, wrap=_japanese_arguments)
 
 
 def _activate_kernel() -> None:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 
 def lazy_exports(
-    package: str, exports: dict[str, str]
+    package: str,
+    exports: dict[str, str],
+    wrap: Callable[[Any], Any] | None = None,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Return ``(__getattr__, __dir__)`` for a package that re-exports ``name -> module``.
 
     A name is imported from its module on first use and then cached in the package namespace.
+    ``wrap`` is applied to each exported plain function (``ebpm`` uses it to turn a call with an
+    unknown or missing argument into a Japanese error).
     """
 
     def __getattr__(name: str) -> Any:
@@ -20,6 +25,8 @@ def lazy_exports(
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(module), name)
+        if wrap is not None and inspect.isfunction(value):
+            value = wrap(value)
         setattr(importlib.import_module(package), name, value)
         return value
 

@@ -108,3 +108,86 @@ def missing_column(frame: object, parameter: str, column: object) -> ParameterEr
         column=str(column),
         parameter=parameter,
     )
+
+
+def japanese_arguments(fn):
+    """Wrap a public function so that a call it cannot take (an unknown keyword, a missing argument,
+    too many positional arguments) is a Japanese :class:`ParameterError` naming the argument, with
+    did-you-mean candidates — not Python's English ``TypeError``.
+
+    The signature is checked before the call; the function itself runs unchanged (``__wrapped__``).
+    """
+    import functools
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins without a signature: leave them alone
+        return fn
+    params = sig.parameters
+    named = [
+        p.name
+        for p in params.values()
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+    takes_any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    positional = [
+        p.name
+        for p in params.values()
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    takes_any_positional = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params.values())
+    where = f"ebpm.{fn.__name__}"
+
+    def explain(args: tuple, kwargs: dict) -> ParameterError:
+        if not takes_any_keyword:
+            for key in kwargs:
+                if key not in params or params[key].kind is inspect.Parameter.POSITIONAL_ONLY:
+                    return ParameterError(
+                        f"{where} に引数「{key}」はありません。{did_you_mean(key, named)}"
+                        f"使える引数: {', '.join(named)}",
+                        parameter=key,
+                    )
+        if not takes_any_positional and len(args) > len(positional):
+            return ParameterError(
+                f"{where} の位置引数が多すぎます（{len(args)}個、受け取れるのは{len(positional)}個）。"
+                "2つ目からは 名前=値 の形で指定してください"
+                f"（例: {where}(df, y=..., ...)）。",
+                parameter=named[len(positional)] if len(positional) < len(named) else None,
+            )
+        given = set(positional[: len(args)]) | {
+            k
+            for k in kwargs
+            if k in params and params[k].kind is not inspect.Parameter.POSITIONAL_ONLY
+        }
+        for p in params.values():
+            if p.default is inspect.Parameter.empty and p.kind not in (
+                inspect.Parameter.VAR_POSITIONAL,
+                inspect.Parameter.VAR_KEYWORD,
+            ):
+                if p.name not in given:
+                    how = (
+                        f"名前を付けずに位置で指定してください（例: {where}(値, ...)）"
+                        if p.kind is inspect.Parameter.POSITIONAL_ONLY
+                        else "名前=値 の形で指定してください"
+                    )
+                    return ParameterError(
+                        f"{where} には引数「{p.name}」が必要です（{how}）。", parameter=p.name
+                    )
+        for key in kwargs:
+            if key in positional[: len(args)]:
+                return ParameterError(
+                    f"{where} の引数「{key}」が位置と名前の両方で指定されています。どちらか一方にしてください。",
+                    parameter=key,
+                )
+        return ParameterError(f"{where} の引数の指定が正しくありません。", parameter=None)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            sig.bind(*args, **kwargs)
+        except TypeError:
+            raise explain(args, kwargs) from None
+        return fn(*args, **kwargs)
+
+    return wrapper

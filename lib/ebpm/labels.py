@@ -11,6 +11,8 @@ from typing import Any
 
 # column name -> {"titles": set, "units": set, "tables": set, "synthetic": set of bool}
 _seen: dict[str, dict[str, set]] = {}
+# column name -> curated tables whose catalog names it as the eligibility column
+_eligibility: dict[str, set[str]] = {}
 
 
 def note(
@@ -80,6 +82,31 @@ def tables(data: Any) -> list[str]:
     return sorted(out)
 
 
+def note_eligibility(table: str, column: str) -> None:
+    """Remember that the catalog of ``table`` names ``column`` as its eligibility column."""
+    _eligibility.setdefault(column, set()).add(table)
+
+
+def eligibility(data: Any) -> str | None:
+    """The column of ``data`` that says whether a unit can be treated at all (catalog ``eligibility``).
+
+    The frame's own ``attrs`` first; else (``attrs`` lost in a merge) a column of the frame that a
+    table read in this process declared as its eligibility column. None when there is none.
+    """
+    columns = [str(c) for c in getattr(data, "columns", [])]
+    found = _attrs(data).get("eligibility")
+    if found and found in columns:
+        return str(found)
+    hits = [c for c in columns if c in _eligibility]
+    return hits[0] if len(hits) == 1 else None
+
+
+def census(data: Any) -> bool:
+    """True when the frame came only from tables the catalog flags as complete enumerations (全数)."""
+    return bool(_attrs(data).get("census", False))
+
+
 def forget() -> None:
     """Forget every label noted so far (tests)."""
     _seen.clear()
+    _eligibility.clear()

@@ -37,7 +37,7 @@ import ebpm
 usage = ebpm.sql(
     """
     SELECT u.procedure_id, u.month, p.online_since,
-           p.online_legally_possible AS eligible,
+           p.online_legally_possible,
            sum(u.applications) FILTER (WHERE u.channel = '窓口') AS counter
     FROM procedure_usage u JOIN procedure p USING (procedure_id)
     GROUP BY ALL
@@ -51,8 +51,9 @@ print(f"{usage['procedure_id'].nunique()} 手続 × {usage['month'].nunique()} �
 # ## 分析
 #
 # - データの期間より前にオンライン化していた手続（当初から介入済み）は、介入前の期間がないため自動で除かれます。
-# - 法令上オンライン化できない手続は比較群に入りますが、定義上介入を受けられないため、
-#   `eligible` で示すと比較可能性の注意と根拠の確かさに反映されます。
+# - 法令上オンライン化できない手続は比較群に入りますが、定義上介入を受けられません。カタログの `procedure` が
+#   `online_legally_possible` を「介入の対象になりうるかの列」（`eligibility`）と宣言しているので、この列が
+#   データにあれば `ebpm.did` が自動で使い、比較可能性の注意と根拠の確かさに反映します（`eligible=` は不要）。
 
 # %%
 res = ebpm.did(
@@ -61,7 +62,6 @@ res = ebpm.did(
     unit="procedure_id",
     time="month",
     first_treated="online_since",
-    eligible="eligible",
     outcome_label="窓口での申請件数",
 )
 print(res.summary_ja())

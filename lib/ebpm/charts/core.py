@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -122,19 +123,32 @@ def _svg_of(spec_text: str) -> str:
     return vlc.vegalite_to_svg(spec_text)
 
 
-def _warm_renderer() -> None:
-    """Register the fonts and render one tiny chart with Japanese text: vl-convert's first render
-    starts its JavaScript engine (about 1.8 s), which a pre-started kernel pays while it waits."""
+# A constant chart with Japanese text in the house font: rendering it once starts vl-convert's engine and
+# loads the fonts' glyph tables, which otherwise costs the first chart of a report about a second.
+_WARMUP_SPEC = json.dumps(
+    {
+        "data": {"values": [{"x": 1, "t": "盛岡市 1,234人"}]},
+        "mark": {"type": "text", "font": FONT},
+        "encoding": {"x": {"field": "x", "type": "quantitative"}, "text": {"field": "t"}},
+    },
+    ensure_ascii=False,
+)
+
+
+def warm_renderer() -> None:
+    """Register the fonts and render a constant chart once, so the first real chart is not slower.
+
+    Used by warm spare kernels (``ebpm.report.warm``) and by the kernels a run or batch pre-starts
+    (``ebpm.report.runner.warmup_source``); the chart holds no data of any report.
+    """
     import vl_convert as vlc
 
     _register_fonts()
-    vlc.vegalite_to_svg(
-        {"data": {"values": [{"a": 1}]}, "mark": "text", "encoding": {"text": {"value": "日本語"}}}
-    )
+    vlc.vegalite_to_svg(_WARMUP_SPEC)
 
 
 def to_svg(chart) -> str:
-    """Render a chart to an SVG string offline (Japanese fonts registered)."""
+    """Render a chart to an SVG string offline (Japanese fonts registered; cached by spec)."""
     enable_theme()
     return _svg_of(chart.to_json())
 

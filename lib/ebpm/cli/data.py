@@ -50,7 +50,7 @@ def build_cmd(
     only: list[str] | None = typer.Option(  # noqa: B008 - typer's way of declaring a repeatable option
         None,
         "--only",
-        help="このテーブルと参照先だけを作り直します（他は前回のまま。置き換えは一度に行います）。",
+        help="このテーブルと参照先・参照元だけを作り直します（他は前回のまま。置き換えは一度に行います）。",
     ),
 ) -> None:
     """原データとカタログから整備済みデータベースを構築します（データ構築）。
@@ -71,8 +71,10 @@ def build_cmd(
     try:
         manifest = build(console=console, check=check, keep_going=keep_going, only=only)
     except EbpmError as err:
+        note = "（前回の整備済みデータベースと manifest.json は変更していません。）"
+        head, nl, rest = err.message.partition("\n")  # keep 詳細/一覧 lines below the sentence
         raise type(err)(
-            err.message + "（前回の整備済みデータベースと manifest.json は変更していません。）",
+            head + note + nl + rest,
             table=err.table,
             file=err.file,
             row=err.row,
@@ -90,6 +92,16 @@ def build_cmd(
         typer.echo(
             f"データ構築が完了しました（ビルドID {manifest['build_id']}）: {len(tables)}テーブル・{rows:,}行 → {_rel(p.database)}"
         )
+    if manifest.get("only"):
+        typer.echo(
+            f"作り直したテーブル: {', '.join(manifest['only'])}（ほかは前回のデータベースから写しました）"
+        )
+        if manifest.get("only_dependents"):
+            typer.echo(
+                "  うち "
+                + ", ".join(manifest["only_dependents"])
+                + " は指定したテーブルを参照しているので、作り直してチェックしました。"
+            )
     for name, reason in manifest.get("skipped", {}).items():
         typer.echo(f"  省略したテーブル {name}: {reason}")
     if previous:

@@ -29,6 +29,7 @@ def _json_value(value: Any) -> Any:
 def describe(path: Path, *, sheet: int | str = 0, encoding: str = "auto", rows: int = 5) -> dict:
     """Read ``path`` as the build would and describe the result as a JSON-safe dict."""
     from ebpm.ingest.csv import encoding_label
+    from ebpm.ingest.jp import period_in_title
     from ebpm.ingest.read import read
 
     suffix = path.suffix.lower()
@@ -45,27 +46,48 @@ def describe(path: Path, *, sheet: int | str = 0, encoding: str = "auto", rows: 
     columns = []
     for name in table.column_names:
         col = table.column(name)
+        base, header_unit = _unit_in_header(name)
         columns.append(
             {
                 "name": name,
+                "title": base,
                 "type": ing.types.get(name, "string"),
                 "type_ja": _TYPE_JA.get(ing.types.get(name, "string"), "文字列"),
-                "unit": ing.units.get(name),
+                "unit": ing.units.get(name) or header_unit,
                 "nulls": col.null_count,
                 "symbols": ing.symbols.get(name, {}),
             }
         )
     head = [{k: _json_value(v) for k, v in rec.items()} for rec in table.slice(0, rows).to_pylist()]
     problems = list(ing.problems) + _lost_characters(table)
-    # what the build must be told to read the file exactly as shown here (ingest normalises)
-    reader_options = (
-        {"reader": "excel", "options": {"sheet": sheet}}
-        if kind == "excel"
-        else {"reader": "csv", "options": {"ingest": True, "encoding": ing.encoding or "auto"}}
+    # what the build must be told to read the file exactly as shown here (ingest normalises);
+    # title rows above the header are skipped by naming the header row(s) explicitly
+    first_header = ing.header_rows[0] if ing.header_rows else None
+    title_rows = (first_header - 1) if first_header and first_header > 1 else 0
+    if kind == "excel":
+        options = {"sheet": sheet}
+        if title_rows:
+            options["header_rows"] = list(ing.header_rows)
+        reader_options = {"reader": "excel", "options": options}
+    else:
+        options = {"ingest": True, "encoding": ing.encoding or "auto"}
+        if title_rows:
+            options["header_row"] = ing.header_row
+        reader_options = {"reader": "csv", "options": options}
+    blank = next(
+        (int(m.group(1).replace(",", "")) for n in ing.notes if (m := _BLANK_NOTE.search(n))), 0
     )
+    title = re.sub(r"\s+", " ", ing.title or "").strip()
+    found = period_in_title(title)
+    units = {c["name"]: c["unit"] for c in columns if c["unit"]}
     return {
         "reader_options": reader_options,
-        "file": str(path),
+        "title": title,
+        "title_rows": title_rows,
+        "blank_rows": blank,
+        "period": {"text": found[0], "date": found[1].isoformat()} if found else None,
+        "units": units,
+        "file": _shown(path),
         "kind": kind,
         "kind_ja": _KIND_JA[kind],
         "encoding": ing.encoding,
@@ -83,6 +105,30 @@ def describe(path: Path, *, sheet: int | str = 0, encoding: str = "auto", rows: 
     }
 
 
+def _shown(path: Path) -> str:
+    """The file as shown in output: relative to the project or the current folder, never absolute."""
+    from ebpm.data.schema import display_path
+
+    return display_path(path)
+
+
+_TRAILING_PAREN = re.compile(r"^(.*?)\s*[(（]([^()（）]{1,8})[)）]$")
+
+
+def _unit_in_header(name: str) -> tuple[str, str | None]:
+    """``"人口（人）"`` → ``("人口", "人")``; a header without a unit comes back unchanged."""
+    from ebpm.ingest.jp import is_unit_word, split_unit
+
+    base, unit = split_unit(name)
+    if unit:
+        return base, unit
+    m = _TRAILING_PAREN.match(name)
+    if m and m.group(1) and is_unit_word(m.group(2)):
+        return m.group(1), m.group(2).strip()
+    return name, None
+
+
+_BLANK_NOTE = re.compile(r"値が一つもない行を除きました（([0-9,]+)行）")
 _LOST = re.compile(r"\ufffd|〓|[\u3040-\u30ff\u4e00-\u9fff]\?|\?[\u3040-\u30ff\u4e00-\u9fff]")
 
 
@@ -121,22 +167,66 @@ def draft_catalog(info: dict, path: Path) -> str:
         field = {
             "name": col["name"],
             "type": kinds.get(col["type"], "string"),
-            "title": col["name"],
+            "title": col.get("title") or col["name"],
         }
         if col.get("unit"):
             field["unit"] = col["unit"]
         fields.append(field)
+    period = info.get("period")
+    names = [f["name"] for f in fields]
+    if period and "period" not in names:
+        fields.append(
+            {
+                "name": "period",
+                "type": "date",
+                "title": "時点",
+                "description": f"タイトル行の「{period['text']}」",
+            }
+        )
+    title = info.get("title") or ""
+    if period:
+        title = title.replace(period["text"], " ")
+    title = re.sub(r"[(（]\s*[)）]", "", re.sub(r"\s+", " ", title)).strip()
     doc = {
         "name": stem,
-        "title": "TODO 日本語の表題",
+        "title": f"TODO {title}" if title else "TODO 日本語の表題",
         "sources": [{"name": "src", "path": rel, **info["reader_options"]}],
-        "schema": {"fields": fields},
-        "checks": [{"type": "row_count", "min": info["rows"], "max": info["rows"]}],
-        "freshness": {"vintage": "TODO", "update": "TODO", "next_due": "TODO YYYY-MM-DD"},
     }
-    notes = "".join(f"# 読み込み時の正規化: {n}\n" for n in info["notes"])
+    if period:
+        doc["transform"] = f"SELECT *, DATE '{period['date']}' AS period FROM src"
+    doc["schema"] = {"fields": fields}
+    doc["checks"] = [{"type": "row_count", "min": info["rows"], "max": info["rows"]}]
+    doc["freshness"] = {
+        "vintage": period["date"] if period else "TODO",
+        "update": "TODO",
+        "next_due": "TODO YYYY-MM-DD",
+    }
+    found = []
+    if info.get("title_rows"):
+        where = "options.header_rows" if info["kind"] == "excel" else "options.header_row"
+        found.append(
+            f"見出しの前のタイトル行: 1〜{info['title_rows']}行目（{where} で見出しを指定して飛ばします）"
+            + (f"「{info['title'][:60]}」" if info.get("title") else "")
+        )
+    if info.get("blank_rows"):
+        found.append(f"値が一つもない行: {info['blank_rows']:,}行（読み込み時に除きます）")
+    if info.get("units"):
+        shown = "、".join(f"{k}＝{v}" for k, v in list(info["units"].items())[:8])
+        more = f" ほか{len(info['units']) - 8}列" if len(info["units"]) > 8 else ""
+        found.append(f"単位（見出し・タイトル行から）: {shown}{more}（各列の unit に書きました）")
+    if period:
+        found.append(
+            f"時点: タイトル行の「{period['text']}」→ {period['date']}"
+            "（列 period と freshness.vintage に書きました）"
+        )
+    notes = "".join(f"# 検出: {x}\n" for x in found)
+    notes += "".join(f"# 読み込み時の正規化: {n}\n" for n in info["notes"])
     notes += "".join(f"# 問題: {p}\n" for p in info["problems"])
     body = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=200)
+    # dates stay strings: a bare 2026-12-31 typed over the TODO would be read as a YAML date
+    body = body.replace(
+        "next_due: TODO YYYY-MM-DD", "next_due: 'TODO YYYY-MM-DD'  # 引用符の中に次の更新予定日"
+    ).replace("vintage: TODO\n", "vintage: 'TODO'  # 引用符の中にデータの時点（YYYY-MM-DD）\n")
     return f"# ebpm inspect --catalog による下書き（data/catalog/{stem}.yml）。TODO を埋め、型を確かめてください。\n{notes}{body}"
 
 
@@ -160,6 +250,14 @@ def _print_rich(info: dict) -> None:
     else:
         label = "なし（列名は col1, col2 …）"
     overview.add_row("見出し行", label)
+    if info.get("title_rows"):
+        overview.add_row("タイトル行", f"1〜{info['title_rows']}行目（読み飛ばします）")
+    if info.get("title"):
+        overview.add_row("表題（タイトル行）", info["title"][:80])
+    if info.get("period"):
+        overview.add_row("時点", f"{info['period']['text']}（{info['period']['date']}）")
+    if info.get("blank_rows"):
+        overview.add_row("空行", f"{info['blank_rows']:,}行（除きます）")
     overview.add_row("データ", f"{info['rows']:,}行 × {len(info['columns'])}列")
     console.print(overview)
 
@@ -206,7 +304,10 @@ def inspect(
     ] = "auto",
     rows: Annotated[int, typer.Option("--rows", min=0, help="表示する先頭の行数")] = 5,
     catalog: Annotated[
-        bool, typer.Option("--catalog", help="カタログ（data/catalog/*.yml）の下書きを出力します")
+        bool,
+        typer.Option(
+            "--catalog", help="カタログの下書きを出力します（タイトル行・空行・単位・時点を検出）"
+        ),
     ] = False,
 ) -> None:
     """原データのファイルがどう読まれるかを表示します（文字コード・見出し行・列の型・正規化・問題）。"""

@@ -187,10 +187,20 @@ def run(
         from ebpm.errors import ParameterError
 
         raise ParameterError("分析テンプレート名を指定してください。", parameter="template")
-    _run_batch(console, template, base, out=out, grid=grid, over=over, workers=workers, pdf=pdf)
+    _run_batch(
+        console,
+        template,
+        base,
+        out=out,
+        grid=grid,
+        over=over,
+        workers=workers,
+        pdf=pdf,
+        register=register,
+    )
 
 
-def _run_batch(console, template, base, *, out, grid, over, workers, pdf) -> None:
+def _run_batch(console, template, base, *, out, grid, over, workers, pdf, register=True) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from ebpm.report import batch
@@ -202,7 +212,7 @@ def _run_batch(console, template, base, *, out, grid, over, workers, pdf) -> Non
         sets.extend(batch.read_grid(grid))
     if over is not None:
         sets.extend(batch.over_all(load_schema(template_path(template)), over))
-    jobs = batch.plan(template, sets, base=base, out_root=out)
+    jobs = batch.plan(template, sets, base=base, out_root=out, register=register)
     n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     console.print(f"{len(jobs)} 件のレポートを {n} 並列で作成します。", highlight=False)
     with Progress(

@@ -200,27 +200,47 @@ def _filter_value(value: Any, column: str, ftype: str) -> Any:
     return value
 
 
-def _duck_message(exc: Exception, con: Any) -> str:
-    """DuckDB's English error as a Japanese sentence with did-you-mean where a name was wrong."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    m = re.search(r"Table with name (\S+?) does not exist", text)
-    if m:
+def _duck_message(exc: Exception, con: Any, query: str | None = None) -> str:
+    """DuckDB's English error as a Japanese sentence with did-you-mean where a name was wrong.
+
+    For an unknown column the candidates are the columns of the tables ``query`` names (all curated
+    columns when it names none), so a typo is not matched to a column of an unrelated table.
+    """
+    from ebpm.data.dberrors import parse
+
+    p = parse(exc)
+    if p.kind == "table":
         tables = list(_tables(con))
-        return f"表「{m.group(1)}」はありません。{_suggest(m.group(1), tables)}（ebpm catalog で一覧）"
-    m = re.search(r'Referenced column "([^"]+)" not found', text)
-    if m:
+        return f"表「{p.name}」はありません。{_suggest(p.name, tables)}（ebpm catalog で一覧）"
+    if p.kind == "column":
+        named = []
+        if query:
+            words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query))
+            named = sorted(set(_tables(con)) & words)
+        if named:
+            cols = [
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT name FROM _ebpm_columns WHERE list_contains($1, table_name) "
+                    "ORDER BY name",
+                    [named],
+                ).fetchall()
+            ]
+            where = "・".join(f"「{t}」" for t in named)
+            return (
+                f"列「{p.name}」は表{where}にありません。{_suggest(p.name, cols)}"
+                f"ある列: {', '.join(cols)}"
+            )
         cols = [r[0] for r in con.execute("SELECT DISTINCT name FROM _ebpm_columns").fetchall()]
-        return f"列「{m.group(1)}」がありません。{_suggest(m.group(1), cols)}"
-    m = re.search(r"Could not convert string '([^']*)' to (\w+)", text)
-    if m:
-        return f"値「{m.group(1)}」を列の型（{m.group(2)}）に変換できません。型の合う値を渡してください"
-    m = re.search(r'syntax error at or near "([^"]*)"', text)
-    if m:
-        return f"SQL の書き方に誤りがあります（「{m.group(1)}」の付近）"
-    m = re.search(r"Function with name (\S+?) does not exist", text)
-    if m:
-        return f"関数「{m.group(1)}」はありません"
-    if "Parameter" in text or "parameter" in text:
+        hint = _suggest(p.name, cols).removesuffix("ですか？")
+        return f"列「{p.name}」がありません" + (f"（{hint}）" if hint else "")
+    if p.kind == "conversion":
+        return f"値「{p.name}」を列の型（{p.target}）に変換できません。型の合う値を渡してください"
+    if p.kind == "syntax":
+        return "SQL の書き方に誤りがあります" + (f"（「{p.target}」の付近）" if p.target else "")
+    if p.kind == "function":
+        return f"関数「{p.name}」はありません"
+    if p.kind == "parameter":
         return "SQL の $名前 や ? と、渡した値（params）の数や名前が合っていません"
     kind = type(exc).__name__.removesuffix("Exception")
     return f"SQL を実行できません（DuckDB の {kind} エラー）"
@@ -385,7 +405,7 @@ def _select(query: str, params: Any) -> tuple[Any, list[str]]:
     try:
         table = _run(con, query, params)
     except duckdb.Error as exc:
-        raise DataAccessError(f"{_duck_message(exc, con)}。", parameter="query") from exc
+        raise DataAccessError(f"{_duck_message(exc, con, query)}。", parameter="query") from exc
     tables = _tables_of(con, query)
     for name in tables:
         _note(name)
@@ -431,7 +451,8 @@ def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFram
 
     ``attrs``: ``tables`` (curated tables read), ``synthetic`` (any of them 模擬データ),
     ``column_titles`` and ``column_units`` (Japanese titles and units of the result's columns,
-    where the tables agree).
+    where the tables agree), ``census`` (every table read is a complete enumeration, catalog
+    ``census: true``) and ``eligibility`` (the catalog's eligibility column, when the result has it).
     """
     frame.attrs["tables"] = list(tables)
     if not tables:
@@ -444,7 +465,19 @@ def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFram
     titles, units = _labels(con, tables, [str(c) for c in frame.columns])
     frame.attrs["column_titles"] = titles
     frame.attrs["column_units"] = units
+    info = _tables(con)
+    # 全数 (catalog ``census: true``) only when every table read enumerates all its units
+    frame.attrs["census"] = all(bool(info.get(t, {}).get("census")) for t in tables)
+    eligible = {
+        info[t]["eligibility"]: t for t in tables if t in info and info[t].get("eligibility")
+    }
+    present = [col for col in eligible if col in frame.columns]
+    if present:
+        frame.attrs["eligibility"] = present[0]
     from ebpm import labels
+
+    for col in present:  # kept by name too, so a merge does not lose it
+        labels.note_eligibility(eligible[col], col)
 
     for column in frame.columns:  # pandas drops attrs in merge/pivot; labels keep them by name
         if column in titles or column in units:
@@ -460,7 +493,8 @@ def _with_attrs(con: Any, frame: pd.DataFrame, tables: list[str]) -> pd.DataFram
 
 
 def catalog() -> pd.DataFrame:
-    """The tables of the curated database: name, Japanese title, rows, vintage, sources, licences, synthetic."""
+    """The tables of the curated database: name, Japanese title, rows, vintage, sources, licences,
+    synthetic, census (全数) and the eligibility column."""
     import pandas as pd
 
     con = _shared()
@@ -480,6 +514,8 @@ def catalog() -> pd.DataFrame:
                 "attribution": t["attribution"],
                 "sources": [s["path"] for s in sources],
                 "synthetic": bool(t["synthetic"]),
+                "census": bool(t.get("census")),
+                "eligibility": t.get("eligibility"),
                 "description": t["description"],
             }
         )
@@ -506,8 +542,9 @@ def table_info(name: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``name, title, title_en, description, synthetic, rows, vintage, update, sources, disclosure,
-        primary_key, columns, build_id, built_at``.
+        ``name, title, title_en, description, synthetic, census, eligibility, rows, vintage, update,
+        sources, disclosure, primary_key, columns, build_id, built_at``. ``census`` is the catalog's
+        全数 flag; ``eligibility`` the column saying whether a unit can be treated (or None).
     """
     con = _shared()
     _check_table(con, name)
@@ -534,6 +571,8 @@ def table_info(name: str) -> dict[str, Any]:
         "title_en": t["title_en"],
         "description": t["description"],
         "synthetic": bool(t["synthetic"]),
+        "census": bool(t.get("census")),
+        "eligibility": t.get("eligibility"),
         "rows": int(t["rows"]),
         "vintage": t["vintage"],
         "update": t["update_frequency"],

@@ -17,7 +17,9 @@ from typing import Any
 from ebpm import config
 from ebpm.data.spec import TYPE_LABELS_JA, TableSpec, load_catalog, load_source, sha256_file
 from ebpm.data.checks import CheckResult, run_all
-from ebpm.errors import BuildError, EbpmError
+from ebpm.data.dberrors import parse as parse_duckdb
+from ebpm.data.schema import display_path
+from ebpm.errors import BuildError, EbpmError, did_you_mean
 from ebpm.data.snapshot import (  # noqa: F401 - re-exported: tests and tools use ebpm.data.builder.<name>
     LOCK_NAME,
     PAUSE_ENV,
@@ -72,6 +74,18 @@ class _Provenance:
 JST = dt.timezone(dt.timedelta(hours=9), "JST")  # one clock for build and report ids
 
 
+def _duckdb_type_ja(name: str) -> str:
+    """Japanese name of a DuckDB type in a conversion error (INT32 → 整数)."""
+    upper = name.upper()
+    if upper.startswith(("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UINT", "UBIGINT")):
+        return "整数"
+    if upper.startswith(("DOUBLE", "FLOAT", "DECIMAL", "REAL")):
+        return "数値"
+    if upper.startswith("TIMESTAMP"):
+        return "日時"
+    return {"DATE": "日付", "BOOLEAN": "真偽値", "BOOL": "真偽値", "TIME": "時刻"}.get(upper, upper)
+
+
 def dependencies(specs: list[TableSpec], names: list[str]) -> set[str]:
     """``names`` and every table they reference, transitively (what ``--only`` rebuilds).
 
@@ -102,6 +116,23 @@ def dependencies(specs: list[TableSpec], names: list[str]) -> set[str]:
     return out
 
 
+def dependents(specs: list[TableSpec], names: list[str] | set[str]) -> set[str]:
+    """Every table that references one of ``names`` (foreign key or ``depends_on``), transitively.
+
+    ``--only`` rebuilds these too: their foreign-key and SQL checks, and for ``depends_on`` their
+    very rows, depend on the table that changed. Copying them unchecked could publish a snapshot
+    whose checks were never run against the new data.
+    """
+    out: set[str] = set()
+    todo = set(names)
+    while todo:
+        found = {s.name for s in specs if s.references & todo and s.name not in out}
+        found -= set(names)
+        out |= found
+        todo = found
+    return out
+
+
 class _Builder:
     def __init__(
         self,
@@ -122,6 +153,10 @@ class _Builder:
         self.staged: list[Staged] = []
         self.specs: list[TableSpec] = []
         self.normalised: list[str] = []
+        self.current: TableSpec | None = None  # the table being built (for error locations)
+        self._traced: str | None = None  # its transform with the hidden source row (error path)
+        self._traced_for: str | None = None
+        self._try_exprs: dict[str, str] = {}  # field -> the build's cast, as TRY_CAST
 
     # --- inputs ---------------------------------------------------------------------------------
     def source_meta(self, folder: str) -> dict[str, Any]:
@@ -203,10 +238,17 @@ class _Builder:
     ) -> tuple[str, int] | None:
         """Find the source row of an offending record (error path only).
 
-        A source row matches when every column of ``values`` that the source also has (same
-        name) holds the same value; the failing ``column`` itself must be among them. Renamed
-        columns cannot be traced, and then no row is named rather than a wrong one.
+        First through the traced transform (:mod:`ebpm.data.trace`): the record's values are
+        matched in the transform's output, which carries the hidden source file and row even
+        after renames, filters and derived columns. When the transform cannot be traced, a
+        source row matches when every column of ``values`` that the source also has (same name)
+        holds the same value; the failing ``column`` itself must be among them. When neither
+        works no row is named rather than a wrong one.
         """
+        with contextlib.suppress(Exception):  # best effort, never hide the real error
+            hit = self._locate_traced(values, column, nth)
+            if hit:
+                return hit
         for st in self.staged:
             try:
                 cols = {
@@ -232,18 +274,81 @@ class _Builder:
             except Exception:  # noqa: BLE001 - best effort, never hide the real error
                 continue
             if row:
-                return st.file, int(row[0]) + st.row_offset
+                return st.file, st.row_of(int(row[0]))
         return None
+
+    def _transform_sql(self, spec: TableSpec) -> str | None:
+        if spec.transform:
+            return spec.transform.strip().rstrip(";")
+        if len(spec.sources) == 1:
+            return f"SELECT * FROM {quote_ident(spec.sources[0].name)}"
+        return None
+
+    def _locate_traced(
+        self, values: dict[str, Any], column: str | None, nth: int
+    ) -> tuple[str, int] | None:
+        """Match ``values`` in the transform's output with its hidden source row (see ebpm.data.trace)."""
+        from ebpm.data.trace import ROW, SRC, VIEW_PREFIX, traced_sql
+
+        spec = self.current
+        transform = self._transform_sql(spec) if spec is not None else None
+        if transform is None or not self.staged:
+            return None
+        by_name = {st.name: st for st in self.staged}
+        views = {name: f"{VIEW_PREFIX}{name}" for name in by_name}
+        con = self.con
+        try:
+            for name, view in views.items():
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {quote_ident(view)} AS SELECT *, "
+                    f"'{name.replace(chr(39), chr(39) * 2)}' AS {SRC}, "
+                    f"row_number() OVER () AS {ROW} FROM {quote_ident(name)}"
+                )
+            if self._traced_for != spec.name:
+                self._traced = traced_sql(con, transform, views)
+                self._traced_for = spec.name
+            if not self._traced:
+                return None
+            out = {
+                r[0]
+                for r in con.execute(f"DESCRIBE SELECT * FROM ({self._traced}) AS _t").fetchall()
+            }
+            use = {c: v for c, v in values.items() if c in out and c not in (SRC, ROW)}
+            needed = [c for c in (column or "").split(",") if c]
+            if not use or any(c not in use for c in needed):
+                return None
+            conds, params = [], []
+            for c, v in use.items():
+                params.append(v)
+                k = len(params)
+                typed = self._try_exprs.get(c, quote_ident(c))
+                conds.append(
+                    f"(CAST({quote_ident(c)} AS VARCHAR) = CAST(${k} AS VARCHAR) "
+                    f"OR CAST({typed} AS VARCHAR) = CAST(${k} AS VARCHAR))"
+                )
+            row = first_row(
+                con.execute(
+                    f"SELECT {SRC}, {ROW} FROM (SELECT row_number() OVER () AS _n, * "
+                    f"FROM ({self._traced}) AS _t) WHERE {ROW} IS NOT NULL AND {' AND '.join(conds)} "
+                    f"ORDER BY _n LIMIT 1 OFFSET {int(nth) - 1}",
+                    params,
+                )
+            )
+        finally:
+            for view in views.values():
+                with contextlib.suppress(Exception):
+                    con.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
+        if not row or row[0] not in by_name:
+            return None
+        st = by_name[row[0]]
+        return st.file, st.row_of(int(row[1]))
 
     def create_table(self, spec: TableSpec) -> None:
         import duckdb
 
         con = self.con
-        if spec.transform:
-            transform = spec.transform.strip().rstrip(";")
-        elif len(spec.sources) == 1:
-            transform = f"SELECT * FROM {quote_ident(spec.sources[0].name)}"
-        else:
+        transform = self._transform_sql(spec)
+        if transform is None:
             raise BuildError(
                 "sources が2つ以上あるときは transform（SQL）が必要です。",
                 table=spec.name,
@@ -258,9 +363,22 @@ class _Builder:
         exprs = []
         for f in spec.fields:
             if f.name not in out_types:
+                line = spec.line("schema", "fields", spec.field_names.index(f.name))
+                hint = did_you_mean(f.name, list(out_types))
+                if spec.transform:  # the schema or the transform is wrong: point at the catalog
+                    raise BuildError(
+                        f"transform の結果に列「{f.name}」がありません。{hint}"
+                        f"（結果の列: {', '.join(out_types)}）。schema.fields の名前か transform の"
+                        "列名（AS …）を確かめてください。",
+                        table=spec.name,
+                        column=f.name,
+                        file=display_path(spec.file),
+                        row=line,
+                    )
                 raise BuildError(
-                    f"transform の結果に列「{f.name}」がありません（結果の列: {', '.join(out_types)}）。"
-                    "原データの列名が変わっていないか確かめてください。",
+                    f"原データに列「{f.name}」がありません。{hint}（原データの列: {', '.join(out_types)}）。"
+                    "原データの列名が変わっていないか確かめてください"
+                    f"（カタログ {display_path(spec.file)} の{line or '?'}行目）。",
                     table=spec.name,
                     column=f.name,
                     file=files,
@@ -277,11 +395,17 @@ class _Builder:
             if out_types[f.name] != f.duckdb_type:
                 expr = f"CAST({expr} AS {f.duckdb_type})"
             exprs.append((f, expr))
+            self._try_exprs[f.name] = (
+                "TRY_CAST(" + expr[len("CAST(") :] if expr.startswith("CAST(") else expr
+            )
         lossy = [
             f for f in spec.fields if f.type in _NUMERIC and out_types.get(f.name) == "VARCHAR"
         ]
         if lossy:
-            self.refuse_lossy(spec, f"({transform}) AS _t", lossy, None)
+            try:
+                self.refuse_lossy(spec, f"({transform}) AS _t", lossy, None)
+            except duckdb.Error as exc:  # the transform itself fails (e.g. a CAST in its SQL)
+                raise self._sql_error(spec, exc, files) from exc
         select = ", ".join(f"{e} AS {quote_ident(f.name)}" for f, e in exprs)
         try:
             con.execute(
@@ -298,12 +422,15 @@ class _Builder:
                 if "CAST(" not in e:
                     continue
                 inner = e[len("CAST(") : e.rindex(" AS ")]
-                bad = first_row(
-                    con.execute(
-                        f"SELECT {quote_ident(f.name)} FROM ({transform}) AS _t "
-                        f"WHERE {inner} IS NOT NULL AND TRY_CAST({inner} AS {f.duckdb_type}) IS NULL LIMIT 1"
+                try:
+                    bad = first_row(
+                        con.execute(
+                            f"SELECT {quote_ident(f.name)} FROM ({transform}) AS _t "
+                            f"WHERE {inner} IS NOT NULL AND TRY_CAST({inner} AS {f.duckdb_type}) IS NULL LIMIT 1"
+                        )
                     )
-                )
+                except duckdb.Error:  # the transform itself fails: explained below
+                    break
                 if bad:
                     where = self.locate({f.name: bad[0]}, f.name) or (None, None)
                     raise BuildError(
@@ -344,7 +471,7 @@ class _Builder:
             ).fetchall()
             shown = "、".join(f"「{v}」" for _n, v in rows)
             if staged is not None:
-                file, row = staged.file, int(rows[0][0]) + staged.row_offset
+                file, row = staged.file, staged.row_of(int(rows[0][0]))
             else:
                 file, row = self.locate({f.name: rows[0][1]}, f.name) or (
                     ", ".join(s.path for s in spec.sources),
@@ -354,7 +481,7 @@ class _Builder:
                 f"{TYPE_LABELS_JA[f.type]}（type: {f.type}）に変換すると値が変わってしまう値が{n}行あります"
                 f"（例: {shown}）。先頭の 0・小数・全角数字はコードや番号の印です。"
                 f"コードや番号なら catalog で「type: string」にしてください"
-                f"（{spec.file} の {spec.line('schema', 'fields', spec.field_names.index(f.name)) or '?'}行目）。",
+                f"（{display_path(spec.file)} の {spec.line('schema', 'fields', spec.field_names.index(f.name)) or '?'}行目）。",
                 table=spec.name,
                 column=f.name,
                 file=file,
@@ -362,25 +489,140 @@ class _Builder:
             )
 
     def _sql_error(self, spec: TableSpec, exc: Exception, files: str) -> EbpmError:
+        """A DuckDB error from the transform, in Japanese: catalog file and line, what exists,
+        the raw row of a value that does not convert, and DuckDB's own words on a 詳細 line."""
         read_err = duckdb_read_error(exc, self.staged)
         if read_err is not None:
             return type(read_err)(
                 read_err.message, table=spec.name, file=read_err.file, row=read_err.row
             )
-        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        col = re.search(r'column "([^"]+)" not found', text, re.IGNORECASE) or re.search(
-            r'Referenced column "([^"]+)"', text
-        )
-        if col:
+        full = str(exc) or type(exc).__name__
+        first = full.splitlines()[0]
+        detail = f"\n  詳細: {first}"
+        catalog = display_path(spec.file)
+        line = self._transform_line(spec, full)
+        at = f"（{catalog} の{line}行目）" if line else f"（{catalog}）"
+        problem = parse_duckdb(full)
+        if problem.kind == "column":
+            name = problem.name
+            raw = self._raw_columns()
+            hint = did_you_mean(name, [c for _s, _f, cols in raw for c in cols])
+            listing = "".join(
+                f"\n  {src}（{file}）の列: {', '.join(cols)}" for src, file, cols in raw
+            )
             return BuildError(
-                f"transform が参照する列「{col.group(1)}」が原データにありません（{text}）。",
+                f"transform が参照する列「{name}」が原データにありません。{hint}"
+                f"原データの列名（見出し）を確かめてください。{listing}{detail}",
                 table=spec.name,
-                column=col.group(1),
-                file=files,
+                column=name,
+                file=catalog,
+                row=line,
+            )
+        if problem.kind == "table":
+            name = problem.name
+            known = [s.name for s in spec.sources] + sorted(spec.references)
+            hint = did_you_mean(name, known)
+            return BuildError(
+                f"transform が参照する名前「{name}」は sources にも参照先のテーブルにもありません。{hint}"
+                f"使える名前: {', '.join(known)}{detail}",
+                table=spec.name,
+                file=catalog,
+                row=line,
+            )
+        if problem.kind == "function":
+            hint = f"もしかして「{problem.suggestions[0]}」ですか？" if problem.suggestions else ""
+            return BuildError(
+                f"transform の関数「{problem.name}」は DuckDB にありません。{hint}{detail}",
+                table=spec.name,
+                file=catalog,
+                row=line,
+            )
+        if problem.kind == "conversion" and "Conversion Error" in first:
+            value, target = problem.name, problem.target
+            kind = _duckdb_type_ja(target)
+            source_col = re.search(r"source column (\S+)", first)
+            hit = self._find_raw_value(value, source_col.group(1) if source_col else None)
+            where = (
+                dict(file=hit[0], row=hit[1], column=hit[2])
+                if hit
+                else {"file": catalog, "row": line}
+            )
+            return BuildError(
+                f"transform の中で値「{value}」を{kind}に変換できません{at}。"
+                "欠損を表す記号なら変換の前に NULL にするか（nullif・TRY_CAST）、原データを確かめてください。"
+                f"{detail}",
+                table=spec.name,
+                **where,
+            )
+        if problem.kind == "syntax":
+            return BuildError(
+                "transform の SQL に書き方の誤りがあります"
+                + (f"（「{problem.target}」の近く）" if problem.target else "")
+                + f"。{detail}",
+                table=spec.name,
+                file=catalog,
+                row=line,
             )
         return BuildError(
-            f"transform の SQL を実行できません（{text}）。", table=spec.name, file=spec.file
+            f"transform の SQL を実行できません。{detail}", table=spec.name, file=catalog, row=line
         )
+
+    def _transform_line(self, spec: TableSpec, message: str) -> int | None:
+        """Catalog line of the transform (of the line DuckDB points at, when it says ``LINE n``)."""
+        key = spec.line("transform") if spec.transform else None
+        if key is None:
+            return None
+        real = Path(spec.file)
+        if not real.is_file():  # spec.file is shown relative; the catalog folder holds the file
+            real = self.paths.catalog / real.name
+        try:
+            text = real.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return key
+        after = text[key - 1].split(":", 1)[1].strip() if ":" in text[key - 1] else ""
+        start = key
+        if after[:1] in ("|", ">"):  # block scalar: the SQL starts on the next non-blank line
+            start = key + 1
+            while start <= len(text) and not text[start - 1].strip():
+                start += 1
+        m = re.search(r"LINE (\d+):", message)
+        return start + int(m.group(1)) - 1 if m else start
+
+    def _raw_columns(self) -> list[tuple[str, str, list[str]]]:
+        """(relation, raw file, columns) of every staged source."""
+        out = []
+        for st in self.staged:
+            with contextlib.suppress(Exception):
+                cols = [
+                    r[0]
+                    for r in self.con.execute(
+                        f"DESCRIBE SELECT * FROM {quote_ident(st.name)}"
+                    ).fetchall()
+                ]
+                out.append((st.name, st.file, cols))
+        return out
+
+    def _find_raw_value(self, value: str, column: str | None) -> tuple[str, int, str] | None:
+        """(file, row, column) of the first raw cell holding ``value`` (the named column first)."""
+        for st, cols in (
+            (st, cols)
+            for st in self.staged
+            for _s, _f, cols in self._raw_columns()
+            if _s == st.name
+        ):
+            ordered = sorted(cols, key=lambda c: c != column)
+            for c in ordered:
+                with contextlib.suppress(Exception):
+                    row = first_row(
+                        self.con.execute(
+                            f"SELECT _n FROM (SELECT row_number() OVER () AS _n, {quote_ident(c)} AS _v "
+                            f"FROM {quote_ident(st.name)}) WHERE CAST(_v AS VARCHAR) = $1 ORDER BY _n LIMIT 1",
+                            [value],
+                        )
+                    )
+                    if row:
+                        return st.file, st.row_of(int(row[0])), c
+        return None
 
     def build_table(self, spec: TableSpec, available: set[str]) -> tuple[int, list[CheckResult]]:
         from concurrent.futures import ThreadPoolExecutor
@@ -398,6 +640,9 @@ class _Builder:
         self, spec: TableSpec, available: set[str], verified: Any
     ) -> tuple[int, list[CheckResult]]:
         self.staged = []
+        self.current = spec
+        self._try_exprs = {}
+        self._traced_for = None
         if self._fast_path(spec):
             lossy_error: BuildError | None = None
             try:
@@ -503,7 +748,9 @@ class _Builder:
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise BuildError(
-                f"DuckDB がエラーを返しました（{first}）。", table=spec.name, file=spec.file
+                f"DuckDB がエラーを返しました。\n  詳細: {first}",
+                table=spec.name,
+                file=display_path(spec.file),
             ) from exc
         available.add(spec.name)
         manifest["tables"][spec.name] = {
@@ -561,7 +808,14 @@ class _Builder:
         self.specs = specs
         pause("catalog")
         now = dt.datetime.now(JST)
-        targets = dependencies(specs, self.only) if self.only else None
+        targets = None
+        users: set[str] = set()
+        if self.only:
+            # the tables asked for, every table that references them (their checks and rows depend
+            # on them), and whatever those reference (needed for the foreign-key checks)
+            requested = dependencies(specs, self.only)  # also refuses unknown names
+            users = dependents(specs, set(self.only))
+            targets = dependencies(specs, sorted(requested | users))
         previous = _read_json(paths.manifest)
         if targets is not None and (previous is None or not paths.database.exists()):
             from ebpm.errors import ParameterError
@@ -623,6 +877,7 @@ class _Builder:
                 raise BuildFailures(failures)
             if targets is not None:
                 self._copy_previous(previous, targets, manifest, available)
+                manifest["only_dependents"] = sorted(users)
             manifest["inputs"] = dict(sorted(self.hashes.items()))
             if self.check:
                 manifest["mode"] = "check"
@@ -658,7 +913,7 @@ class _Builder:
             return manifest
         except duckdb.Error as exc:
             raise BuildError(
-                f"データ構築中に DuckDB がエラーを返しました（{str(exc).splitlines()[0]}）。"
+                f"データ構築中に DuckDB がエラーを返しました。\n  詳細: {str(exc).splitlines()[0]}"
             ) from exc
         finally:
             with contextlib.suppress(Exception):
@@ -722,7 +977,7 @@ class BuildFailures(BuildError):
 
     def __init__(self, failures: list[EbpmError]):
         self.failures = failures
-        lines = "\n".join(f"  - {err}" for err in failures)
+        lines = "\n".join("  - " + str(err).replace("\n", "\n    ") for err in failures)
         super().__init__(f"{len(failures)}個のテーブルで構築に失敗しました:\n{lines}")
 
 

@@ -422,7 +422,21 @@ class _Runner:
         query = str(p["query"]).strip().rstrip(";")
         if "expect" not in p:  # the query lists offending rows: three are enough for the message
             query = f"SELECT * FROM ({query}) AS _violations LIMIT 3"
-        cur = self.con.execute(query)
+        import duckdb
+
+        try:
+            cur = self.con.execute(query)
+        except duckdb.Error as exc:
+            from ebpm.data.schema import display_path
+
+            full = str(exc) or type(exc).__name__
+            raise CheckError(
+                f"チェック「{chk.name}」の SQL を実行できません。{duckdb_message_ja(full)}"
+                f"\n  詳細: {full.splitlines()[0]}",
+                table=self.spec.name,
+                file=display_path(self.spec.file),
+                row=self.spec.line("checks", self.spec.checks.index(chk), "query"),
+            ) from exc
         if "expect" in p:
             row = first_row(cur)
             got = row[0] if row else None
@@ -451,6 +465,25 @@ class _Runner:
                 severity=chk.severity,
                 cols=[],
             )
+
+
+def duckdb_message_ja(text: str) -> str:
+    """A Japanese sentence for the common DuckDB errors (the caller keeps the original as 詳細)."""
+    from ebpm.data.dberrors import parse
+
+    p = parse(text)
+    if p.kind == "column":
+        hint = ""
+        if p.suggestions:
+            hint = "もしかして" + "・".join(f"「{n}」" for n in p.suggestions[:3]) + "ですか？"
+        return f"列「{p.name}」がありません。{hint}"
+    if p.kind == "table":
+        return f"テーブル「{p.name}」がありません。"
+    if p.kind == "conversion":
+        return f"値「{p.name}」を型 {p.target} に変換できません。"
+    if p.kind == "syntax":
+        return "SQL の書き方に誤りがあります。"
+    return ""
 
 
 def run_all(con: Any, spec: TableSpec, available: set[str], locate: Locator) -> list[CheckResult]:

@@ -48,6 +48,8 @@ def _table_context(spec: TableSpec, info: dict[str, Any]) -> dict[str, Any]:
         "title_en": spec.title_en,
         "description": spec.description,
         "synthetic": spec.synthetic,
+        "census": spec.census,
+        "eligibility": spec.eligibility,
         "rows": info["rows"],
         "vintage": info.get("vintage") or "",
         "update_frequency": info.get("update") or "",

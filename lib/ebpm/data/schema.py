@@ -174,6 +174,8 @@ CATALOG_SCHEMA: dict[str, Any] = _obj(
             ]
         },
         "optional": {"type": "boolean"},
+        "census": {"type": "boolean"},
+        "eligibility": {"type": "string"},
         "sources": {"type": "array", "items": _SOURCE_ITEM},
         "transform": {"type": "string"},
         "schema": _obj(

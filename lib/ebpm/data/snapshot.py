@@ -155,7 +155,8 @@ def write_metadata(con: Any, manifest: dict[str, Any], specs: list[TableSpec]) -
         "CREATE TABLE _ebpm_tables (name VARCHAR PRIMARY KEY, title VARCHAR, title_en VARCHAR, "
         "description VARCHAR, synthetic BOOLEAN, rows BIGINT, vintage VARCHAR, update_frequency VARCHAR, "
         "publisher VARCHAR, licence VARCHAR, attribution VARCHAR, sources VARCHAR, disclosure VARCHAR, "
-        "primary_key VARCHAR, catalog_file VARCHAR, build_id VARCHAR, built_at VARCHAR)"
+        "primary_key VARCHAR, catalog_file VARCHAR, build_id VARCHAR, built_at VARCHAR, census BOOLEAN, "
+        "eligibility VARCHAR)"
     )
     con.execute(
         "CREATE TABLE _ebpm_columns (table_name VARCHAR, position INTEGER, name VARCHAR, type VARCHAR, "
@@ -168,7 +169,8 @@ def write_metadata(con: Any, manifest: dict[str, Any], specs: list[TableSpec]) -
             continue
         srcs = info["sources"]
         con.execute(
-            "INSERT INTO _ebpm_tables VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
+            "INSERT INTO _ebpm_tables VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,"
+            "$18,$19)",
             [
                 spec.name,
                 spec.title,
@@ -187,6 +189,8 @@ def write_metadata(con: Any, manifest: dict[str, Any], specs: list[TableSpec]) -
                 Path(spec.file).name,
                 manifest["build_id"],
                 manifest["built_at"],
+                spec.census,
+                spec.eligibility or None,
             ],
         )
         fks = {

@@ -63,6 +63,8 @@ _TABLE_KEYS = {
     "synthetic",
     "ground_truth",
     "optional",
+    "census",
+    "eligibility",
     "sources",
     "transform",
     "schema",
@@ -152,6 +154,12 @@ class TableSpec:
     synthetic: bool = False
     ground_truth: Any = None
     optional: bool = False
+    #: 全数: the table enumerates every unit (a census or a full register), so there is no sampling
+    #: error and ``ebpm.describe`` shows no confidence interval for it
+    census: bool = False
+    #: column (0/1 or boolean) saying whether a unit can be treated at all; ``ebpm.did`` uses it to
+    #: question never-treated units that could not have been treated (staggered DiD hygiene)
+    eligibility: str = ""
     transform: str | None = None
     missing_values: list[str] = field(default_factory=lambda: [""])
     primary_key: list[str] = field(default_factory=list)
@@ -343,6 +351,25 @@ def load_table(file: Path) -> TableSpec:
                     "foreignKeys の列が schema.fields にありません。", file, table=name, column=col
                 )
         foreign_keys.append(ForeignKey(fields_, str(ref["resource"]), ref_fields))
+    eligibility = str(raw.get("eligibility") or "")
+    if eligibility:
+        found = next((f for f in fields if f.name == eligibility), None)
+        if found is None:
+            raise _err(
+                f"eligibility の列「{eligibility}」が schema.fields にありません。"
+                f"ある列: {', '.join(names)}",
+                file,
+                table=name,
+                column=eligibility,
+            )
+        if found.type not in ("boolean", "integer"):
+            raise _err(
+                f"eligibility の列「{eligibility}」は boolean か 0/1 の integer にしてください"
+                f"（いまは {found.type}）。",
+                file,
+                table=name,
+                column=eligibility,
+            )
     missing = schema.get("missingValues")
     return TableSpec(
         name=name,
@@ -355,6 +382,8 @@ def load_table(file: Path) -> TableSpec:
         synthetic=bool(raw.get("synthetic", False)),
         ground_truth=raw.get("ground_truth"),
         optional=bool(raw.get("optional", False)),
+        census=bool(raw.get("census", False)),
+        eligibility=eligibility,
         transform=raw.get("transform"),
         missing_values=[str(v) for v in missing] if missing is not None else [""],
         primary_key=primary_key,

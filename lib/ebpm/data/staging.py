@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
 import os
@@ -56,6 +57,17 @@ class Staged:
     notes: list[str] = field(default_factory=list)
     registered: bool = False  # a Python object registered on the connection (not a view)
     text_from: str | None = None  # SQL FROM reading the same CSV with every column as text
+    #: 0-based position in the relation -> file/sheet row (ingest: title rows, dropped blank rows)
+    source_row: Any = field(default=None, repr=False)
+
+    def row_of(self, position: int) -> int:
+        """File (or sheet) row of the relation's 1-based ``position``."""
+        if self.source_row is not None:
+            with contextlib.suppress(Exception):
+                row = self.source_row(position - 1)
+                if row is not None:
+                    return int(row)
+        return position + self.row_offset
 
 
 def quote_ident(name: str) -> str:
@@ -326,7 +338,7 @@ def _view(con: Any, staged: Staged, sql_from: str) -> Staged:
         err = duckdb_read_error(exc, [staged])
         if err is None:
             raise BuildError(
-                f"原データを読めません（{str(exc).splitlines()[0]}）。", file=staged.file
+                f"原データを読めません。\n  詳細: {str(exc).splitlines()[0]}", file=staged.file
             ) from exc
         raise err from exc
     return staged
@@ -360,6 +372,7 @@ def stage(
             staged.row_offset = ing.header_row or 0
             staged.encoding = ing.encoding
             staged.notes = list(ing.notes)
+            staged.source_row = ing.source_row
             return _register(con, staged, ing.frame)
         requested = str(options.pop("encoding", "auto")).lower()
         if requested == "auto":
@@ -412,6 +425,7 @@ def stage(
         ing = read_excel(path, **options)
         staged.row_offset = (ing.header_rows[-1] if ing.header_rows else ing.header_row) or 0
         staged.notes = list(ing.notes)
+        staged.source_row = ing.source_row
         return _register(con, staged, ing.frame)
     if source.reader == "geojson":
         staged.row_offset = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 # e-Stat and 統計表 special symbols that stand for "no number here" in numeric columns.
 # Meanings follow the NOTE entries of e-Stat API responses; each table may define them more precisely.
@@ -161,4 +162,30 @@ def unit_in_title(text: str) -> str | None:
         word = word.removeprefix("単位").lstrip(":：").strip()
         if word in UNIT_WORDS:
             return word
+    return None
+
+
+_PERIOD_RE = re.compile(
+    r"((?:令和|平成|昭和|[RrHhSs])\s*(?:[0-9０-９]{1,2}|元)\s*年\s*[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日"
+    r"|[0-9０-９]{4}\s*年\s*[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日)"
+    r"\s*(現在|時点|末日?)?"
+)
+
+
+def period_in_title(text: str) -> tuple[str, Any] | None:
+    """The 時点 a title states: ``"令和2年10月1日現在 人口"`` → ``("令和2年10月1日現在", date(2020, 10, 1))``.
+
+    Only a full date (year, month, day; 和暦 or 西暦, full-width digits allowed) counts; ``None``
+    when the title has none or it is not a real date.
+    """
+    from ebpm.ingest.wareki import parse_date
+
+    if not text:
+        return None
+    for m in _PERIOD_RE.finditer(text):
+        try:
+            day = parse_date(re.sub(r"\s+", "", m.group(1)))
+        except Exception:  # noqa: BLE001 - not a real date: look for another one
+            continue
+        return re.sub(r"\s+", "", m.group(0)), day
     return None

@@ -100,6 +100,7 @@ class Ingested:
     sheet: str | None = None
     header_rows: list[int] = field(default_factory=list)
     path: str = ""
+    title: str = ""  # text of the title rows above the header (may state the unit and the 時点)
     _frame: Any = field(default=None, repr=False)
     _row_of: Any = field(default=None, repr=False)
     _kept: Any = field(default=None, repr=False)
@@ -224,6 +225,7 @@ def read_csv(
         types=done.types,
         header_rows=[raw.header_row] if raw.header_row else [],
         path=str(path),
+        title=raw.title or "",
         _row_of=raw.row_of,
         _kept=done.kept,
     )
@@ -296,6 +298,7 @@ def read_excel(
         sheet=raw.sheet,
         header_rows=raw.header_rows,
         path=str(path),
+        title=raw.title or "",
         _row_of=lambda i: first + i,
         _kept=done.kept,
     )

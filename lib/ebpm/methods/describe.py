@@ -5,6 +5,10 @@ linearisation for a single-stage with-replacement design, n/(n−1)·Σw²(y−�
 the same as R ``survey::svymean`` with ``ids=~1`` and as a weighted intercept-only regression with HC1
 SEs). Quantile CIs use Woodruff's (1952) method; share CIs are Wilson intervals with the Kish effective
 sample size when weighted.
+
+A table that counts every unit (a census or a full register; catalog ``census: true``, 全数) has no
+sampling error: for it — or with ``census=True`` — the statistics are given without standard errors
+or confidence intervals, and the summary says why (全数のため信頼区間は示さない).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from ebpm.result import EstimationResult
 __all__ = ["describe", "weighted_mean", "weighted_quantile", "weighted_share"]
 
 ALL = "全体"
+CENSUS_NOTE = (
+    "全数のため信頼区間は示さない（すべての単位を数えた値で、標本から推し量る誤差がない）。"
+)
 
 
 def weighted_mean(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -172,10 +179,15 @@ def _chart(result: EstimationResult):
         color=alt.Color("group:N", title=None) if len(means) == 0 else alt.value("#0072B2"),
         xOffset="group:N" if len(means) == 0 else alt.value(0),
     )
+    weighted = "（調査ウェイト付き）" if result.details["weighted"] else ""
+    if result.details.get("census"):
+        chart = bars.properties(
+            title={"text": f"{name}の{label}（全数）", "subtitle": "全数のため信頼区間は示さない"}
+        )
+        return with_footer(chart, synthetic=result.synthetic)
     errs = base.mark_rule(color="#333", strokeWidth=2).encode(
         y="ci_low:Q", y2="ci_high:Q", xOffset="group:N" if len(means) == 0 else alt.value(0)
     )
-    weighted = "（調査ウェイト付き）" if result.details["weighted"] else ""
     chart = (bars + errs).properties(
         title={"text": f"{name}の{label}{weighted}", "subtitle": "縦線は95%信頼区間"}
     )
@@ -186,12 +198,18 @@ def _summary(result: EstimationResult) -> str:
     table = result.details["table"]
     parts = []
     titles = result.details.get("titles", {})
+    census = bool(result.details.get("census"))
     for col in result.details["columns"][:3]:
         sub = table[(table["column"] == col) & (table["group"] == ALL)]
         name = titles.get(col, col)
         mean = sub[sub["stat"] == "mean"]
         if len(mean):
             r = mean.iloc[0]
+            if census:
+                parts.append(
+                    f"{name}の平均は{c.fmt_num(r['estimate'])}{result.unit}（{int(r['n']):,}件）"
+                )
+                continue
             parts.append(
                 f"{name}の平均は{c.fmt_num(r['estimate'])}{result.unit}（95%信頼区間 {c.fmt_num(r['ci_low'])}〜{c.fmt_num(r['ci_high'])}{result.unit}、{int(r['n']):,}件）"
             )
@@ -199,6 +217,11 @@ def _summary(result: EstimationResult) -> str:
             shares = sub[sub["stat"] == "share"].sort_values("estimate", ascending=False)
             if len(shares):
                 r = shares.iloc[0]
+                if census:
+                    parts.append(
+                        f"{name}で最も多いのは「{r['level']}」で{r['estimate'] * 100:.1f}%"
+                    )
+                    continue
                 parts.append(
                     f"{name}で最も多いのは「{r['level']}」で{r['estimate'] * 100:.1f}%（95%信頼区間 {r['ci_low'] * 100:.1f}〜{r['ci_high'] * 100:.1f}%）"
                 )
@@ -209,6 +232,8 @@ def _summary(result: EstimationResult) -> str:
         text += (
             "重みは調査ウェイトとして扱い、標準誤差は線形化法で求めた（層・集落を考慮しない近似）。"
         )
+    if census:
+        text += CENSUS_NOTE
     text += "記述統計であり、差があっても原因を示すものではない。"
     return text
 
@@ -222,6 +247,7 @@ def describe(
     quantiles: Sequence[float] = (0.25, 0.5, 0.75),
     effect_unit: str = "",
     synthetic: bool | None = None,
+    census: bool | None = None,
 ) -> EstimationResult:
     """Counts, means, shares and quantiles with 95% CIs, overall and by group.
 
@@ -240,6 +266,11 @@ def describe(
         Natural unit of the numeric columns for the summary.
     synthetic : bool, optional
         Mark as 模擬データ; default ``data.attrs.get("synthetic")``.
+    census : bool, optional
+        The data count every unit (全数: a census, a full register, all 14 cities …), so there is
+        nothing to infer about: no standard errors or confidence intervals, and the summary says
+        so. Default: the catalog flag ``census: true`` of the tables the frame was loaded from.
+        Survey weights cannot be combined with ``census=True``.
 
     Returns
     -------
@@ -265,6 +296,21 @@ def describe(
                 f"分位点は0と1の間で指定してください（{p}）。", parameter="quantiles"
             )
     weighted = weights is not None
+    if census is not None and not isinstance(census, bool):
+        raise ParameterError(
+            f"census は True か False で指定してください（受け取った値: {census!r}）。",
+            parameter="census",
+        )
+    if census is None:
+        from ebpm import labels
+
+        census = labels.census(data) and not weighted
+    elif census and weighted:
+        raise ParameterError(
+            "全数（census=True）には調査ウェイト（weights）を使えません。標本調査なら census=False に"
+            "してください。",
+            parameter="census",
+        )
     if weighted:
         wcol = c.require_numeric(data, weights, "重み")
         if (wcol.dropna() <= 0).any():
@@ -298,6 +344,8 @@ def describe(
         if missing:
             warnings.append(f"列「{col}」の欠測{missing:,}件を除いて集計した。")
     table = pd.DataFrame(rows)
+    if census:
+        table[["se", "ci_low", "ci_high"]] = np.nan
     overall = table[table["group"] == ALL]
     head = overall[overall["stat"] == "mean"]
     if len(head) == 0:
@@ -306,7 +354,7 @@ def describe(
     grading = descriptive(
         ["調査ウェイトを使い、標準誤差は線形化法（単段・復元抽出の近似）で求めた。"]
         if weighted
-        else []
+        else ([CENSUS_NOTE] if census else [])
     )
     return EstimationResult(
         method="describe",
@@ -316,10 +364,10 @@ def describe(
         ci=(float(first["ci_low"]), float(first["ci_high"])),
         pvalue=float("nan"),
         n=int(len(data)),
-        se_type="線形化法（調査ウェイト）" if weighted else "通常",
+        se_type="線形化法（調査ウェイト）" if weighted else ("なし（全数）" if census else "通常"),
         unit=effect_unit or c.unit_of(data, str(first["column"])),
         outcome_label=c.title_of(data, str(first["column"])),
-        diagnostics={"weighted": weighted, "n_groups": len(groups) - 1},
+        diagnostics={"weighted": weighted, "n_groups": len(groups) - 1, "census": census},
         grading=grading,
         warnings=warnings,
         synthetic=c.is_synthetic(data, synthetic),
@@ -329,6 +377,7 @@ def describe(
             "titles": {col: c.title_of(data, col) for col in cols},
             "by": by,
             "weighted": weighted,
+            "census": census,
         },
         _chart_builder=_chart,
         _summary_builder=_summary,

@@ -281,26 +281,31 @@ def _drop_always_treated(frame, unit, time, first_col, notes, warnings):
     return kept, always
 
 
-def _eligibility_check(frame, unit, first_col, eligible, warnings):
+def _eligibility_check(frame, unit, first_col, eligible, warnings, from_catalog=False):
     """Warn (and lower the grade) when never-treated units could not have been treated by definition."""
     if eligible is None:
         return None, 0
     flags = c.require_binary(frame, eligible, "介入の対象になりうるかの列")
     never = frame[first_col].isna()
     ineligible = sorted(map(str, frame.loc[never & (flags == 0), unit].unique()))
+    source = (
+        f"列 {eligible}。カタログが介入の対象になりうるかの列としているため自動で使った"
+        if from_catalog
+        else f"列 {eligible}"
+    )
     if not ineligible:
         return (
             Check(
                 "comparability",
                 True,
-                f"比較群の単位はすべて介入の対象になりうる単位である（列 {eligible}）。",
+                f"比較群の単位はすべて介入の対象になりうる単位である（{source}）。",
             ),
             0,
         )
     shown = "、".join(ineligible[:8]) + (" …" if len(ineligible) > 8 else "")
     text = (
         f"比較群（未介入）のうち{len(ineligible)}単位（{shown}）は、定義上介入を受けられない単位である"
-        f"（列 {eligible}）。介入群と性質が違うため比較可能性が疑わしい。対象になりうる単位だけで"
+        f"（{source}）。介入群と性質が違うため比較可能性が疑わしい。対象になりうる単位だけで"
         "比べることを検討する。"
     )
     warnings.append(text)
@@ -416,6 +421,7 @@ def _panel_did(
     outcome_label,
     synthetic,
     eligible=None,
+    eligible_from_catalog=False,
 ):
     from ebpm.methods.event_study import (
         event_study,
@@ -448,7 +454,9 @@ def _panel_did(
     frame, first_col = _panel_inputs(data, y, treat, post, unit, time, first_treated, warnings)
     notes: list[str] = []
     frame, always = _drop_always_treated(frame, unit, time, first_col, notes, warnings)
-    eligibility, n_ineligible = _eligibility_check(frame, unit, first_col, eligible, warnings)
+    eligibility, n_ineligible = _eligibility_check(
+        frame, unit, first_col, eligible, warnings, from_catalog=eligible_from_catalog
+    )
     lo, hi = _window(frame, time, first_col, window)
     bacon, twfe_b = _bacon(frame, y, unit, time, first_col, notes)
     share = _forbidden_share(bacon)
@@ -518,7 +526,7 @@ def _panel_did(
             # same small-sample F (Hotelling T², η = G − 1) as the event study's test
             eta = max(fit["n_clusters"] - 1, 1)
             q = pre["q"]
-            pre["test_ja"] = "F検定（Hotelling 補正）"
+            pre["test_ja"] = "Hotelling 補正のF検定"
             pre["f_plain_p"] = float(stats.f.sf(pre["wald"] / q, q, eta))
             pre["f"], pre["f_p"] = None, None
             if eta - q + 1 >= 1:
@@ -597,6 +605,8 @@ def _panel_did(
             "n_always_treated_dropped": len(always),
             "always_treated_units": always,
             "n_ineligible_controls": n_ineligible,
+            "eligibility_column": eligible,
+            "eligibility_from_catalog": bool(eligible_from_catalog),
             "forbidden_share": share,
             "twfe_estimate": twfe_est,
             "bacon_twfe_check": twfe_b,
@@ -774,7 +784,7 @@ def did(
     effect_unit: str = "",
     outcome_label: str = "",
     synthetic: bool | None = None,
-    eligible: str | None = None,
+    eligible: str | bool | None = None,
 ) -> EstimationResult:
     """Difference-in-differences estimate of a policy effect.
 
@@ -813,10 +823,12 @@ def did(
         Event-time window for the pre-trend test (default up to 5 periods each side).
     effect_unit, outcome_label : str
         Natural unit and Japanese name of the outcome for the summary.
-    eligible : str, optional
+    eligible : str or False, optional
         Panel only: a 0/1 column, 1 where the unit could be treated at all (for example offices
         that handle the procedure). Never-treated units with 0 are questioned: a warning and one
-        grade step (``comparability``). Units treated before the first period are always dropped,
+        grade step (``comparability``). Default: the column a curated table declares with the
+        catalog key ``eligibility`` (for example ``online_legally_possible`` of ``procedure``),
+        when the data have it — kept through merges by column name; ``False`` switches this off. Units treated before the first period are always dropped,
         with a reason line and ``diagnostics["n_always_treated_dropped"]``.
     synthetic : bool, optional
         Mark as 模擬データ; default ``data.attrs.get("synthetic")``.
@@ -848,6 +860,26 @@ def did(
         control = given.get("control", control)
     if y is None:
         raise ParameterError("y（結果変数の列名）を指定してください。", parameter="y")
+    if eligible is not None and not isinstance(eligible, (str, bool)):
+        raise ParameterError(
+            "eligible は列名（文字列）か、カタログの列を使わないときは False で指定してください"
+            f"（受け取った型: {type(eligible).__name__}）。",
+            parameter="eligible",
+        )
+    if eligible is True:
+        raise ParameterError(
+            "eligible には介入の対象になりうるかの列名を指定してください（True は使えません。"
+            "カタログの列を使わないときは False）。",
+            parameter="eligible",
+        )
+    eligible_from_catalog = False
+    if eligible is None and unit is not None:
+        from ebpm import labels
+
+        eligible = labels.eligibility(data)
+        eligible_from_catalog = eligible is not None
+    elif eligible is False:
+        eligible = None
     check_columns(
         data,
         y=y,
@@ -906,6 +938,7 @@ def did(
         outcome_label,
         synthetic_flag,
         eligible=eligible,
+        eligible_from_catalog=eligible_from_catalog,
     )
     return use_log_units(res, data, y, outcome_label)
 

@@ -84,7 +84,7 @@ def joint_wald(
         "f_plain_p": float(stats.f.sf(wald / q, q, eta)),
         "f": None,
         "f_p": None,
-        "test_ja": "F検定（Hotelling 補正）",
+        "test_ja": "Hotelling 補正のF検定",
     }
     if eta - q + 1 >= 1:
         f = (eta - q + 1) / (eta * q) * wald

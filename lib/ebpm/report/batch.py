@@ -76,8 +76,13 @@ def plan(
     *,
     base: dict[str, Any] | None = None,
     out_root: str | Path | None = None,
+    register: bool = True,
 ) -> list[ReportJob]:
-    """Validate every parameter set before any kernel starts; fix run ids and output folders."""
+    """Validate every parameter set before any kernel starts; fix run ids and output folders.
+
+    ``register=False`` (``ebpm run --grid … --no-register``) keeps every report of the batch out of
+    the evidence register; reports written outside ``reports/`` are never registered anyway.
+    """
     schema = load_schema(template_path(template))
     jobs: list[ReportJob] = []
     used: set[str] = set()
@@ -91,7 +96,7 @@ def plan(
             run_id = new_run_id()
         used.add(run_id)
         out = Path(out_root) / run_id if out_root else default_out_dir(schema.name, run_id)
-        jobs.append(ReportJob(schema, values, out, run_id))
+        jobs.append(ReportJob(schema, values, out, run_id, register=register))
     return jobs
 
 

@@ -61,7 +61,7 @@ def warmup_source(nb) -> str:
     lines = ["import ebpm.report.kernel"]
     # vl-convert's first render starts its JavaScript engine (about 1.8 s): pay it while waiting
     lines.append(
-        "import ebpm.charts.core as _ebpm_charts; _ebpm_charts._warm_renderer(); del _ebpm_charts"
+        "import ebpm.charts.core as _ebpm_charts; _ebpm_charts.warm_renderer(); del _ebpm_charts"
     )
     for cell in nb["cells"]:
         if cell.get("cell_type") != "code":

@@ -40,7 +40,7 @@ HOUSE_WARMUP = "\n".join(
         "import numpy, pandas, duckdb, scipy.stats, statsmodels.api",
         "import altair",
         "import ebpm.data.access, ebpm.disclosure.protect, ebpm.methods.did",
-        "import ebpm.charts.core as _ebpm_charts; _ebpm_charts._warm_renderer(); del _ebpm_charts",
+        "import ebpm.charts.core as _ebpm_charts; _ebpm_charts.warm_renderer(); del _ebpm_charts",
         "import IPython.display",
     )
 )
