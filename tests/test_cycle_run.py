@@ -12,6 +12,9 @@ import pytest
 from ebpm.cli import app
 from typer.testing import CliRunner
 
+# one worker renders the module fixture once instead of each worker
+pytestmark = pytest.mark.xdist_group("cycle_run")
+
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 PLAN = """\
 schema_version: 1

@@ -9,7 +9,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "notebooks" / "examples").glob("example_*.py"))
 
-pytestmark = pytest.mark.slow
+# one worker shares the one full build (conftest full_curated) with the study library
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("full_curated")]
 
 
 def test_there_are_at_least_three_examples():

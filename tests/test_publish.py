@@ -16,6 +16,9 @@ import yaml
 from ebpm.errors import PublishError
 from ebpm.publish.text import platform_dependent
 
+# one worker builds the release fixture once instead of each worker
+pytestmark = pytest.mark.xdist_group("publish")
+
 ROOT = Path(__file__).resolve().parents[1]
 STANDARDS = ROOT / "lib" / "ebpm" / "publish" / "standards"
 TABLES = ["municipality", "shelter", "population_by_age", "resident_population"]

@@ -100,6 +100,7 @@ def graded(tmp_path_factory):
     return results, rows, out
 
 
+@pytest.mark.xdist_group("lesson_grading")  # the graded fixture runs once
 def test_correct_submission_gets_full_marks(graded):
     _, rows, _ = graded
     mine = [
@@ -112,6 +113,7 @@ def test_correct_submission_gets_full_marks(graded):
     ]
 
 
+@pytest.mark.xdist_group("lesson_grading")  # the graded fixture runs once
 def test_wrong_answers_and_an_error_cell_get_partial_marks_naming_the_step(graded):
     _, rows, _ = graded
     mine = {r["exercise"]: r for r in rows if r["participant"] == "A002"}
@@ -129,6 +131,7 @@ def test_wrong_answers_and_an_error_cell_get_partial_marks_naming_the_step(grade
     )
 
 
+@pytest.mark.xdist_group("lesson_grading")  # the graded fixture runs once
 def test_malformed_and_foreign_notebooks_are_reported_not_crashed_on(graded):
     _, rows, out = graded
     problems = {r["file"]: r["feedback"] for r in rows if r["participant"] == "A003"}
@@ -139,6 +142,7 @@ def test_malformed_and_foreign_notebooks_are_reported_not_crashed_on(graded):
     assert {p.name for p in (out / "feedback").iterdir()} == {"A001.html", "A002.html", "A003.html"}
 
 
+@pytest.mark.xdist_group("lesson_grading")  # the graded fixture runs once
 def test_feedback_html_never_shows_the_expected_values(graded):
     _, _, out = graded
     from ebpm.training.exercises import exercises
