@@ -62,3 +62,26 @@ def full_curated(tmp_path_factory):
         os.environ.pop("EBPM_CURATED", None)
     else:
         os.environ["EBPM_CURATED"] = saved
+
+
+@pytest.fixture(scope="session")
+def default_reports(full_curated, tmp_path_factory):
+    """``{template: output folder}``: every template rendered once with its defaults and a PDF, on the
+    full build. Shared by the page tests and the study-library tests, which run in one xdist group
+    (``full_curated``) so that a session renders the templates once, not once per module and worker."""
+    from pathlib import Path
+
+    from ebpm.report import render
+    from ebpm.report.runner import run
+
+    templates = sorted(
+        p.stem
+        for p in (Path(__file__).resolve().parents[1] / "notebooks" / "templates").glob("*.ipynb")
+    )
+    out = tmp_path_factory.mktemp("default_reports")
+    outs = {}
+    for name in templates:
+        outcome = run(name, {}, out=out / name, pdf=Path(render.CHROMIUM).exists(), cold=True)
+        assert outcome.status == "ok", (name, outcome.error)
+        outs[name] = Path(outcome.out_dir)
+    return outs

@@ -1,8 +1,8 @@
 """Every template's report as a 部長 reads it: language lint, summary above the first chart in the
 browser, PDF page 1 (pdftotext), one grade per report.
 
-Each template is rendered once with its default parameters (module fixture; slow). The curated
-database is built from the project's raw data like tests/test_reports_e2e.py does.
+Each template is rendered once with its default parameters (conftest ``default_reports``; slow), on
+the full build of the project's raw data (conftest ``full_curated``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,38 +24,14 @@ CHROMIUM = Path(render.CHROMIUM)
 # a grade statement: 「C（限定的）」 or the old scale 「C（弱い）」/「エビデンスの強さ」
 GRADE_STRING = re.compile(r"[A-D]（(?:確か|おおむね確か|限定的|参考程度|強い|中程度|弱い)）")
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+# one worker renders the templates once for this module and the study library (conftest)
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("full_curated")]
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
-    """``{template: output folder}`` for every template, rendered with defaults and a PDF."""
-    base = tmp_path_factory.mktemp("pages")
-    catalog, cur, out = base / "catalog", base / "curated", base / "reports"
-    shutil.copytree(ROOT / "data" / "catalog", catalog)
-    env = {
-        "EBPM_CATALOG": str(catalog),
-        "EBPM_CURATED": str(cur),
-        "EBPM_REPORTS": str(out),
-        "EBPM_KEEP_WARM": "0",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        done = subprocess.run(
-            [str(Path(sys.executable).parent / "ebpm"), "build", "-q"],
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr[-800:]
-        from ebpm.report.runner import run
-
-        outs = {}
-        for name in TEMPLATES:
-            outcome = run(name, {}, out=out / name, pdf=CHROMIUM.exists(), cold=True)
-            assert outcome.status == "ok", (name, outcome.error)
-            outs[name] = Path(outcome.out_dir)
-        yield outs
+def reports(default_reports):
+    """``{template: output folder}`` for every template, rendered with defaults and a PDF (conftest)."""
+    return default_reports
 
 
 def _columns(result: dict) -> set[str]:

@@ -1,6 +1,6 @@
 """The study library: six templates end to end on the whole catalog, planted truths, refusals, disclosure.
 
-Slow: one full `ebpm build` (about a minute) and one render per template (``--no-pdf``).
+Slow: one full `ebpm build` (about a minute) and one render per template, shared with the page tests.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ NEW_TEMPLATES = [
 ]
 SUMMARY_KEYS = {"question", "recommendation", "caveats"}
 
-pytestmark = pytest.mark.slow
+# one worker builds and renders once for this module, the page tests and the examples (conftest)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("full_curated")]
 
 
 def _run(template: str, out: Path, *params: str) -> dict:
@@ -49,10 +50,15 @@ def _run(template: str, out: Path, *params: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def rendered(full_curated, tmp_path_factory):
-    """Every new template rendered once with its defaults."""
-    base = tmp_path_factory.mktemp("library_reports")
-    return {t: (_run(t, base / t), base / t) for t in NEW_TEMPLATES}
+def rendered(default_reports):
+    """Every new template rendered once with its defaults (conftest, shared with the page tests)."""
+    return {
+        t: (
+            json.loads((default_reports[t] / "result.json").read_text(encoding="utf-8")),
+            default_reports[t],
+        )
+        for t in NEW_TEMPLATES
+    }
 
 
 @pytest.mark.parametrize("template", NEW_TEMPLATES)
