@@ -7,9 +7,14 @@ import pytest
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_reports(tmp_path_factory):
-    """Point EBPM_REPORTS at a temporary folder for the whole session (tests may override it)."""
-    saved = {k: os.environ.get(k) for k in ("EBPM_REPORTS", "EBPM_KEEP_WARM")}
+    """Point EBPM_REPORTS and EBPM_CURATED at temporary folders for the whole session (tests may
+    override them)."""
+    saved = {k: os.environ.get(k) for k in ("EBPM_REPORTS", "EBPM_KEEP_WARM", "EBPM_CURATED")}
     os.environ["EBPM_REPORTS"] = str(tmp_path_factory.mktemp("reports"))
+    # No test reads the project's own data/curated (empty on a fresh clone) or a database another test
+    # happened to build earlier on the same worker: a test that needs data asks for `with_curated`
+    # (the full build) or builds its own. This keeps results independent of test order and xdist.
+    os.environ["EBPM_CURATED"] = str(tmp_path_factory.mktemp("curated_empty"))
     os.environ["EBPM_KEEP_WARM"] = "0"  # no spare kernels outlive the suite (warm tests opt in)
     yield
     for key, value in saved.items():
@@ -38,9 +43,10 @@ def project(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def full_curated(tmp_path_factory):
-    """The whole catalog built by `ebpm build` into a temporary folder (the study-library tests).
+    """The whole catalog built once per worker by `ebpm build` into a temporary folder.
 
-    Yields the folder; EBPM_CURATED points at it while the tests that ask for it run.
+    Returns the folder without pointing EBPM_CURATED at it: tests ask for ``with_curated``, which does
+    that for one test only, so that no test depends on another having built the data first.
     """
     import subprocess
     import sys
@@ -55,13 +61,14 @@ def full_curated(tmp_path_factory):
         env=env,
     )
     assert done.returncode == 0, done.stderr[-800:]
-    saved = os.environ.get("EBPM_CURATED")
-    os.environ["EBPM_CURATED"] = str(cur)
-    yield cur
-    if saved is None:
-        os.environ.pop("EBPM_CURATED", None)
-    else:
-        os.environ["EBPM_CURATED"] = saved
+    return cur
+
+
+@pytest.fixture
+def with_curated(full_curated, monkeypatch):
+    """EBPM_CURATED points at the full build for this test (and the processes it starts)."""
+    monkeypatch.setenv("EBPM_CURATED", str(full_curated))
+    return full_curated
 
 
 @pytest.fixture(scope="session")
@@ -80,8 +87,10 @@ def default_reports(full_curated, tmp_path_factory):
     )
     out = tmp_path_factory.mktemp("default_reports")
     outs = {}
-    for name in templates:
-        outcome = run(name, {}, out=out / name, pdf=Path(render.CHROMIUM).exists(), cold=True)
-        assert outcome.status == "ok", (name, outcome.error)
-        outs[name] = Path(outcome.out_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EBPM_CURATED", str(full_curated))
+        for name in templates:
+            outcome = run(name, {}, out=out / name, pdf=Path(render.CHROMIUM).exists(), cold=True)
+            assert outcome.status == "ok", (name, outcome.error)
+            outs[name] = Path(outcome.out_dir)
     return outs

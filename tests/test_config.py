@@ -5,7 +5,8 @@ from pathlib import Path
 from ebpm import config
 
 
-def test_paths_default_to_project_root():
+def test_paths_default_to_project_root(monkeypatch):
+    monkeypatch.delenv("EBPM_CURATED", raising=False)  # the suite points it at an empty folder
     p = config.paths()
     assert (p.root / "pyproject.toml").exists()
     assert p.database == p.root / "data" / "curated" / "ebpm.duckdb"

@@ -18,7 +18,7 @@ def test_there_are_at_least_three_examples():
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_example_runs(full_curated, path, tmp_path):
+def test_example_runs(with_curated, path, tmp_path):
     import jupytext
     from nbclient import NotebookClient
 
@@ -50,7 +50,7 @@ def test_dx_example_opens_on_the_ebpm_kernel():
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
 
 
-def test_dx_example_recovers_the_planted_effect_and_renders(tmp_path):
+def test_dx_example_recovers_the_planted_effect_and_renders(with_curated, tmp_path):
     """The planner's path on the DX example: executed on the ebpm kernel, its 95% CI holds the truth
     planted in the 模擬データ city, and it renders with answer, grade, sources and the banner."""
     import json

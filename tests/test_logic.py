@@ -16,6 +16,9 @@ from ebpm.logic.model import (
     parse_logic_model,
 )
 
+# the data these tests read comes from the full build (conftest with_curated)
+pytestmark = pytest.mark.usefixtures("with_curated")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ("dx_plan", "cashless_counters", "chatbot", "subsidy")
 

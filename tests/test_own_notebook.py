@@ -20,6 +20,9 @@ from ebpm.report.params import load_schema, notebook_defaults
 from ebpm.report.runner import fold_records, notebook_records, render_notebook
 from ebpm.report.scaffold import new_notebook
 
+# the data these tests read comes from the full build (conftest with_curated)
+pytestmark = pytest.mark.usefixtures("with_curated")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

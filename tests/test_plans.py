@@ -10,6 +10,9 @@ from ebpm.ingest.yamlfile import SchemaError
 from ebpm.plans.plan import canonical_json, load_plan, parse_plan
 from typer.testing import CliRunner
 
+# the data these tests read comes from the full build (conftest with_curated)
+pytestmark = pytest.mark.usefixtures("with_curated")
+
 PLAN = """\
 schema_version: 1
 id: sample

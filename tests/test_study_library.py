@@ -100,7 +100,7 @@ def test_synth_study_weights_sum_to_one_and_has_a_placebo_pvalue(rendered):
     assert "手法の例示" in result["answer"]  # no real intervention stands behind the default
 
 
-def test_poor_pre_fit_caps_the_synth_grade_and_says_so(full_curated, tmp_path):
+def test_poor_pre_fit_caps_the_synth_grade_and_says_so(with_curated, tmp_path):
     result = _run("synth_study", tmp_path / "s", "outcome=net_migration_rate")
     assert result["grade"] in {"C", "D"}
     assert "介入前の当てはまりが悪く" in result["answer"]
@@ -118,7 +118,7 @@ def test_poor_pre_fit_caps_the_synth_grade_and_says_so(full_curated, tmp_path):
     ],
 )
 def test_bad_parameters_are_refused_before_a_kernel_starts(
-    full_curated, template, param, name, allowed, monkeypatch
+    with_curated, template, param, name, allowed, monkeypatch
 ):
     from ebpm.errors import ParameterError
     from ebpm.report import kernels, runner
@@ -134,7 +134,7 @@ def test_bad_parameters_are_refused_before_a_kernel_starts(
     assert f"『{name}』" in message and allowed in message
 
 
-def test_profile_small_cells_show_x_and_totals_do_not_reveal_them(full_curated):
+def test_profile_small_cells_show_x_and_totals_do_not_reveal_them(with_curated):
     """A 町字 with age bands under 10 people: the shown pyramid has x cells; the adversary of
     tests/test_disclosure.py (subtraction and linear programming over the published 計 row and
     column) cannot pin any of them."""

@@ -51,7 +51,7 @@ def _expected_strings() -> set[str]:
     return out
 
 
-def test_released_copies_hold_no_solution_and_no_expected_value(tmp_path):
+def test_released_copies_hold_no_solution_and_no_expected_value(with_curated, tmp_path):
     written = release_notebooks(tmp_path)
     course = course_mod.load_course()
     assert {p.stem for p in written} == {x.id for x in course.ready_lessons()}

@@ -70,7 +70,9 @@ def _open(browser, path: Path):
     return context, page, requests
 
 
-def test_handout_and_learning_gain_report_open_offline(browser, tmp_path, monkeypatch):
+def test_handout_and_learning_gain_report_open_offline(
+    with_curated, browser, tmp_path, monkeypatch
+):
     monkeypatch.setenv("EBPM_REPORTS", str(tmp_path / "reports"))
     built = build_materials(tmp_path / "build", lessons=["p1"], pdf=False)
     assert built["errors"] == {}

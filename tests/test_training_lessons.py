@@ -15,7 +15,8 @@ from ebpm.training.grading import grade_folder
 from ebpm.training.materials import execute_lesson, handout_html, lesson_errors
 from ebpm.training.notebooks import prepare, read_lesson
 
-pytestmark = pytest.mark.slow  # starts one kernel per lesson / submission
+# starts one kernel per lesson / submission; the data comes from the full build (conftest with_curated)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("with_curated")]
 
 COURSE = load_course()
 
@@ -71,7 +72,7 @@ def _fill(nb, answers: dict[str, str]):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(full_curated, tmp_path_factory):
     root = tmp_path_factory.mktemp("submissions")
     lesson = COURSE.lesson("p1")
     source = read_lesson(lesson.path)
@@ -94,7 +95,9 @@ def graded(tmp_path_factory):
     foreign = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
     _write(foreign, root / "A003" / "other.ipynb")
     out = tmp_path_factory.mktemp("grades")
-    results = grade_folder(root, out, cell_timeout=120)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EBPM_CURATED", str(full_curated))
+        results = grade_folder(root, out, cell_timeout=120)
     with (out / "grades.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     return results, rows, out
