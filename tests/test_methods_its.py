@@ -486,3 +486,41 @@ def test_the_docs_its_example_runs_as_written_on_the_loaded_table(tmp_path, monk
     truth = ebpm.ground_truth("call_centre")["level_change_ratio"]
     assert res.ci[0] <= truth <= res.ci[1]
     assert "模擬データ" in res.summary_ja()
+
+
+def test_a_long_daily_series_is_drawn_as_monthly_means_and_says_so():
+    import json
+
+    from ebpm.methods.its import DISPLAY_MAX_POINTS, _display_series
+
+    days = pd.date_range("2021-01-01", "2023-12-31", freq="D")
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "day": days,
+            "calls": rng.poisson(200 - 40 * (days >= "2022-07-15") + 30 * (days.day_of_week == 0)),
+        }
+    )
+    res = ebpm.its(
+        frame, y="calls", time="day", start="2022-07-15", family="quasipoisson", placebo=False
+    )
+    assert len(res.details["series"]) > DISPLAY_MAX_POINTS
+    shown, note = _display_series(res.details["series"])
+    assert note and "月平均" in note
+    # 36 months, the launch month split in two at the intervention (14 days before, 17 after)
+    assert len(shown) == 37 and shown["post"].sum() == 18
+    # a launch on the 2nd leaves a one-day sliver before it: not drawn as a month of its own
+    late, _ = _display_series(
+        ebpm.its(frame, y="calls", time="day", start="2022-08-02", placebo=False).details["series"]
+    )
+    assert (
+        len(late) == 36 and not ((late["time"] == pd.Timestamp("2022-08-01")) & ~late["post"]).any()
+    )
+    july = shown[shown["time"] == pd.Timestamp("2022-07-01")].set_index("post")["observed"]
+    s = res.details["series"]
+    in_july = s["time"].dt.to_period("M") == pd.Period("2022-07")
+    assert july[False] == pytest.approx(s.loc[in_july & ~s["post"], "observed"].mean())
+    assert "月平均で表示" in json.dumps(res.chart().to_dict(), ensure_ascii=False)
+    # a short monthly series is drawn as it is
+    short, none = _display_series(s.iloc[:60])
+    assert none is None and len(short) == 60

@@ -835,7 +835,7 @@ def _chart(res: EstimationResult):
     from ebpm.charts.core import enable_theme, with_footer
 
     enable_theme()
-    s = res.details["series"].copy()
+    s, shown_as = _display_series(res.details["series"])
     label = res.outcome_label
     long = pd.concat(
         [
@@ -897,7 +897,42 @@ def _chart(res: EstimationResult):
     chart = (band + points + fitted + cf + rule).properties(
         title=alt.TitleParams(
             f"{label}の推移（分割時系列分析）",
-            subtitle="点線: 介入がなかった場合の推計（反実仮想）　帯: その95%信頼区間",
+            subtitle="点線: 介入がなかった場合の推計（反実仮想）　帯: その95%信頼区間"
+            + (f"　{shown_as}" if shown_as else ""),
         )
     )
     return with_footer(chart, source=res.details.get("source"), synthetic=res.synthetic)
+
+
+DISPLAY_MAX_POINTS = 120  # longer calendar series are drawn as monthly means
+
+
+def _display_series(series: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The series as the chart draws it, and a note on how it was condensed (None if not).
+
+    A daily series over years (the call centre: about 1,800 days) drawn day by day is a zigzag of
+    weekday and holiday effects in which neither the level shift nor the band can be seen. Calendar
+    series longer than ``DISPLAY_MAX_POINTS`` are drawn as monthly means of every column, split at the
+    intervention so that the launch month shows both sides; the estimate itself is unchanged.
+    """
+    s = series.copy()
+    if not pd.api.types.is_datetime64_any_dtype(s["time"]) or len(s) <= DISPLAY_MAX_POINTS:
+        return s, None
+    columns = [
+        c
+        for c in (
+            "observed",
+            "fitted",
+            "counterfactual",
+            "counterfactual_low",
+            "counterfactual_high",
+        )
+        if c in s
+    ]
+    month = s["time"].dt.to_period("M").dt.to_timestamp()
+    groups = s.assign(time=month).groupby(["time", "post"], as_index=False)
+    monthly = groups[columns].mean().assign(days=groups.size()["size"].to_numpy())
+    # a sliver of a month beside the launch (1 October before a 2 October launch) is one or two
+    # days with their weekday effect, not a month: it would draw a false spike
+    monthly = monthly[monthly["days"] >= 7].drop(columns="days").reset_index(drop=True)
+    return monthly, "日ごとの値を月平均で表示（帯は日ごとの区間の月平均）"
