@@ -52,7 +52,7 @@ build: setup synth
 TEMPLATES := dx_kpi_dashboard did_study its_study rdd_study synth_study population_profile survey_analysis power_plan
 
 reports: build
-	@for t in $(TEMPLATES); do $(EBPM) run $$t || exit 1; done
+	$(EBPM) run $(TEMPLATES)
 	$(EBPM) reports
 
 course: build
@@ -106,4 +106,5 @@ bench: setup hub-proxy build
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
+	-@[ -x $(BIN)/python ] && $(BIN)/python -c "from ebpm.report import warm; warm.stop_all()"
 	rm -rf data/curated/*.duckdb data/curated/*.json data/curated/*.html reports/*

@@ -9,7 +9,8 @@ same notebook and parameters):
 
 - naive single: `papermill` CLI, then `jupyter nbconvert --to html --no-input` (no PDF);
 - ebpm single: `ebpm run` with PDF, and with `--no-pdf` (cold: a new kernel each time);
-- ebpm single, warm: `ebpm run` adopting the spare kernel an earlier `ebpm run --keep-warm` left;
+- ebpm single, warm: `ebpm run` adopting the spare kernel and printing with the Chromium an earlier
+  `ebpm run --keep-warm` left;
 - naive batch: the naive pair in a sequential loop over 24 parameter sets (``--naive-sample N`` times
   only the first N and scales up linearly; the JSON says so);
 - ebpm batch: `ebpm run --grid` over the same 24 sets (PDFs included).
@@ -95,9 +96,11 @@ def ebpm_one(
 
 def wait_for_spare(env: dict[str, str]) -> None:
     code = (
-        "import sys\nfrom ebpm.report import warm\n"
-        "keys = [p.stem for p in warm.warm_dir().glob('*.json') if not p.name.startswith('kernel-')]\n"
-        "sys.exit(0 if keys and warm.wait_warm(keys[0], 300) else 1)\n"
+        "import sys\nfrom ebpm.report import pdf_service, warm\n"
+        "keys = [p.stem for p in warm.warm_dir().glob('*.json')\n"
+        "        if not p.name.startswith(('kernel-', 'pdf-'))]\n"
+        "ok = keys and warm.wait_warm(keys[0], 300) and pdf_service.wait_ready(keys[0], 300)\n"
+        "sys.exit(0 if ok else 1)\n"
     )
     sh([sys.executable, "-c", code], env)
 
@@ -248,6 +251,10 @@ def main() -> None:
     print(f"  ebpm per report: {b['ebpm_per_report_breakdown']}")
     print(f"  start-up parts (each alone): {report['startup_parts']}")
     print(f"→ {out}")
+    stop = (
+        "from ebpm.report import warm; warm.stop_all()"  # the warm kernel and printer left behind
+    )
+    sh([sys.executable, "-c", stop], env_warm)
     shutil.rmtree(work, ignore_errors=True)
 
 

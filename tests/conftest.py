@@ -75,22 +75,24 @@ def with_curated(full_curated, monkeypatch):
 def default_reports(full_curated, tmp_path_factory):
     """``{template: output folder}``: every template rendered once with its defaults and a PDF, on the
     full build. Shared by the page tests and the study-library tests, which run in one xdist group
-    (``full_curated``) so that a session renders the templates once, not once per module and worker."""
+    (``full_curated``) so that a session renders the templates once, not once per module and worker.
+
+    Rendered as ``make demo`` renders them (``ebpm run`` with every template: one worker, whose
+    kernel is reset between reports, and one Chromium); the single-run path is tested elsewhere."""
     from pathlib import Path
 
     from ebpm.report import render
-    from ebpm.report.runner import run
+    from ebpm.report.batch import plan_many, run_batch
 
     templates = sorted(
         p.stem
         for p in (Path(__file__).resolve().parents[1] / "notebooks" / "templates").glob("*.ipynb")
     )
     out = tmp_path_factory.mktemp("default_reports")
-    outs = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EBPM_CURATED", str(full_curated))
-        for name in templates:
-            outcome = run(name, {}, out=out / name, pdf=Path(render.CHROMIUM).exists(), cold=True)
-            assert outcome.status == "ok", (name, outcome.error)
-            outs[name] = Path(outcome.out_dir)
-    return outs
+        jobs = plan_many(templates, out_root=out)
+        outcomes = run_batch(jobs, workers=1, pdf=Path(render.CHROMIUM).exists())
+    for outcome in outcomes:
+        assert outcome.status == "ok", (outcome.template, outcome.error)
+    return {o.template: Path(o.out_dir) for o in outcomes}

@@ -116,8 +116,9 @@ def test_dictionary_search_works_offline_in_chromium(tmp_path, monkeypatch):
 
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
-        pytest.skip("/usr/bin/chromium がありません")
-    playwright = pytest.importorskip("playwright.sync_api")
+        pytest.fail("/usr/bin/chromium がありません（make setup が chromium を入れます）")
+    import playwright.sync_api as playwright  # a dependency: missing means broken, never a skip
+
     fixtures = Path(__file__).parent / "fixtures" / "data"
     shutil.copytree(fixtures / "raw", tmp_path / "raw")
     shutil.copytree(fixtures / "catalog", tmp_path / "catalog")

@@ -83,36 +83,46 @@ def test_one_grade_per_report(reports, name):
         assert len(grades) == 1, grades
 
 
-@pytest.mark.parametrize("name", TEMPLATES)
-def test_summary_shows_above_the_first_chart(reports, name):
-    sync_api = pytest.importorskip("playwright.sync_api")
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for this module's page checks (each check opens its own offline context)."""
+    from playwright.sync_api import sync_playwright
+
     assert CHROMIUM.exists(), "/usr/bin/chromium がありません"
-    html, result = _read(reports[name])
-    with sync_api.sync_playwright() as pw:
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=render.CHROMIUM_ARGS)
         try:
-            context = browser.new_context(offline=True)
-            page = context.new_page()
-            outside: list[str] = []
-            page.on(
-                "request",
-                lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:")) else 0,
-            )
-            page.goto((reports[name] / "index.html").as_uri(), wait_until="load")
-            summary = page.locator("#summary")
-            text = summary.inner_text()
-            for word in ("問い", "結論", "推奨・次の一手", "根拠の確かさ", "根拠の確かさの凡例"):
-                assert word in text, word
-            meta = page.locator(".meta-line").inner_text()
-            assert result["meta"]["owner"] in meta and "作成日" in meta and "問い合わせ先" in meta
-            first_chart = page.locator("svg").first.bounding_box()
-            for selector in (".s-question", ".s-answer", ".s-recommend", ".legend", ".meta-line"):
-                box = page.locator(selector).first.bounding_box()
-                assert box is not None and box["y"] < first_chart["y"], selector
-            assert page.locator("a[href='#glossary']").count() == 1
-            assert not outside
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_summary_shows_above_the_first_chart(reports, browser, name):
+    html, result = _read(reports[name])
+    context = browser.new_context(offline=True)
+    try:
+        page = context.new_page()
+        outside: list[str] = []
+        page.on(
+            "request",
+            lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:")) else 0,
+        )
+        page.goto((reports[name] / "index.html").as_uri(), wait_until="load")
+        summary = page.locator("#summary")
+        text = summary.inner_text()
+        for word in ("問い", "結論", "推奨・次の一手", "根拠の確かさ", "根拠の確かさの凡例"):
+            assert word in text, word
+        meta = page.locator(".meta-line").inner_text()
+        assert result["meta"]["owner"] in meta and "作成日" in meta and "問い合わせ先" in meta
+        first_chart = page.locator("svg").first.bounding_box()
+        for selector in (".s-question", ".s-answer", ".s-recommend", ".legend", ".meta-line"):
+            box = page.locator(selector).first.bounding_box()
+            assert box is not None and box["y"] < first_chart["y"], selector
+        assert page.locator("a[href='#glossary']").count() == 1
+        assert not outside
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("name", TEMPLATES)

@@ -124,3 +124,66 @@ def test_batch_run_with_no_register_leaves_the_register_byte_identical(tmp_path)
     assert done.returncode == 0, done.stderr[-800:]
     assert len(list((tmp_path / "scratch").glob("*/result.json"))) == 2
     assert register.read_bytes() == before
+
+
+def test_plan_many_gives_each_template_its_defaults_and_folder(tmp_path):
+    from ebpm.report.batch import batch_warmup, plan_many
+
+    basic, raw = str(FIXTURES / "basic.ipynb"), str(FIXTURES / "raw_table.ipynb")
+    jobs = plan_many([basic, raw, basic], out_root=tmp_path)
+    assert [j.schema.name for j in jobs] == ["basic", "raw_table"]  # a repeated name runs once
+    assert [j.out_dir for j in jobs] == [tmp_path / "basic", tmp_path / "raw_table"]
+    from ebpm.report.params import validate
+
+    assert jobs[0].values == validate(load_schema(FIXTURES / "basic.ipynb"), {})
+    warm = batch_warmup(jobs)
+    assert warm.count("import ebpm.report.kernel") == 2  # both templates' imports are warmed
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [(["-p", "n=2"], "-p"), (["--over", "kind=all"], "--over"), (["--plan", "x"], "--plan")],
+)
+def test_several_templates_refuse_options_that_set_parameters(tmp_path, flags, named):
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ebpm"), "run", str(FIXTURES / "basic.ipynb"),
+         str(FIXTURES / "raw_table.ipynb"), "--out", str(tmp_path), *flags],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EBPM_KEEP_WARM": "0"},
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "テンプレートを複数並べたとき" in done.stderr and named in done.stderr
+    assert not any(tmp_path.iterdir())  # refused before anything was written
+
+
+@pytest.mark.slow
+def test_several_templates_in_one_command(tmp_path):
+    """`ebpm run A B` (what `make demo` does): one batch, each template with its defaults."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    # a second template: a copy of basic under another name
+    for suffix in (".ipynb", ".params.yml"):
+        shutil.copy(FIXTURES / f"basic{suffix}", tmp_path / f"second{suffix}")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ebpm"), "run", str(FIXTURES / "basic.ipynb"),
+         str(tmp_path / "second.ipynb"), "--out", str(out), "--workers", "1", "--no-pdf"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EBPM_KEEP_WARM": "0"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-800:]
+    for name in ("basic", "second"):
+        result = json.loads((out / name / "result.json").read_text(encoding="utf-8"))
+        assert result["status"] == "ok" and result["template"] == name
+        assert f"完了 {out / name}/index.html" in done.stderr
+    assert "2 件のレポートを 1 並列で作成します" in done.stderr

@@ -197,7 +197,7 @@ def test_cli_exits_non_zero_on_failure_and_refuses_bad_parameters(tmp_path, monk
 @pytest.mark.browser
 def test_pdf_is_a4_and_carries_no_secret(tmp_path, monkeypatch):
     if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext（poppler-utils）がありません")
+        pytest.fail("pdftotext（poppler-utils）がありません（make setup が入れます）")
     monkeypatch.setenv("EBPM_REPORTS", str(tmp_path))
     outcome = run(str(FIXTURES / "secret.ipynb"), {"api_key": SECRET}, out=tmp_path / "s")
     pdf = tmp_path / "s" / "report.pdf"

@@ -175,7 +175,7 @@ def test_profile_small_cells_show_x_and_totals_do_not_reveal_them(with_curated):
 @pytest.mark.browser
 def test_every_new_report_opens_offline_with_title_answer_grade_and_chart(rendered, tmp_path):
     """Headless Chromium opens each report from file:// with no outside request (test_browser.py setup)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as sync_api  # a dependency: missing means broken, never a skip
     from ebpm.report import render
 
     allowed = ("file://", "data:", "about:")

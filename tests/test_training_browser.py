@@ -17,9 +17,10 @@ ALLOWED_PREFIXES = ("file://", "data:", "about:")
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as sync_api  # a dependency: missing means broken, never a skip
+
     if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium がありません")
+        pytest.fail("/usr/bin/chromium がありません（make setup が chromium を入れます）")
     with sync_api.sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=render.CHROMIUM_ARGS)
         yield instance

@@ -86,9 +86,12 @@ def _print_outcome(console, outcome) -> None:
 
 @app.command("run")
 def run(
-    template: Annotated[
-        str | None,
-        typer.Argument(help="分析テンプレート名（ebpm templates で一覧。--plan のときは省略可）"),
+    templates: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="分析テンプレート名（ebpm templates で一覧。--plan のときは省略可。複数可）",
+            show_default=False,
+        ),
     ] = None,
     param: Annotated[
         list[str] | None, typer.Option("-p", "--param", help="条件 名前=値（繰り返し可）")
@@ -142,12 +145,24 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """分析テンプレートを実行して、レポート（HTML・PDF・result.json）を作ります。"""
+    """分析テンプレートを実行して、レポート（HTML・PDF・result.json）を作ります。
+
+    テンプレートを複数並べると、それぞれ既定の条件で一括作成します（make demo）。
+    """
     from rich.console import Console
 
     from ebpm.report.params import parse_assignments
 
     console = Console(stderr=True, soft_wrap=True)
+    templates = templates or []
+    if len(templates) > 1:
+        _refuse_with_many(param=param, param_file=param_file, grid=grid, over=over, plan=plan)
+        from ebpm.report import batch
+
+        jobs = batch.plan_many(templates, out_root=out, register=register)
+        _run_jobs(console, jobs, workers=workers, pdf=pdf, list_all=True)
+        return
+    template = templates[0] if templates else None
     base = _read_param_file(param_file) if param_file else {}
     base.update(parse_assignments(param or []))
     if grid is None and over is None:
@@ -201,8 +216,6 @@ def run(
 
 
 def _run_batch(console, template, base, *, out, grid, over, workers, pdf, register=True) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from ebpm.report import batch
     from ebpm.report.params import load_schema
     from ebpm.report.runner import template_path
@@ -213,6 +226,34 @@ def _run_batch(console, template, base, *, out, grid, over, workers, pdf, regist
     if over is not None:
         sets.extend(batch.over_all(load_schema(template_path(template)), over))
     jobs = batch.plan(template, sets, base=base, out_root=out, register=register)
+    _run_jobs(console, jobs, workers=workers, pdf=pdf)
+
+
+def _refuse_with_many(**given) -> None:
+    """Several templates run with their defaults: options that set parameters are refused."""
+    from ebpm.errors import ParameterError
+
+    flags = {
+        "param": "-p",
+        "param_file": "-f",
+        "grid": "--grid",
+        "over": "--over",
+        "plan": "--plan",
+    }
+    used = [flags[k] for k, v in given.items() if v]
+    if used:
+        raise ParameterError(
+            f"テンプレートを複数並べたときは、それぞれ既定の条件で作成します。{'・'.join(used)} は"
+            "テンプレートを1つだけ指定したときに使えます。",
+            parameter=used[0].lstrip("-"),
+        )
+
+
+def _run_jobs(console, jobs, *, workers, pdf, list_all=False) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from ebpm.report import batch
+
     n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     console.print(f"{len(jobs)} 件のレポートを {n} 並列で作成します。", highlight=False)
     with Progress(
@@ -228,7 +269,7 @@ def _run_batch(console, template, base, *, out, grid, over, workers, pdf, regist
         )
     failed = [o for o in outcomes if o.status != "ok"]
     console.print(f"完了 {len(outcomes) - len(failed)} 件・失敗 {len(failed)} 件", highlight=False)
-    for o in failed:
+    for o in outcomes if list_all else failed:
         _print_outcome(console, o)
     if failed:
         raise typer.Exit(1)

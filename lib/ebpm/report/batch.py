@@ -1,4 +1,5 @@
-"""Batch rendering: many parameter sets of one template in parallel workers (own kernel and Chromium each)."""
+"""Batch rendering: many parameter sets of one template, or several templates, in parallel workers
+(own kernel and Chromium each)."""
 
 from __future__ import annotations
 
@@ -100,6 +101,39 @@ def plan(
     return jobs
 
 
+def plan_many(
+    templates: list[str],
+    *,
+    out_root: str | Path | None = None,
+    register: bool = True,
+) -> list[ReportJob]:
+    """One job per template with its default parameters (``ebpm run A B C``, ``make demo``).
+
+    Every template is validated before any kernel starts. Reports go to ``reports/<template>/<run-id>/``
+    (registered as single runs are), or to ``out_root/<template>/`` when given.
+    """
+    jobs: list[ReportJob] = []
+    used: set[str] = set()
+    for template in dict.fromkeys(templates):
+        schema = load_schema(template_path(template))
+        values = validate(schema, {})
+        run_id = new_run_id()
+        while run_id in used:
+            run_id = new_run_id()
+        used.add(run_id)
+        out = Path(out_root) / schema.name if out_root else default_out_dir(schema.name, run_id)
+        jobs.append(ReportJob(schema, values, out, run_id, register=register))
+    return jobs
+
+
+def batch_warmup(jobs: list[ReportJob]) -> str:
+    """Warm-up code for a batch's kernels: the imports of every distinct template in it."""
+    from ebpm.report.runner import warmup_source
+
+    notebooks = {job.schema.name: job.schema.notebook for job in jobs}
+    return "\n".join(warmup_source(nb) for nb in notebooks.values())
+
+
 def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> None:
     """One worker process: one papermill import, one kernel pool, one Chromium."""
     from ebpm.report.kernels import KernelPool
@@ -151,6 +185,9 @@ def run_batch(
 ) -> list[RunOutcome]:
     """Run ``jobs`` in ``workers`` parallel processes; return outcomes in job order.
 
+    The jobs may come from several templates (:func:`plan_many`): each worker's kernels then warm up
+    with the imports of all of them, and a reused kernel is reset between reports as in a grid.
+
     Parameters
     ----------
     jobs : list of ReportJob
@@ -166,12 +203,11 @@ def run_batch(
     """
 
     from ebpm.config import paths
-    from ebpm.report.runner import warmup_source
 
     if not jobs:
         return []
     n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    warm = warmup_source(jobs[0].schema.notebook)
+    warm = batch_warmup(jobs)
     ctx = mp.get_context("spawn")
     tasks, results = ctx.Queue(), ctx.Queue()
     for i, job in enumerate(jobs):

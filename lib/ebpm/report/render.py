@@ -212,11 +212,15 @@ class PdfPrinter:
         finally:
             context.close()
 
-    def print_pdf(self, html_path: str | Path, pdf_path: str | Path) -> None:
-        """Print ``html_path`` to ``pdf_path`` (A4); raises if Chromium could not start or print."""
+    def wait_ready(self) -> None:
+        """Block until Chromium is up; raise if it could not start."""
         self._ready.wait()
         if self._error is not None:
             raise RuntimeError(f"Chromium を起動できません: {self._error}") from None
+
+    def print_pdf(self, html_path: str | Path, pdf_path: str | Path) -> None:
+        """Print ``html_path`` to ``pdf_path`` (A4); raises if Chromium could not start or print."""
+        self.wait_ready()
         done: queue.Queue = queue.Queue()
         self._jobs.put((Path(html_path), Path(pdf_path), done))
         exc = done.get()

@@ -781,9 +781,11 @@ def run(
         keep_warm = spare.keep_warm_default()
     printer = None
     if pdf:
+        from ebpm.report import pdf_service
         from ebpm.report.render import PdfPrinter
 
-        printer = PdfPrinter()
+        # the Chromium an earlier run left waiting, or a new one that starts while the kernel works
+        printer = (None if cold else pdf_service.connect(key)) or PdfPrinter()
     threading.Thread(target=preload, name="ebpm-preload", daemon=True).start()
     try:
         return run_job(job, kernel, printer, pdf=pdf)
@@ -793,6 +795,8 @@ def run(
             printer.close()
         if keep_warm:
             spare.leave_spare(key, spare.HOUSE_WARMUP, root)
+            if pdf:
+                pdf_service.leave(key, root)
 
 
 def render_notebook(

@@ -203,10 +203,12 @@ def wait_warm(key: str, timeout: float = 120.0) -> bool:
 
 
 def stop_all() -> int:
-    """Stop every waiting spare (tests and `make clean`); return how many were stopped."""
-    stopped = 0
+    """Stop every waiting spare and printing service (tests and `make clean`); return how many."""
+    from ebpm.report import pdf_service
+
+    stopped = pdf_service.stop_all()
     for claim in warm_dir().glob("*.json"):
-        if claim.name.startswith("kernel-"):
+        if claim.name.startswith(("kernel-", "pdf-")):
             continue
         info = adopt(claim.stem)
         if info:
