@@ -95,8 +95,8 @@ def _append_caption(chart, lines: list[str], width: int = 560):
         alt.Chart(alt.Data(values=[{"t": t, "i": i} for i, t in enumerate(lines)]))
         .mark_text(align="left", baseline="top", fontSize=11, color="#555", font=FONT)
         .encode(
-            text="t:N",
-            x=alt.value(0),
+            text=alt.Text("t:N"),
+            x=alt.XValue(0),
             y=alt.Y("i:O", axis=None),
         )
         .properties(height=16 * len(lines), width=width)

@@ -52,7 +52,7 @@ def before_after_chart(
         x=alt.X("値:Q", title=f"{label}（{unit}）", axis=alt.Axis(format=",.0f")),
     )
     bars = base.mark_bar(height=28, color=PALETTE[0])
-    text = base.mark_text(align="left", dx=4, fontSize=12).encode(text="表示:N")
+    text = base.mark_text(align="left", dx=4, fontSize=12).encode(text=alt.Text("表示:N"))
     chart = (bars + text).properties(
         width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle)
     )
@@ -106,7 +106,7 @@ def raw_means_chart(
     rule = (
         alt.Chart(pd.DataFrame({"x": [-0.5]}))
         .mark_rule(strokeDash=[4, 4], color="#888")
-        .encode(x="x:Q")
+        .encode(x=alt.X("x:Q"))
     )
     chart = (line + rule).properties(
         width=width,
@@ -165,12 +165,12 @@ def event_chart(
     y_title = f"比較の窓口との差（{unit}、{direction}）"
     rules = base.mark_rule(strokeWidth=2).encode(
         y=alt.Y("ci_low:Q", title=y_title, axis=alt.Axis(format=",.0f")),
-        y2="ci_high:Q",
+        y2=alt.Y2("ci_high:Q"),
         color=color,
     )
-    points = base.mark_point(filled=True, size=55).encode(y="estimate:Q", color=color)
+    points = base.mark_point(filled=True, size=55).encode(y=alt.Y("estimate:Q"), color=color)
     layers = [
-        alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q"),
+        alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y=alt.Y("y:Q")),
         rules,
         points,
     ]
@@ -180,7 +180,7 @@ def event_chart(
         layers.append(
             alt.Chart(avg)
             .mark_rule(strokeDash=[6, 4], color=PALETTE[3])
-            .encode(x="x:Q", x2="x2:Q", y="y:Q")
+            .encode(x=alt.X("x:Q"), x2=alt.X2("x2:Q"), y=alt.Y("y:Q"))
         )
     chart = alt.layer(*layers).properties(
         width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle)

@@ -74,7 +74,7 @@ def kpi_trend_chart(
         band = alt.Chart(bridge.assign(年度=bridge["fy"].map(fy_axis_label)))
         layers.append(
             band.mark_area(opacity=0.18, color=PALETTE[1]).encode(
-                x=x, y=alt.Y("lower:Q"), y2="upper:Q"
+                x=x, y=alt.Y("lower:Q"), y2=alt.Y2("upper:Q")
             )
         )
     layers.append(
@@ -96,10 +96,10 @@ def kpi_trend_chart(
         )
     )
     goal = alt.Chart(pd.DataFrame({"target": [target], "label": [f"目標値 {target:,.0f}{unit}"]}))
-    layers.append(goal.mark_rule(color=PALETTE[3], strokeDash=[2, 2]).encode(y="target:Q"))
+    layers.append(goal.mark_rule(color=PALETTE[3], strokeDash=[2, 2]).encode(y=alt.Y("target:Q")))
     layers.append(
         goal.mark_text(align="left", dx=4, dy=-6, color=PALETTE[3]).encode(
-            y="target:Q", text="label:N", x=alt.value(0)
+            y=alt.Y("target:Q"), text=alt.Text("label:N"), x=alt.XValue(0)
         )
     )
     subtitle = "帯は見通しの95%予測区間" if bridge is not None else ""

@@ -418,7 +418,7 @@ def points_map(
     enc: dict[str, Any] = {
         "longitude": alt.Longitude(f"{lon}:Q"),
         "latitude": alt.Latitude(f"{lat}:Q"),
-        "tooltip": [c for c in [label, size, color, *(tooltip or [])] if c],
+        "tooltip": [alt.Tooltip(c) for c in [label, size, color, *(tooltip or [])] if c],
     }
     if size:
         enc["size"] = alt.Size(

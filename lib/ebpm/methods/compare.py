@@ -257,14 +257,22 @@ def _chart(res: EstimationResult):
         .encode(
             x=alt.X("time", title=None),
             y=alt.Y("index:Q", title=f"{res.outcome_label}（基準時点=100）"),
-            detail="name:N",
-            tooltip=["name:N", "time", alt.Tooltip("index:Q", format=",.1f")],
+            detail=alt.Detail("name:N"),
+            tooltip=[
+                alt.Tooltip("name:N"),
+                alt.Tooltip("time"),
+                alt.Tooltip("index:Q", format=",.1f"),
+            ],
         )
     )
     own = (
         alt.Chart(data[data["focus"]])
         .mark_line(color=PALETTE[0], strokeWidth=3, point=True)
-        .encode(x="time", y="index:Q", tooltip=["name:N", "time", "index:Q"])
+        .encode(
+            x=alt.X("time"),
+            y=alt.Y("index:Q"),
+            tooltip=[alt.Tooltip("name:N"), alt.Tooltip("time"), alt.Tooltip("index:Q")],
+        )
     )
     chart = (peers + own).properties(
         title={

@@ -346,7 +346,7 @@ def pyramid_chart(
             color=alt.Color(
                 "性別:N", scale=alt.Scale(domain=["男", "女"], range=[PALETTE[0], PALETTE[3]])
             ),
-            tooltip=["年齢", "性別", alt.Tooltip("人口:Q", format=",")],
+            tooltip=[alt.Tooltip("年齢"), alt.Tooltip("性別"), alt.Tooltip("人口:Q", format=",")],
         )
         .properties(title=title, width=520, height=360)
     )

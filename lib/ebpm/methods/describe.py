@@ -176,8 +176,8 @@ def _chart(result: EstimationResult):
     base = alt.Chart(data).encode(x=x)
     bars = base.mark_bar(opacity=0.85).encode(
         y=alt.Y("estimate:Q", title=y_title),
-        color=alt.Color("group:N", title=None) if len(means) == 0 else alt.value("#0072B2"),
-        xOffset="group:N" if len(means) == 0 else alt.value(0),
+        color=alt.Color("group:N", title=None) if len(means) == 0 else alt.ColorValue("#0072B2"),
+        xOffset=alt.XOffset("group:N") if len(means) == 0 else alt.XOffsetValue(0),
     )
     weighted = "（調査ウェイト付き）" if result.details["weighted"] else ""
     if result.details.get("census"):
@@ -186,7 +186,9 @@ def _chart(result: EstimationResult):
         )
         return with_footer(chart, synthetic=result.synthetic)
     errs = base.mark_rule(color="#333", strokeWidth=2).encode(
-        y="ci_low:Q", y2="ci_high:Q", xOffset="group:N" if len(means) == 0 else alt.value(0)
+        y=alt.Y("ci_low:Q"),
+        y2=alt.Y2("ci_high:Q"),
+        xOffset=alt.XOffset("group:N") if len(means) == 0 else alt.XOffsetValue(0),
     )
     chart = (bars + errs).properties(
         title={"text": f"{name}の{label}{weighted}", "subtitle": "縦線は95%信頼区間"}

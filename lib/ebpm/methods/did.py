@@ -204,7 +204,9 @@ def _means_chart(result: EstimationResult):
         alt.Chart(counterfactual)
         .mark_line(strokeDash=[5, 4])
         .encode(
-            x=alt.X("period:N", sort=order), y="mean:Q", color=alt.Color("group:N", scale=scale)
+            x=alt.X("period:N", sort=order),
+            y=alt.Y("mean:Q"),
+            color=alt.Color("group:N", scale=scale),
         )
     )
     chart = (dashed + lines).properties(
@@ -691,7 +693,7 @@ def bacon_chart(result: EstimationResult):
     line = (
         alt.Chart(pd.DataFrame({"y": [twfe]}))
         .mark_rule(color="#D55E00", strokeDash=[5, 4])
-        .encode(y="y:Q")
+        .encode(y=alt.Y("y:Q"))
     )
     chart = (line + points).properties(
         title={

@@ -120,12 +120,12 @@ def event_study_chart(result: EstimationResult):
         ),
     )
     rules = base.mark_rule(strokeWidth=2).encode(
-        y=alt.Y("ci_low:Q", title=y_title), y2="ci_high:Q", color=color
+        y=alt.Y("ci_low:Q", title=y_title), y2=alt.Y2("ci_high:Q"), color=color
     )
     points = base.mark_point(filled=True, size=60).encode(
-        y="estimate:Q",
+        y=alt.Y("estimate:Q"),
         color=color,
-        shape=alt.condition("datum.reference", alt.value("diamond"), alt.value("circle")),
+        shape=alt.ShapeValue("circle", condition={"test": "datum.reference", "value": "diamond"}),
         tooltip=[
             alt.Tooltip("rel_time:Q", title="介入からの期間"),
             alt.Tooltip("estimate:Q", title="推定値", format=",.4g"),
@@ -133,11 +133,11 @@ def event_study_chart(result: EstimationResult):
             alt.Tooltip("ci_high:Q", title="95%信頼区間（上限）", format=",.4g"),
         ],
     )
-    zero_y = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q")
+    zero_y = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y=alt.Y("y:Q"))
     start = (
         alt.Chart(pd.DataFrame({"x": [0.0]}))
         .mark_rule(color="#555", strokeDash=[5, 4])
-        .encode(x="x:Q")
+        .encode(x=alt.X("x:Q"))
     )
     pt = result.diagnostics.get("pre_trend") or {}
     sub = f"標準誤差: {result.se_type}。縦線は95%信頼区間。"

@@ -868,7 +868,9 @@ def _chart(res: EstimationResult):
     )
     points = base.transform_filter(alt.datum.series == "観測値").mark_point(size=25, filled=True)
     fitted = (
-        base.transform_filter(alt.datum.series == "当てはめ値").mark_line().encode(detail="post:N")
+        base.transform_filter(alt.datum.series == "当てはめ値")
+        .mark_line()
+        .encode(detail=alt.Detail("post:N"))
     )
     cf = (
         base.transform_filter(alt.datum.series != "観測値")
@@ -884,7 +886,7 @@ def _chart(res: EstimationResult):
         .encode(
             x=xenc,
             y=alt.Y("counterfactual_low:Q", title=label),
-            y2="counterfactual_high:Q",
+            y2=alt.Y2("counterfactual_high:Q"),
             tooltip=[
                 alt.Tooltip("counterfactual_low:Q", title="95%信頼区間（下限）", format=",.1f"),
                 alt.Tooltip("counterfactual_high:Q", title="95%信頼区間（上限）", format=",.1f"),

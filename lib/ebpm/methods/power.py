@@ -151,12 +151,12 @@ def _power_chart(result: EstimationResult):
     target = (
         alt.Chart(pd.DataFrame({"y": [d["power"]]}))
         .mark_rule(color="#888", strokeDash=[4, 3])
-        .encode(y="y:Q")
+        .encode(y=alt.Y("y:Q"))
     )
     vline = (
         alt.Chart(pd.DataFrame({"x": [n_star]}))
         .mark_rule(color="#D55E00", strokeDash=[4, 3])
-        .encode(x="x:Q")
+        .encode(x=alt.X("x:Q"))
     )
     chart = (line + target + vline).properties(
         title={

@@ -448,18 +448,22 @@ def _chart(res: EstimationResult):
             x=alt.X("x:Q", title=xlab),
             y=alt.Y("y:Q", title=res.outcome_label, scale=alt.Scale(zero=False)),
             color=side,
-            tooltip=[alt.Tooltip("x:Q", format=",.3~g"), alt.Tooltip("y:Q", format=",.3~g"), "n:Q"],
+            tooltip=[
+                alt.Tooltip("x:Q", format=",.3~g"),
+                alt.Tooltip("y:Q", format=",.3~g"),
+                alt.Tooltip("n:Q"),
+            ],
         )
     )
     fits = (
         alt.Chart(data["fits"])
         .mark_line(strokeWidth=2.5)
-        .encode(x="x:Q", y="y:Q", color=side, detail="side:N")
+        .encode(x=alt.X("x:Q"), y=alt.Y("y:Q"), color=side, detail=alt.Detail("side:N"))
     )
     rule = (
         alt.Chart(pd.DataFrame({"x": [cutoff]}))
         .mark_rule(strokeDash=[4, 3], color="#555")
-        .encode(x="x:Q")
+        .encode(x=alt.X("x:Q"))
     )
     chart = (points + fits + rule).properties(
         title=alt.TitleParams(

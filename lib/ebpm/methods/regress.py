@@ -171,10 +171,10 @@ def coefficient_chart(result: EstimationResult):
     base = alt.Chart(frame).encode(y=alt.Y("term:N", title=None, sort=None))
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("ci_low:Q", title=f"推定値{f'（{result.unit}）' if result.unit else ''}"),
-        x2="ci_high:Q",
+        x2=alt.X2("ci_high:Q"),
     )
     points = base.mark_point(filled=True, size=60).encode(
-        x="estimate:Q",
+        x=alt.X("estimate:Q"),
         tooltip=[
             alt.Tooltip("term:N", title="項"),
             alt.Tooltip("estimate:Q", title="推定値", format=",.4g"),
@@ -185,7 +185,7 @@ def coefficient_chart(result: EstimationResult):
     zero = (
         alt.Chart(pd.DataFrame({"x": [0.0]}))
         .mark_rule(color="#888", strokeDash=[4, 3])
-        .encode(x="x:Q")
+        .encode(x=alt.X("x:Q"))
     )
     chart = (zero + bars + points).properties(
         title={

@@ -756,7 +756,7 @@ def _chart(res: EstimationResult):
     rule = (
         alt.Chart(pd.DataFrame({"time": [det["treatment_time"]]}))
         .mark_rule(strokeDash=[4, 3], color="#777")
-        .encode(x=tenc)
+        .encode(x=alt.X(tenc))
     )
     top = (
         alt.Chart(paths)
@@ -792,14 +792,14 @@ def _chart(res: EstimationResult):
         layers.append(
             alt.Chart(long)
             .mark_line(color="#bbbbbb", strokeWidth=1)
-            .encode(x=tenc, y="gap:Q", detail="unit:N")
+            .encode(x=alt.X(tenc), y=alt.Y("gap:Q"), detail=alt.Detail("unit:N"))
         )
     layers.append(
         alt.Chart(s)
         .mark_line(color="#000000", strokeWidth=2.5)
         .encode(x=alt.X(tenc, axis=taxis), y=alt.Y("gap:Q", title=f"差（{treated} − 合成）"))
     )
-    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#555").encode(y="y:Q")
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#555").encode(y=alt.Y("y:Q"))
     bottom = alt.layer(*layers, zero, rule).properties(
         title=alt.TitleParams("介入単位との差（黒）とプラセボの差（灰色）"), height=220
     )

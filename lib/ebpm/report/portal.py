@@ -286,7 +286,9 @@ def grade_chart_svg(entries: list[ReportEntry]) -> str:
         )
         .properties(width=360, height=160, title="根拠の確かさ別のレポート数")
     )
-    labels = bars.mark_text(dy=-6, fontSize=12).encode(text="n:Q", color=alt.value("#222"))
+    labels = bars.mark_text(dy=-6, fontSize=12).encode(
+        text=alt.Text("n:Q"), color=alt.ColorValue("#222")
+    )
     svg = to_svg(bars + labels)
     return svg.split("?>", 1)[-1] if svg.startswith("<?xml") else svg
 

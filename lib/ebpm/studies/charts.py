@@ -32,14 +32,14 @@ def rdd_sensitivity_chart(res, *, source: str | None = None):
     bars = (
         alt.Chart(sens)
         .mark_rule(strokeWidth=2, color=PALETTE[0])
-        .encode(x=x, y=alt.Y("ci_low:Q", title=f"推定値（{res.unit}）"), y2="ci_high:Q")
+        .encode(x=x, y=alt.Y("ci_low:Q", title=f"推定値（{res.unit}）"), y2=alt.Y2("ci_high:Q"))
     )
     points = (
         alt.Chart(sens)
         .mark_point(filled=True, size=60, color=PALETTE[0])
         .encode(
             x=x,
-            y="estimate:Q",
+            y=alt.Y("estimate:Q"),
             tooltip=[
                 alt.Tooltip("帯域幅:Q"),
                 alt.Tooltip("estimate:Q", title="推定値", format=".3f"),
@@ -47,7 +47,7 @@ def rdd_sensitivity_chart(res, *, source: str | None = None):
             ],
         )
     )
-    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#555").encode(y="y:Q")
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#555").encode(y=alt.Y("y:Q"))
     chart = (bars + points + zero).properties(
         title=alt.TitleParams(
             "帯域幅を変えたときの推定値（感度分析）",
@@ -110,7 +110,11 @@ def trend_chart(
             title=None,
             scale=alt.Scale(domain=["実績", "推計"], range=[[1, 0], [5, 4]]),
         ),
-        "tooltip": [x, alt.Tooltip(f"{y}:Q", format=",.0f"), *([series] if series else [])],
+        "tooltip": [
+            alt.Tooltip(x),
+            alt.Tooltip(f"{y}:Q", format=",.0f"),
+            *([alt.Tooltip(series)] if series else []),
+        ],
     }
     if series:
         enc["color"] = alt.Color(f"{series}:N", title=None)
@@ -161,7 +165,7 @@ def share_chart(
             y=y,
             x=alt.X("share:Q", title=x_title, scale=alt.Scale(zero=False)),
             tooltip=[
-                group,
+                alt.Tooltip(group),
                 alt.Tooltip("share:Q", title="割合", format=".1f"),
                 alt.Tooltip("ci_low:Q", title="下限", format=".1f"),
                 alt.Tooltip("ci_high:Q", title="上限", format=".1f"),
@@ -172,7 +176,7 @@ def share_chart(
     bars = (
         alt.Chart(data)
         .mark_rule(strokeWidth=2, color=PALETTE[0])
-        .encode(y=y, x="ci_low:Q", x2="ci_high:Q")
+        .encode(y=y, x=alt.X("ci_low:Q"), x2=alt.X2("ci_high:Q"))
     )
     chart = (bars + points).properties(
         title=alt.TitleParams(title, subtitle="点: ウェイト付きの割合　横線: 95%信頼区間"),

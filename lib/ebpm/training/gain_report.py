@@ -30,11 +30,11 @@ def _gain_chart(table, label: str, title: str, names: dict[str, str] | None = No
     bars = base.mark_point(filled=True, size=60, color="#1f5a96").encode(
         x=alt.X("gain_pt:Q", title="正答率の伸び（%ポイント、事後−事前）")
     )
-    rules = base.mark_rule(color="#1f5a96").encode(x="lo:Q", x2="hi:Q")
+    rules = base.mark_rule(color="#1f5a96").encode(x=alt.X("lo:Q"), x2=alt.X2("hi:Q"))
     zero = (
         alt.Chart(alt.Data(values=[{"x": 0}]))
         .mark_rule(color="#888", strokeDash=[4, 3])
-        .encode(x="x:Q")
+        .encode(x=alt.X("x:Q"))
     )
     chart = (rules + bars + zero).properties(width=420, height=max(60, 24 * len(data)), title=title)
     svg = to_svg(chart)
