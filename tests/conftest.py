@@ -41,6 +41,18 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture
+def runtime(tmp_path, monkeypatch):
+    """A private Jupyter runtime folder (warm spares, the PDF printer) and reports folder; whatever a
+    test left waiting there is stopped afterwards."""
+    from ebpm.report import warm
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("EBPM_REPORTS", str(tmp_path / "reports"))
+    yield tmp_path
+    warm.stop_all()
+
+
 @pytest.fixture(scope="session")
 def full_curated(tmp_path_factory):
     """The whole catalog built once per worker by `ebpm build` into a temporary folder.

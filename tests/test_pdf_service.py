@@ -15,14 +15,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def runtime(tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    monkeypatch.setenv("EBPM_REPORTS", str(tmp_path / "reports"))
-    yield tmp_path
-    warm.stop_all()
-
-
 def _page(folder: Path) -> Path:
     page = folder / "page.html"
     page.write_text(

@@ -16,14 +16,6 @@ SECRET = "SECRET-7f3a9c"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def runtime(tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    monkeypatch.setenv("EBPM_REPORTS", str(tmp_path / "reports"))
-    yield tmp_path
-    warm.stop_all()
-
-
 def test_next_run_adopts_the_spare_and_nothing_carries_over(runtime):
     nb = str(FIXTURES / "secret.ipynb")
     first = run(nb, {"api_key": SECRET}, out=runtime / "a", pdf=False, keep_warm=True)

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -109,15 +108,10 @@ def leave(key: str, cwd: Path) -> None:
     """Start a detached printing service for ``key`` unless a live one is already there."""
     if connect(key) is not None:
         return
-    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
-    subprocess.Popen(
-        [sys.executable, "-m", "ebpm.report.pdf_service", "--key", key, "--idle", str(IDLE_S)],
-        cwd=str(cwd),
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # outlives this command; exits by itself when idle
+    from ebpm.report.warm import spawn_detached
+
+    spawn_detached(
+        [sys.executable, "-m", "ebpm.report.pdf_service", "--key", key, "--idle", str(IDLE_S)], cwd
     )
 
 

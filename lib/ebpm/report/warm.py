@@ -76,6 +76,24 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def spawn_detached(argv: list[str], cwd: Path) -> subprocess.Popen:
+    """Start a process that outlives this command (its own session, no terminal, output discarded).
+
+    Used for the warm spare kernel and the warm PDF printer; each exits by itself when idle.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    return subprocess.Popen(
+        argv,
+        cwd=str(cwd),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def leave_spare(key: str, warmup: str, cwd: Path) -> None:
     """Start a detached, warming kernel for ``key`` unless a live one is already waiting."""
     from jupyter_client.connect import write_connection_file
@@ -96,9 +114,7 @@ def leave_spare(key: str, warmup: str, cwd: Path) -> None:
         f"del _ebpm_kernel\n{warmup}\n",
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
-    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
-    proc = subprocess.Popen(
+    proc = spawn_detached(
         [
             sys.executable,
             "-m",
@@ -108,12 +124,7 @@ def leave_spare(key: str, warmup: str, cwd: Path) -> None:
             "--HistoryManager.hist_file=:memory:",
             f"--IPKernelApp.exec_files=['{script}']",
         ],
-        cwd=str(cwd),
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # outlives this command; exits by itself when idle
+        cwd,
     )
     tmp = claim.with_suffix(f".{token}.tmp")
     tmp.write_text(
