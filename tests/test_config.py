@@ -38,3 +38,18 @@ def test_estimator_access_pulls_only_what_the_estimator_module_needs():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_kpi_projection_does_not_import_scipy_stats():
+    """The DX dashboard projects KPIs with a t quantile; taking it from scipy.special (which
+    scipy.stats.t.ppf calls) spares a dashboard report's kernel the scipy.stats import (~0.7 s)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom ebpm.methods.trend import linear_projection\n"
+        "linear_projection([2021, 2022, 2023], [1.0, 2.5, 2.9], to_year=2025)\n"
+        "print('scipy.stats' in sys.modules, 'statsmodels' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"

@@ -38,7 +38,9 @@ def linear_projection(
     DataFrame
         ``year``, ``value``, ``lower``, ``upper`` and the fitted ``slope`` per year.
     """
-    from scipy import stats
+    # the t quantile from scipy.special (what scipy.stats.t.ppf calls): a report that only projects a
+    # KPI does not pay for importing scipy.stats (about 0.7 s in a new kernel, bench_imports)
+    from scipy.special import stdtrit
 
     x = np.asarray(years, dtype=float)
     y = np.asarray(values, dtype=float)
@@ -64,7 +66,7 @@ def linear_projection(
     mean = intercept + slope * future
     sxx = float(((x - x.mean()) ** 2).sum())
     se = np.sqrt(s2 * (1 + 1 / n + (future - x.mean()) ** 2 / sxx)) if dof > 0 else np.nan
-    half = stats.t.ppf(0.5 + level / 2, dof) * se if dof > 0 else np.full_like(future, np.nan)
+    half = stdtrit(dof, 0.5 + level / 2) * se if dof > 0 else np.full_like(future, np.nan)
     out = pd.DataFrame(
         {
             "year": future.astype(int),
