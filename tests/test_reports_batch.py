@@ -163,7 +163,8 @@ def test_several_templates_refuse_options_that_set_parameters(tmp_path, flags, n
 
 @pytest.mark.slow
 def test_several_templates_in_one_command(tmp_path):
-    """`ebpm run A B` (what `make demo` does): one batch, each template with its defaults."""
+    """`ebpm run A B` (what `make demo` does): one batch, each template with its defaults;
+    `--publish` shares every finished report."""
     import json
     import os
     import shutil
@@ -173,17 +174,38 @@ def test_several_templates_in_one_command(tmp_path):
     # a second template: a copy of basic under another name
     for suffix in (".ipynb", ".params.yml"):
         shutil.copy(FIXTURES / f"basic{suffix}", tmp_path / f"second{suffix}")
-    out = tmp_path / "out"
+    reports, shared = tmp_path / "reports", tmp_path / "shared"
     done = subprocess.run(
         [str(Path(sys.executable).parent / "ebpm"), "run", str(FIXTURES / "basic.ipynb"),
-         str(tmp_path / "second.ipynb"), "--out", str(out), "--workers", "1", "--no-pdf"],
+         str(tmp_path / "second.ipynb"), "--workers", "1", "--no-pdf", "--publish"],
         capture_output=True,
         text=True,
-        env={**os.environ, "EBPM_KEEP_WARM": "0"},
+        env={**os.environ, "EBPM_KEEP_WARM": "0", "EBPM_REPORTS": str(reports),
+             "EBPM_PORTAL_SHARED": str(shared)},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-800:]
-    for name in ("basic", "second"):
-        result = json.loads((out / name / "result.json").read_text(encoding="utf-8"))
-        assert result["status"] == "ok" and result["template"] == name
-        assert f"完了 {out / name}/index.html" in done.stderr
     assert "2 件のレポートを 1 並列で作成します" in done.stderr
+    for name in ("basic", "second"):
+        (out,) = (reports / name).iterdir()  # reports/<template>/<run id>/, as a single run
+        result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+        assert result["status"] == "ok" and result["template"] == name
+        assert f"完了 {out}/index.html" in done.stderr
+        assert (shared / name / out.name / "result.json").is_file()  # shared, as --publish says
+    assert "共有のレポート一覧に載せました" in done.stderr and "（2 件）" in done.stderr
+
+
+def test_publish_without_a_shared_folder_is_refused_before_any_report(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "EBPM_PORTAL_SHARED"}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ebpm"), "run", str(FIXTURES / "basic.ipynb"),
+         "--out", str(tmp_path / "out"), "--no-pdf", "--publish"],
+        capture_output=True,
+        text=True,
+        env={**env, "EBPM_KEEP_WARM": "0"},
+    )  # fmt: skip
+    assert done.returncode != 0 and "EBPM_PORTAL_SHARED" in done.stderr
+    assert not (tmp_path / "out").exists()

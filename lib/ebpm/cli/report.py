@@ -154,13 +154,23 @@ def run(
     from ebpm.report.params import parse_assignments
 
     console = Console(stderr=True, soft_wrap=True)
+    if publish:  # refuse before any report is made, not after
+        from ebpm.errors import ParameterError
+        from ebpm.report.portal import shared_portal_dir
+
+        if shared_portal_dir() is None:
+            raise ParameterError(
+                "--publish の載せ先（共有のレポート一覧のフォルダ）が決まっていません。"
+                "環境変数 EBPM_PORTAL_SHARED を設定してください。",
+                parameter="publish",
+            )
     templates = templates or []
     if len(templates) > 1:
         _refuse_with_many(param=param, param_file=param_file, grid=grid, over=over, plan=plan)
         from ebpm.report import batch
 
         jobs = batch.plan_many(templates, out_root=out, register=register)
-        _run_jobs(console, jobs, workers=workers, pdf=pdf, list_all=True)
+        _run_jobs(console, jobs, workers=workers, pdf=pdf, list_all=True, publish=publish)
         return
     template = templates[0] if templates else None
     base = _read_param_file(param_file) if param_file else {}
@@ -212,10 +222,13 @@ def run(
         workers=workers,
         pdf=pdf,
         register=register,
+        publish=publish,
     )
 
 
-def _run_batch(console, template, base, *, out, grid, over, workers, pdf, register=True) -> None:
+def _run_batch(
+    console, template, base, *, out, grid, over, workers, pdf, register=True, publish=False
+) -> None:
     from ebpm.report import batch
     from ebpm.report.params import load_schema
     from ebpm.report.runner import template_path
@@ -226,7 +239,7 @@ def _run_batch(console, template, base, *, out, grid, over, workers, pdf, regist
     if over is not None:
         sets.extend(batch.over_all(load_schema(template_path(template)), over))
     jobs = batch.plan(template, sets, base=base, out_root=out, register=register)
-    _run_jobs(console, jobs, workers=workers, pdf=pdf)
+    _run_jobs(console, jobs, workers=workers, pdf=pdf, publish=publish)
 
 
 def _refuse_with_many(**given) -> None:
@@ -249,7 +262,7 @@ def _refuse_with_many(**given) -> None:
         )
 
 
-def _run_jobs(console, jobs, *, workers, pdf, list_all=False) -> None:
+def _run_jobs(console, jobs, *, workers, pdf, list_all=False, publish=False) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from ebpm.report import batch
@@ -271,6 +284,15 @@ def _run_jobs(console, jobs, *, workers, pdf, list_all=False) -> None:
     console.print(f"完了 {len(outcomes) - len(failed)} 件・失敗 {len(failed)} 件", highlight=False)
     for o in outcomes if list_all else failed:
         _print_outcome(console, o)
+    done = [o for o in outcomes if o.status == "ok"]
+    if publish and done:  # the finished ones; a failed report is never shared
+        from ebpm.report.portal import publish_report
+
+        for o in done:
+            portal = publish_report(o.out_dir)
+        console.print(
+            f"[green]共有のレポート一覧に載せました[/] {portal}（{len(done)} 件）", highlight=False
+        )
     if failed:
         raise typer.Exit(1)
 
