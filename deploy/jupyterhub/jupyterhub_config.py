@@ -15,7 +15,7 @@ EBPM_HUB_USERS                        comma-separated allowed users (demo: alice
 EBPM_HUB_PASSWORD                     demo shared password (at least 8 characters; never committed)
 EBPM_HUB_MEM_LIMIT                    per-user memory limit, e.g. 2G (enforced by systemd/kube spawners)
 EBPM_HUB_CULL_AFTER                   seconds of inactivity before a server is stopped (3600)
-EBPM_HUB_KEEP_WARM                    1: keep a spare report kernel per user after `ebpm run` (default 0)
+EBPM_HUB_KEEP_WARM                    1: keep a spare report kernel and PDF printer per user after `ebpm run` (default 0)
 EBPM_HUB_SERVICE_TOKEN                optional API token for an automation service (tests, bench)
 """
 
