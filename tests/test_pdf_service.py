@@ -84,3 +84,44 @@ def test_a_stale_claim_is_never_handed_out(runtime):
     claim = warm.warm_dir() / "pdf-k3.json"
     claim.write_text(json.dumps({"pid": 999999, "socket": str(runtime / "s.sock")}))
     assert pdf_service.connect("k3") is None and not claim.exists()
+
+
+def test_a_failure_in_the_printer_sends_the_run_to_its_own_chromium(runtime, monkeypatch):
+    def broken(*_args):
+        return {"ok": False, "retry": True, "error": "TargetClosedError: browser has been closed"}
+
+    monkeypatch.setattr(pdf_service, "_request", broken)
+    printer = pdf_service.RemotePrinter("/nonexistent.sock", pid=0)
+    try:
+        printer.print_pdf(_page(runtime), runtime / "local.pdf")
+    finally:
+        printer.close()
+    assert not printer.used_service
+    assert (runtime / "local.pdf").read_bytes().startswith(b"%PDF")
+
+
+class _BrokenPrinter:
+    def print_pdf(self, html_path, pdf_path):
+        raise RuntimeError("Chromium has crashed")
+
+
+def _ask(message: dict, printer) -> tuple[bool, dict]:
+    import socket
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.sendall(json.dumps(message).encode() + b"\n")
+        healthy = pdf_service._answer(theirs, printer)
+        reply = json.loads(ours.makefile("rb").readline())
+    return healthy, reply
+
+
+def test_the_service_stops_when_its_chromium_fails_and_tells_the_run_to_retry(tmp_path):
+    page = _page(tmp_path)
+    healthy, reply = _ask({"html": str(page), "pdf": str(tmp_path / "x.pdf")}, _BrokenPrinter())
+    assert not healthy and reply["ok"] is False and reply["retry"] is True
+    # a wrong request is the run's problem, not the printer's: no retry, and the service goes on
+    healthy, reply = _ask(
+        {"html": "relative.html", "pdf": str(tmp_path / "x.pdf")}, _BrokenPrinter()
+    )
+    assert healthy and reply["retry"] is False and "HTML のファイルがありません" in reply["error"]

@@ -9,7 +9,8 @@ runs in it, and nothing of one report stays in it (each print has its own browse
 
 The service announces itself only once Chromium is up and the socket listens (an atomic rename of its
 claim file), so a run never waits on a half-started printer. It exits when nobody has used it for
-``IDLE_S`` seconds, and a run that cannot reach it prints with its own Chromium as before.
+``IDLE_S`` seconds, or after its Chromium fails; a run that cannot reach it, or whose print failed in it,
+prints with its own Chromium as before.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def service_key(cwd: Path) -> str:
 class RemotePrinter:
     """The client side: the same ``print_pdf`` / ``close`` as :class:`~ebpm.report.render.PdfPrinter`.
 
-    If the service has gone (idle exit, killed), the first failure starts a local printer and the
-    run goes on with it; a print error reported by the service (a broken page) is raised as is.
+    If the service has gone (idle exit, killed) or its Chromium failed (the service then stops
+    itself), the run starts a local printer and goes on with it; a request the service refused
+    (no such HTML file) is raised as is.
     """
 
     def __init__(self, socket_path: str, pid: int) -> None:
@@ -59,14 +61,15 @@ class RemotePrinter:
             try:
                 reply = _request(self.socket_path, Path(html_path), Path(pdf_path))
             except OSError:
-                from ebpm.report.render import PdfPrinter
-
-                self._local = PdfPrinter()
-            else:
-                if reply.get("ok"):
-                    self.used_service = True
-                    return
+                reply = {"ok": False, "retry": True}
+            if reply.get("ok"):
+                self.used_service = True
+                return
+            if not reply.get("retry"):  # the request itself was wrong: a local print would be too
                 raise RuntimeError(reply.get("error") or "PDF を作れませんでした。")
+            from ebpm.report.render import PdfPrinter
+
+            self._local = PdfPrinter()  # the service is gone or its Chromium failed
         self._local.print_pdf(html_path, pdf_path)
 
     def close(self) -> None:
@@ -188,7 +191,9 @@ def serve(key: str, idle_s: float = IDLE_S) -> None:
                 continue
             with conn:
                 conn.settimeout(_PRINT_TIMEOUT_S)
-                _answer(conn, printer)
+                healthy = _answer(conn, printer)
+            if not healthy:  # Chromium failed: stop serving, so later runs start their own
+                break
             last = time.monotonic()
     finally:
         try:  # withdraw the claim only if it is still ours
@@ -201,21 +206,33 @@ def serve(key: str, idle_s: float = IDLE_S) -> None:
         printer.close()
 
 
-def _answer(conn: socket.socket, printer) -> None:
+def _answer(conn: socket.socket, printer) -> bool:
+    """Serve one request; False when the printer itself failed (the service should stop).
+
+    A wrong request is answered with ``retry: false`` (the run reports it); a failure of Chromium
+    with ``retry: true`` (the run prints with its own Chromium instead).
+    """
+    healthy = True
     try:
         with conn.makefile("rb") as reader:
             job = json.loads(reader.readline() or b"{}")
         html_path, pdf_path = Path(job["html"]), Path(job["pdf"])
         if not (html_path.is_absolute() and pdf_path.is_absolute() and html_path.is_file()):
             raise ValueError("印刷する HTML のファイルがありません。")
-        printer.print_pdf(html_path, pdf_path)
-        reply: dict[str, Any] = {"ok": True}
-    except Exception as exc:  # reported to the run, which shows it as the PDF step's failure
-        reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    except (ValueError, KeyError, TypeError) as exc:
+        reply: dict[str, Any] = {"ok": False, "retry": False, "error": f"{exc}"}
+    else:
+        try:
+            printer.print_pdf(html_path, pdf_path)
+            reply = {"ok": True}
+        except Exception as exc:
+            reply = {"ok": False, "retry": True, "error": f"{type(exc).__name__}: {exc}"}
+            healthy = False
     try:
         conn.sendall(json.dumps(reply, ensure_ascii=False).encode("utf-8") + b"\n")
     except OSError:
         pass
+    return healthy
 
 
 def main(argv: list[str] | None = None) -> None:
