@@ -24,6 +24,16 @@ def _page(folder: Path) -> Path:
     return page
 
 
+def _assert_prints_with_its_own_chromium(socket_path: str, folder: Path) -> None:
+    printer = pdf_service.RemotePrinter(socket_path, pid=0)
+    try:
+        printer.print_pdf(_page(folder), folder / "local.pdf")
+    finally:
+        printer.close()
+    assert not printer.used_service
+    assert (folder / "local.pdf").read_bytes().startswith(b"%PDF")
+
+
 class _NoLocalChromium:
     def __init__(self, *args, **kwargs):
         raise AssertionError("a run started its own Chromium although a printer was waiting")
@@ -35,7 +45,7 @@ def test_next_run_prints_with_the_printer_an_earlier_run_left(runtime, monkeypat
     assert first.status == "ok"
     from ebpm.config import paths
 
-    key = pdf_service.service_key(paths().root)
+    key = warm.spare_key(paths().root)  # the run's key, shared by its spare kernel and printer
     printer = pdf_service.wait_ready(key, timeout=120)
     assert printer is not None
     monkeypatch.setattr(render, "PdfPrinter", _NoLocalChromium)
@@ -57,13 +67,7 @@ def test_printer_refuses_what_is_not_an_html_file_and_reports_it(runtime):
 
 
 def test_a_printer_that_has_gone_falls_back_to_a_local_chromium(runtime):
-    printer = pdf_service.RemotePrinter(str(runtime / "gone.sock"), pid=0)
-    try:
-        printer.print_pdf(_page(runtime), runtime / "local.pdf")
-    finally:
-        printer.close()
-    assert not printer.used_service
-    assert (runtime / "local.pdf").read_bytes().startswith(b"%PDF")
+    _assert_prints_with_its_own_chromium(str(runtime / "gone.sock"), runtime)
 
 
 def test_unused_printer_exits_by_itself_and_withdraws_its_claim(runtime, monkeypatch):
@@ -91,13 +95,7 @@ def test_a_failure_in_the_printer_sends_the_run_to_its_own_chromium(runtime, mon
         return {"ok": False, "retry": True, "error": "TargetClosedError: browser has been closed"}
 
     monkeypatch.setattr(pdf_service, "_request", broken)
-    printer = pdf_service.RemotePrinter("/nonexistent.sock", pid=0)
-    try:
-        printer.print_pdf(_page(runtime), runtime / "local.pdf")
-    finally:
-        printer.close()
-    assert not printer.used_service
-    assert (runtime / "local.pdf").read_bytes().startswith(b"%PDF")
+    _assert_prints_with_its_own_chromium("/nonexistent.sock", runtime)
 
 
 class _BrokenPrinter:

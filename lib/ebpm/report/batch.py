@@ -71,6 +71,15 @@ def over_all(schema: TemplateSchema, spec_text: str) -> list[dict[str, Any]]:
     return [{name: (v if spec.type == "enum" else [v])} for v in values]
 
 
+def _unique_run_id(used: set[str]) -> str:
+    """A run id not yet given to another job of the same batch (ids made in one second may clash)."""
+    run_id = new_run_id()
+    while run_id in used:
+        run_id = new_run_id()
+    used.add(run_id)
+    return run_id
+
+
 def plan(
     template: str,
     param_sets: list[dict[str, Any]],
@@ -92,10 +101,7 @@ def plan(
             values = validate(schema, {**(base or {}), **given})
         except ParameterError as err:
             raise ParameterError(f"{i}番目の組: {err}") from None
-        run_id = new_run_id()
-        while run_id in used:
-            run_id = new_run_id()
-        used.add(run_id)
+        run_id = _unique_run_id(used)
         out = Path(out_root) / run_id if out_root else default_out_dir(schema.name, run_id)
         jobs.append(ReportJob(schema, values, out, run_id, register=register))
     return jobs
@@ -117,10 +123,7 @@ def plan_many(
     for template in dict.fromkeys(templates):
         schema = load_schema(template_path(template))
         values = validate(schema, {})
-        run_id = new_run_id()
-        while run_id in used:
-            run_id = new_run_id()
-        used.add(run_id)
+        run_id = _unique_run_id(used)
         out = Path(out_root) / schema.name if out_root else default_out_dir(schema.name, run_id)
         jobs.append(ReportJob(schema, values, out, run_id, register=register))
     return jobs

@@ -35,13 +35,6 @@ def _claim(key: str) -> Path:
     return warm_dir() / f"pdf-{key}.json"
 
 
-def service_key(cwd: Path) -> str:
-    """Services are shared by runs with the same interpreter, folder and EBPM_* settings."""
-    from ebpm.report.warm import spare_key
-
-    return spare_key(cwd)
-
-
 class RemotePrinter:
     """The client side: the same ``print_pdf`` / ``close`` as :class:`~ebpm.report.render.PdfPrinter`.
 
