@@ -177,8 +177,8 @@ def test_build_id_is_japan_time(built):
     assert manifest["built_at"].endswith("+09:00")
 
 
-def test_stale_table_is_flagged_in_catalog_dictionary_and_report_sources(project):
-    append(project, "area", "")
+def _make_area_overdue(project) -> None:
+    """Give the area table an update due date that has passed (2025-10-01)."""
     file = project / "catalog" / "area.yml"
     file.write_text(
         file.read_text(encoding="utf-8").replace(
@@ -187,6 +187,11 @@ def test_stale_table_is_flagged_in_catalog_dictionary_and_report_sources(project
         ),
         encoding="utf-8",
     )
+
+
+def test_stale_table_is_flagged_in_catalog_dictionary_and_report_sources(project):
+    append(project, "area", "")
+    _make_area_overdue(project)
     manifest = build_mod.build()
     assert manifest["tables"]["area"]["next_due"] == "2025-10-01"
     result = runner.invoke(app, ["catalog", "--stale"])
@@ -206,14 +211,7 @@ def test_stale_warning_appears_in_a_report_using_the_stale_table(project, tmp_pa
     import nbformat
     from ebpm.report.runner import render_notebook
 
-    file = project / "catalog" / "area.yml"
-    file.write_text(
-        file.read_text(encoding="utf-8").replace(
-            "freshness: {vintage: '2020-10-01'}",
-            "freshness: {vintage: '2020-10-01', update: 5年ごと, next_due: '2025-10-01'}",
-        ),
-        encoding="utf-8",
-    )
+    _make_area_overdue(project)
     build_mod.build()
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("地域の一覧")]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +15,19 @@ from ebpm.report.batch import over_all, plan, read_grid
 from ebpm.report.params import load_schema
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
+
+
+def _ebpm_run(*args, **env: str | None) -> subprocess.CompletedProcess:
+    """`ebpm run ARGS` in a new process that leaves no warm spare; ``env`` sets variables (None
+    removes one)."""
+    full = {**os.environ, "EBPM_KEEP_WARM": "0"}
+    for name, value in env.items():
+        if value is None:
+            full.pop(name, None)
+        else:
+            full[name] = value
+    command = [str(Path(sys.executable).parent / "ebpm"), "run", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, env=full)
 
 
 @pytest.mark.parametrize(
@@ -74,11 +92,6 @@ def test_plan_passes_no_register_to_every_job(tmp_path):
 @pytest.mark.slow
 def test_batch_run_with_no_register_leaves_the_register_byte_identical(tmp_path):
     """`ebpm run … --grid … --no-register` under reports/ must not write the shared register."""
-    import json
-    import os
-    import subprocess
-    import sys
-
     from ebpm.report.register import add_run
 
     reports = tmp_path / "reports"
@@ -94,24 +107,10 @@ def test_batch_run_with_no_register_leaves_the_register_byte_identical(tmp_path)
     grid.write_text("- {n: 2}\n- {n: 3}\n", encoding="utf-8")
 
     def batch(out, *flags):
-        return subprocess.run(
-            [
-                str(Path(sys.executable).parent / "ebpm"),
-                "run",
-                str(FIXTURES / "basic.ipynb"),
-                "--grid",
-                str(grid),
-                "--out",
-                str(out),
-                "--workers",
-                "1",
-                "--no-pdf",
-                *flags,
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "EBPM_REPORTS": str(reports), "EBPM_KEEP_WARM": "0"},
-        )
+        return _ebpm_run(
+            FIXTURES / "basic.ipynb", "--grid", grid, "--out", out, "--workers", 1, "--no-pdf",
+            *flags, EBPM_REPORTS=str(reports),
+        )  # fmt: skip
 
     done = batch(reports / "basic", "--no-register")
     assert done.returncode == 0, done.stderr[-800:]
@@ -145,17 +144,9 @@ def test_plan_many_gives_each_template_its_defaults_and_folder(tmp_path):
     [(["-p", "n=2"], "-p"), (["--over", "kind=all"], "--over"), (["--plan", "x"], "--plan")],
 )
 def test_several_templates_refuse_options_that_set_parameters(tmp_path, flags, named):
-    import os
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "ebpm"), "run", str(FIXTURES / "basic.ipynb"),
-         str(FIXTURES / "raw_table.ipynb"), "--out", str(tmp_path), *flags],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "EBPM_KEEP_WARM": "0"},
-    )  # fmt: skip
+    done = _ebpm_run(
+        FIXTURES / "basic.ipynb", FIXTURES / "raw_table.ipynb", "--out", tmp_path, *flags
+    )
     assert done.returncode != 0
     assert "テンプレートを複数並べたとき" in done.stderr and named in done.stderr
     assert not any(tmp_path.iterdir())  # refused before anything was written
@@ -165,23 +156,13 @@ def test_several_templates_refuse_options_that_set_parameters(tmp_path, flags, n
 def test_several_templates_in_one_command(tmp_path):
     """`ebpm run A B` (what `make demo` does): one batch, each template with its defaults;
     `--publish` shares every finished report."""
-    import json
-    import os
-    import shutil
-    import subprocess
-    import sys
-
     # a second template: a copy of basic under another name
     for suffix in (".ipynb", ".params.yml"):
         shutil.copy(FIXTURES / f"basic{suffix}", tmp_path / f"second{suffix}")
     reports, shared = tmp_path / "reports", tmp_path / "shared"
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "ebpm"), "run", str(FIXTURES / "basic.ipynb"),
-         str(tmp_path / "second.ipynb"), "--workers", "1", "--no-pdf", "--publish"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "EBPM_KEEP_WARM": "0", "EBPM_REPORTS": str(reports),
-             "EBPM_PORTAL_SHARED": str(shared)},
+    done = _ebpm_run(
+        FIXTURES / "basic.ipynb", tmp_path / "second.ipynb", "--workers", 1, "--no-pdf", "--publish",
+        EBPM_REPORTS=str(reports), EBPM_PORTAL_SHARED=str(shared),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-800:]
     assert "2 件のレポートを 1 並列で作成します" in done.stderr
@@ -195,17 +176,9 @@ def test_several_templates_in_one_command(tmp_path):
 
 
 def test_publish_without_a_shared_folder_is_refused_before_any_report(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if k != "EBPM_PORTAL_SHARED"}
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "ebpm"), "run", str(FIXTURES / "basic.ipynb"),
-         "--out", str(tmp_path / "out"), "--no-pdf", "--publish"],
-        capture_output=True,
-        text=True,
-        env={**env, "EBPM_KEEP_WARM": "0"},
+    done = _ebpm_run(
+        FIXTURES / "basic.ipynb", "--out", tmp_path / "out", "--no-pdf", "--publish",
+        EBPM_PORTAL_SHARED=None,
     )  # fmt: skip
     assert done.returncode != 0 and "EBPM_PORTAL_SHARED" in done.stderr
     assert not (tmp_path / "out").exists()
