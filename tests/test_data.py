@@ -10,6 +10,9 @@ import pytest
 from ebpm.data import access as data
 from ebpm.errors import DataAccessError
 
+# the module fixture (the real-data build) is made once, on one worker, not once per xdist worker
+pytestmark = pytest.mark.xdist_group("data_real")
+
 build_mod = importlib.import_module("ebpm.data.builder")
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from ebpm.report.runner import run
 
+# the module fixture (the six fixture runs) is made once, on one worker, not once per xdist worker
+pytestmark = pytest.mark.xdist_group("reports_run")
+
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 SECRET = "SECRET-7f3a9c"
 

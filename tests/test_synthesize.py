@@ -19,6 +19,9 @@ from ebpm.synth_city import TABLES, Settings, synthesize
 from ebpm.synth_city import margins as margins_mod
 from ebpm.synth_city.common import fiscal_year, largest_remainder, table_rng
 
+# the module fixture (the synthesised city) is made once, on one worker, not once per xdist worker
+pytestmark = pytest.mark.xdist_group("synthesize")
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "synthetic.md"
 CATALOG = ROOT / "data" / "catalog"

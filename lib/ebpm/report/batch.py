@@ -145,7 +145,7 @@ def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> N
 
     pool = KernelPool(reuse=reuse, cwd=Path(root))
     pool.prestart(warmup)
-    printer = PdfPrinter() if pdf else None
+    printer = PdfPrinter(reuse_page=True) if pdf else None
     from ebpm.report.runner import preload
 
     preload()  # papermill, Jinja, data layer: imported once per worker, while the kernel boots

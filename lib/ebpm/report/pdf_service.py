@@ -161,7 +161,7 @@ def serve(key: str, idle_s: float = IDLE_S) -> None:
     # a Unix socket path is limited to about 100 bytes, so it lives in a private (0700) temp folder
     folder = Path(tempfile.mkdtemp(prefix="ebpm-pdf-"))
     path = folder / "print.sock"
-    printer = PdfPrinter()
+    printer = PdfPrinter(prepare_next=True)
     printer.wait_ready()
     if connect(key) is not None:  # another run left one meanwhile: that one serves
         printer.close()

@@ -1,0 +1,82 @@
+"""The in-process PDF printer (`ebpm.report.render.PdfPrinter`) in its three modes: a context per print,
+one page reused by a batch worker, the next context opened ahead by the printer service. In each, every
+PDF holds its own page only, nothing is fetched from the network, and a failed print does not break
+the next one."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from ebpm.report.render import PdfPrinter
+
+pytestmark = pytest.mark.slow
+
+MODES = [{}, {"reuse_page": True}, {"prepare_next": True}]
+
+
+@pytest.fixture
+def outside():
+    """A local HTTP server standing in for the internet; records every request it gets."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the http.server API)
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.end_headers()
+            self.wfile.write(b"body{color:red}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    server.shutdown()
+    server.server_close()
+
+
+def _page(folder: Path, name: str, text: str, url: str) -> Path:
+    page = folder / f"{name}.html"
+    page.write_text(
+        "<!doctype html><meta charset='utf-8'>"
+        f"<link rel='stylesheet' href='{url}/{name}.css'><img src='{url}/{name}.png'>"
+        f"<title>{name}</title><p>{text}</p>",
+        encoding="utf-8",
+    )
+    return page
+
+
+def _text(pdf: Path) -> str:
+    done = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["context_per_print", "reuse_page", "prepare_next"])
+def test_each_pdf_holds_its_own_page_and_nothing_is_fetched(mode, tmp_path, outside):
+    url, hits = outside
+    texts = {"a": "盛岡市 第一の報告", "b": "盛岡市 第二の報告", "c": "盛岡市 第三の報告"}
+    with PdfPrinter(**mode) as printer:
+        for name, text in texts.items():
+            printer.print_pdf(_page(tmp_path, name, text, url), tmp_path / f"{name}.pdf")
+    for name, text in texts.items():
+        got = _text(tmp_path / f"{name}.pdf")
+        assert text in got
+        assert all(other not in got for other in texts.values() if other != text)
+    assert hits == []
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["context_per_print", "reuse_page", "prepare_next"])
+def test_a_failed_print_raises_and_the_next_one_works(mode, tmp_path, outside):
+    url, _ = outside
+    with PdfPrinter(**mode) as printer:
+        with pytest.raises(Exception, match="ERR_FILE_NOT_FOUND"):
+            printer.print_pdf(tmp_path / "no_such_page.html", tmp_path / "a.pdf")
+        printer.print_pdf(_page(tmp_path, "b", "二つ目", url), tmp_path / "b.pdf")
+    assert "二つ目" in _text(tmp_path / "b.pdf")
