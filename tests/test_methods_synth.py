@@ -115,6 +115,20 @@ def test_simplex_weights_match_slsqp(seed):
     assert np.abs(w - ref.x).max() < 1e-3
 
 
+def test_reused_inner_solver_gives_the_same_weights_to_the_bit():
+    """The V search's reusable solver hands NNLS the same problem as simplex_weights (no change)."""
+    from ebpm.methods.synth import _SimplexSolver
+
+    rng = np.random.default_rng(3)
+    for k, j in [(7, 38), (3, 5), (12, 20)]:
+        x0 = rng.normal(size=(k, j))
+        x1 = rng.normal(size=k)
+        solve = _SimplexSolver(x1, x0)
+        for _ in range(20):
+            v = rng.dirichlet(np.full(k, 0.3))  # uneven V, as the search visits
+            assert np.array_equal(solve(v), simplex_weights(x1, x0, v))
+
+
 # --- published references --------------------------------------------------------------------------
 
 

@@ -71,6 +71,136 @@ def _dcv(t: float, cv: float) -> float:
     return (a - b) / (a + b)
 
 
+class _Flci:
+    """The FLCI problem of :func:`flci_sd` for one (β̂, Σ, l): the M-independent pieces built once.
+
+    :meth:`solve` takes an optional warm start (a solution at a nearby M): the constraints do not
+    depend on M, so any earlier solution is feasible, and SLSQP from a nearby optimum needs a few
+    iterations instead of a dozen. The problem is convex, so the optimum is the same.
+    """
+
+    def __init__(self, betahat, sigma, n_pre: int, n_post: int, l_vec=None, alpha: float = 0.05):
+        self.b = np.asarray(betahat, dtype=float)
+        s = np.asarray(sigma, dtype=float)
+        lv = np.zeros(n_post) if l_vec is None else np.asarray(l_vec, dtype=float)
+        if l_vec is None:
+            lv[0] = 1.0
+        self.lv, self.alpha, self.n_pre = lv, alpha, n_pre
+        a_pre, a_post, trend = _w_map(n_pre, n_post)
+        t_pre, t_post = trend[:n_pre], trend[n_pre:]
+        # v_pre = v0 + N z satisfies the no-linear-trend constraint t_pre·v_pre = −t_post·l
+        rhs = -float(t_post @ lv)
+        self.v0 = v0 = t_pre * rhs / float(t_pre @ t_pre)
+        _, _, vt = np.linalg.svd(t_pre[None, :])
+        self.null = null = vt[1:].T  # n_pre × (n_pre − 1)
+        s_pp, s_pq, s_qq = s[:n_pre, :n_pre], s[:n_pre, n_pre:], s[n_pre:, n_pre:]
+        # var(z) = z'Hz + 2 g'z + c0 with v_pre = v0 + N z
+        self.h_mat = null.T @ s_pp @ null
+        self.g = null.T @ (s_pp @ v0 + s_pq @ lv)
+        self.var0 = float(v0 @ s_pp @ v0 + 2 * v0 @ s_pq @ lv + lv @ s_qq @ lv)
+        self.s_pp, self.s_pq, self.s_qq = s_pp, s_pq, s_qq
+        self.c0 = a_pre @ v0 + a_post @ lv
+        self.cz = a_pre @ null
+        self.k = null.shape[1]
+        # minimum-variance z (closed form): the M = 0 solution and the starting point
+        self.z_min = -np.linalg.solve(self.h_mat, self.g) if self.k else np.zeros(0)
+        eye = np.eye(len(self.c0))
+        self.jac_hi = np.hstack([-self.cz, eye])
+        self.jac_lo = np.hstack([self.cz, eye])
+
+    def v_pre_of(self, z):
+        return self.v0 + self.null @ z
+
+    def var_of(self, z):
+        vp = self.v_pre_of(z)
+        return float(
+            vp @ self.s_pp @ vp + 2 * vp @ self.s_pq @ self.lv + self.lv @ self.s_qq @ self.lv
+        )
+
+    def l1_of(self, z):
+        return float(np.abs(self.c0 + self.cz @ z).sum())
+
+    def start_of(self, z):
+        """A feasible SLSQP point (z, u) with u just above |w(z)|."""
+        return np.concatenate([z, np.abs(self.c0 + self.cz @ z) * (1 + 1e-9)])
+
+    def solve(
+        self, m: float, warm: np.ndarray | None = None
+    ) -> tuple[dict[str, float], np.ndarray]:
+        """The FLCI at M = ``m`` and the SLSQP point (z, u) it came from (for warm starts)."""
+        from scipy.optimize import minimize
+
+        alpha, k = self.alpha, self.k
+        z = self.z_min
+        x_best = self.start_of(z)
+        if m > 0 and k:
+            # half-length σ·cv(M·Σ|w|/σ) is convex in z (perspective of a convex, increasing cv);
+            # split |w| ≤ u to make it smooth with linear constraints and solve once with SLSQP.
+            c0, cz, null = self.c0, self.cz, self.null
+            s_pp_null_t = null.T @ self.s_pp
+            q = null.T @ (self.s_pq @ self.lv)
+
+            def half(x):
+                sd = math.sqrt(max(self.var_of(x[:k]), 1e-300))
+                return sd * _cv(m * float(x[k:].sum()) / sd, alpha)
+
+            def grad(x):
+                vp = self.v_pre_of(x[:k])
+                sd = math.sqrt(max(self.var_of(x[:k]), 1e-300))
+                t = m * float(x[k:].sum()) / sd
+                cv = _cv(t, alpha)
+                dcv = _dcv(t, cv)
+                dsd = (s_pp_null_t @ vp + q) / sd
+                return np.concatenate([dsd * (cv - t * dcv), np.full(len(x) - k, m * dcv)])
+
+            jac_hi, jac_lo = self.jac_hi, self.jac_lo
+            cons = [
+                {
+                    "type": "ineq",
+                    "fun": lambda x: x[k:] - (c0 + cz @ x[:k]),
+                    "jac": lambda x: jac_hi,
+                },
+                {
+                    "type": "ineq",
+                    "fun": lambda x: x[k:] + (c0 + cz @ x[:k]),
+                    "jac": lambda x: jac_lo,
+                },
+            ]
+            x0 = x_best
+            if warm is not None:
+                # the earlier optimum, with u tightened to |w| (feasible: constraints have no M)
+                xw = self.start_of(warm[:k])
+                if half(xw) < half(x0):
+                    x0 = xw
+            scale = half(x0)
+            res = minimize(
+                lambda x: half(x) / scale,
+                x0,
+                jac=lambda x: grad(x) / scale,
+                method="SLSQP",
+                constraints=cons,
+                options={"maxiter": 1000, "ftol": 1e-13},
+            )
+            if half(res.x) < half(self.start_of(self.z_min)):
+                z = res.x[:k]
+                x_best = res.x
+        vp = self.v_pre_of(z)
+        sd = math.sqrt(self.var_of(z))
+        bias = m * self.l1_of(z)
+        half_length = sd * _cv(bias / sd, alpha)
+        n_pre = self.n_pre
+        est = float(vp @ self.b[:n_pre] + self.lv @ self.b[n_pre:])
+        out = {
+            "lb": est - half_length,
+            "ub": est + half_length,
+            "estimate": est,
+            "half_length": half_length,
+            "max_bias": bias,
+            "sd": sd,
+        }
+        return out, x_best
+
+
 def flci_sd(
     betahat: np.ndarray,
     sigma: np.ndarray,
@@ -102,104 +232,34 @@ def flci_sd(
     dict
         ``lb``, ``ub``, ``estimate`` (v'β̂), ``half_length``, ``max_bias``, ``sd``.
     """
-    from scipy.optimize import minimize
-
-    b = np.asarray(betahat, dtype=float)
-    s = np.asarray(sigma, dtype=float)
-    lv = np.zeros(n_post) if l_vec is None else np.asarray(l_vec, dtype=float)
-    if l_vec is None:
-        lv[0] = 1.0
-    a_pre, a_post, trend = _w_map(n_pre, n_post)
-    t_pre, t_post = trend[:n_pre], trend[n_pre:]
-    # v_pre = v0 + N z satisfies the no-linear-trend constraint t_pre·v_pre = −t_post·l
-    rhs = -float(t_post @ lv)
-    v0 = t_pre * rhs / float(t_pre @ t_pre)
-    _, _, vt = np.linalg.svd(t_pre[None, :])
-    null = vt[1:].T  # n_pre × (n_pre − 1)
-    s_pp, s_pq, s_qq = s[:n_pre, :n_pre], s[:n_pre, n_pre:], s[n_pre:, n_pre:]
-
-    def v_pre_of(z):
-        return v0 + null @ z
-
-    def var_of(z):
-        vp = v_pre_of(z)
-        return float(vp @ s_pp @ vp + 2 * vp @ s_pq @ lv + lv @ s_qq @ lv)
-
-    def l1_of(z):
-        return float(np.abs(a_pre @ v_pre_of(z) + a_post @ lv).sum())
-
-    # minimum-variance z (closed form): the M = 0 solution and the starting point
-    h_mat = null.T @ s_pp @ null
-    g = null.T @ (s_pp @ v0 + s_pq @ lv)
-    z = -np.linalg.solve(h_mat, g) if null.shape[1] else np.zeros(0)
-    if m > 0 and null.shape[1]:
-        # half-length σ·cv(M·Σ|w|/σ) is convex in z (perspective of a convex, increasing cv);
-        # split |w| ≤ u to make it smooth with linear constraints and solve once with SLSQP.
-        k = null.shape[1]
-        c0 = a_pre @ v0 + a_post @ lv
-        cz = a_pre @ null
-
-        def half(x):
-            sd = math.sqrt(max(var_of(x[:k]), 1e-300))
-            return sd * _cv(m * float(x[k:].sum()) / sd, alpha)
-
-        def grad(x):
-            vp = v_pre_of(x[:k])
-            sd = math.sqrt(max(var_of(x[:k]), 1e-300))
-            t = m * float(x[k:].sum()) / sd
-            cv = _cv(t, alpha)
-            dcv = _dcv(t, cv)
-            dsd = null.T @ (s_pp @ vp + s_pq @ lv) / sd
-            return np.concatenate([dsd * (cv - t * dcv), np.full(len(x) - k, m * dcv)])
-
-        eye = np.eye(len(c0))
-        jac_hi = np.hstack([-cz, eye])
-        jac_lo = np.hstack([cz, eye])
-        x0 = np.concatenate([z, np.abs(c0 + cz @ z) * (1 + 1e-9)])
-        cons = [
-            {"type": "ineq", "fun": lambda x: x[k:] - (c0 + cz @ x[:k]), "jac": lambda x: jac_hi},
-            {"type": "ineq", "fun": lambda x: x[k:] + (c0 + cz @ x[:k]), "jac": lambda x: jac_lo},
-        ]
-        scale = half(x0)
-        res = minimize(
-            lambda x: half(x) / scale,
-            x0,
-            jac=lambda x: grad(x) / scale,
-            method="SLSQP",
-            constraints=cons,
-            options={"maxiter": 1000, "ftol": 1e-13},
-        )
-        if half(res.x) < half(x0):
-            z = res.x[:k]
-    vp = v_pre_of(z)
-    sd = math.sqrt(var_of(z))
-    bias = m * l1_of(z)
-    half_length = sd * _cv(bias / sd, alpha)
-    est = float(vp @ b[:n_pre] + lv @ b[n_pre:])
-    return {
-        "lb": est - half_length,
-        "ub": est + half_length,
-        "estimate": est,
-        "half_length": half_length,
-        "max_bias": bias,
-        "sd": sd,
-    }
+    return _Flci(betahat, sigma, n_pre, n_post, l_vec, alpha).solve(m)[0]
 
 
 def sensitivity_sd(
     betahat, sigma, n_pre: int, n_post: int, m_values, l_vec=None, alpha: float = 0.05
 ) -> list[dict[str, float]]:
-    """:func:`flci_sd` for each M in ``m_values`` (rows with ``m``, ``lb``, ``ub``)."""
-    return [
-        {"m": float(m), **flci_sd(betahat, sigma, n_pre, n_post, float(m), l_vec, alpha)}
-        for m in m_values
-    ]
+    """:func:`flci_sd` for each M in ``m_values`` (rows with ``m``, ``lb``, ``ub``).
+
+    The problem is set up once and each M starts from the solution at the previous one.
+    """
+    problem = _Flci(betahat, sigma, n_pre, n_post, l_vec, alpha)
+    rows, warm = [], None
+    for m in m_values:
+        r, warm = problem.solve(float(m), warm)
+        rows.append({"m": float(m), **r})
+    return rows
 
 
 def breakdown_sd(
     betahat, sigma, n_pre: int, n_post: int, l_vec=None, alpha: float = 0.05
 ) -> dict[str, Any]:
-    """Largest M at which the FLCI still excludes zero on the estimate's side (bisection to 0.1%).
+    """Largest M at which the FLCI still excludes zero on the estimate's side (to 0.1%).
+
+    The bound is bracketed by doubling M from the largest coefficient SE, and the crossing of zero
+    by the interval's near bound located with Brent's method (:func:`scipy.optimize.brentq`, far
+    fewer FLCI solves than bisection); the value returned is the one a bisection of the bracket to
+    0.1% would return (the bisection is replayed against the located crossing, solving the FLCI
+    again only for a midpoint too close to call).
 
     Returns
     -------
@@ -209,15 +269,26 @@ def breakdown_sd(
         |second difference| of the pre-period coefficients with the reference 0: the bending already
         seen before adoption, the natural yardstick for M).
     """
+    from scipy.optimize import brentq
+
     b = np.asarray(betahat, dtype=float)
-    base = flci_sd(b, sigma, n_pre, n_post, 0.0, l_vec, alpha)
+    problem = _Flci(b, sigma, n_pre, n_post, l_vec, alpha)
+    base, x_zero = problem.solve(0.0)
     sign = 1 if base["estimate"] >= 0 else -1
     pre_path = np.concatenate([b[:n_pre], [0.0]])
     curv = float(np.abs(np.diff(pre_path, 2)).max()) if len(pre_path) >= 3 else None
+    solved: dict[float, tuple[float, np.ndarray]] = {0.0: (_margin(base, sign), x_zero)}
 
-    def holds(m):
-        r = flci_sd(b, sigma, n_pre, n_post, m, l_vec, alpha)
-        return r["lb"] > 0 if sign > 0 else r["ub"] < 0
+    def margin(m: float) -> float:
+        """Signed distance of the near bound from zero (> 0: the sign still holds at M = m)."""
+        if m not in solved:
+            near = min(solved, key=lambda s: abs(s - m))  # warm start from the closest M solved
+            r, x = problem.solve(m, solved[near][1])
+            solved[m] = (_margin(r, sign), x)
+        return solved[m][0]
+
+    def holds(m: float) -> bool:
+        return margin(m) > 0
 
     out: dict[str, Any] = {"sign": sign, "at_zero": base, "pre_curvature": curv}
     if not holds(0.0):
@@ -228,9 +299,23 @@ def breakdown_sd(
     while holds(hi) and hi < 1e6 * scale:
         hi *= 2
     lo = hi / 2 if hi > scale else 0.0
+    if holds(hi):  # no crossing below the cap: the bisection would end at the cap
+        root, slack = math.inf, 0.0
+    else:
+        rtol = 1e-6
+        root = brentq(margin, lo, hi, xtol=1e-12 * hi, rtol=rtol)
+        slack = 4 * (1e-12 * hi + rtol * root)
+    # replay the bisection of [lo, hi] to 0.1%: a midpoint well below the crossing holds, one well
+    # above fails; only a midpoint within the root's tolerance is solved
     for _ in range(60):
         mid = (lo + hi) / 2
-        if holds(mid):
+        if mid < root - slack:
+            ok = True
+        elif mid > root + slack:
+            ok = False
+        else:
+            ok = holds(mid)
+        if ok:
             lo = mid
         else:
             hi = mid
@@ -238,3 +323,7 @@ def breakdown_sd(
             break
     out["breakdown_m"] = lo
     return out
+
+
+def _margin(r: dict[str, float], sign: int) -> float:
+    return r["lb"] if sign > 0 else -r["ub"]

@@ -112,6 +112,23 @@ def fit_ols(data: pd.DataFrame, formula: str, se: str = "classical") -> dict[str
     dropped = len(frame) - int(model.nobs)
     if dropped > 0:
         warnings.append(f"欠測のある{dropped:,}行を除いて推定した（全{len(frame):,}行中）。")
+    return fit_model(model, frame, se, kind, cluster_col, warnings)
+
+
+def fit_model(
+    model: Any,
+    frame: pd.DataFrame,
+    se: str,
+    kind: str,
+    cluster_col: str | None,
+    warnings: list[str],
+) -> dict[str, Any]:
+    """The part of :func:`fit_ols` after the design is built: checks, the fit and the tidy table.
+
+    ``model`` is a statsmodels OLS model (from a formula, or from a design matrix whose columns are
+    named as the formula would name them); ``kind``/``cluster_col`` come from
+    :func:`ebpm.methods._common.parse_se` of ``se``.
+    """
     names = list(model.exog_names)
     if int(model.nobs) <= len(names):
         raise EstimationError(

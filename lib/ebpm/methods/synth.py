@@ -136,6 +136,41 @@ def simplex_weights(x1: np.ndarray, x0: np.ndarray, v: np.ndarray) -> np.ndarray
     return w / total if total > 0 else np.full(x0.shape[1], 1.0 / x0.shape[1])
 
 
+class _SimplexSolver:
+    """:func:`simplex_weights` for one (x1, x0) pair called many times with different V.
+
+    The outer V search solves the inner problem thousands of times for the same predictors. This
+    keeps the augmented NNLS matrix in a preallocated buffer and skips the per-call set-up, and
+    hands :func:`scipy.optimize.nnls` the very same matrix and right-hand side as
+    :func:`simplex_weights` builds, so the weights are the same to the last bit (tested).
+    """
+
+    def __init__(self, x1: np.ndarray, x0: np.ndarray):
+        from scipy.optimize import nnls
+
+        self._nnls = nnls
+        self.x1 = np.asarray(x1, dtype=float)
+        self.x0 = np.asarray(x0, dtype=float)
+        k, j = self.x0.shape
+        self.k = k
+        self.a_aug = np.empty((k + 1, j))
+        self.b_aug = np.empty(k + 1)
+        self.maxiter = 50 * j
+        self.equal = np.full(j, 1.0 / j)
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        k = self.k
+        s = np.sqrt(v)
+        a = np.multiply(s[:, None], self.x0, out=self.a_aug[:k])
+        np.multiply(s, self.x1, out=self.b_aug[:k])
+        scale = SIMPLEX_PENALTY * max(1.0, float(np.abs(a).max()))
+        self.a_aug[k] = scale
+        self.b_aug[k] = scale
+        w, _ = self._nnls(self.a_aug, self.b_aug, maxiter=self.maxiter)
+        total = w.sum()
+        return w / total if total > 0 else self.equal.copy()
+
+
 def _softmax(theta: np.ndarray) -> np.ndarray:
     e = np.exp(theta - theta.max())
     return e / e.sum()
@@ -184,10 +219,16 @@ def fit_weights(
     from scipy.optimize import minimize
 
     k = x1.shape[0]
+    solve = _SimplexSolver(x1, x0)
 
     def loss_of(v):
-        w = simplex_weights(x1, x0, v)
+        w = solve(v)
         return float(np.mean((z1 - z0 @ w) ** 2)), w
+
+    def loss_theta(theta):  # loss_of(_softmax(theta)) without the tuple
+        e = np.exp(theta - theta.max())
+        r = z1 - z0 @ solve(e / e.sum())
+        return float(np.mean(r * r))
 
     if fixed_v is not None or k == 1:
         v = fixed_v if fixed_v is not None else np.ones(1)
@@ -203,7 +244,7 @@ def fit_weights(
 
     def run(theta0):
         res = minimize(
-            lambda th: loss_of(_softmax(th))[0],
+            loss_theta,
             theta0,
             method="Nelder-Mead",
             options={"maxiter": effort * k, "xatol": 1e-6, "fatol": 1e-10, "adaptive": True},
