@@ -43,6 +43,12 @@ PLACEBO_P = (
 # constant effect inside the permutation confidence set (an unbounded interval).
 EXACT_FIT = 1e-9
 PLACEBO_EFFORT = 80  # Nelder–Mead iterations per predictor for each placebo (main fit: 400)
+# A Nelder–Mead run stops early once its best loss has improved by no more than STALL_TOL (relative)
+# over its last STALL_EVALS × k loss evaluations (k predictors): the search has stalled. On the Prop 99
+# placebos this saves about 30% of the evaluations and changes no run's final loss by more than 2e-5
+# (relative), see bench/bench_methods.py.
+STALL_EVALS = 50
+STALL_TOL = 1e-10
 SIMPLEX_PENALTY = 1e4  # weight of the sum-to-one row in the NNLS formulation
 
 
@@ -155,15 +161,19 @@ class _SimplexSolver:
         self.k = k
         self.a_aug = np.empty((k + 1, j))
         self.b_aug = np.empty(k + 1)
+        self.a_top = self.a_aug[:k]
+        self.b_top = self.b_aug[:k]
+        # max|√v_i x0_ij| = max_i √v_i · max_j |x0_ij| exactly (rounding is monotone)
+        self.row_max = np.abs(self.x0).max(axis=1) if j else np.zeros(k)
         self.maxiter = 50 * j
         self.equal = np.full(j, 1.0 / j)
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         k = self.k
         s = np.sqrt(v)
-        a = np.multiply(s[:, None], self.x0, out=self.a_aug[:k])
-        np.multiply(s, self.x1, out=self.b_aug[:k])
-        scale = SIMPLEX_PENALTY * max(1.0, float(np.abs(a).max()))
+        np.multiply(s[:, None], self.x0, out=self.a_top)
+        np.multiply(s, self.x1, out=self.b_top)
+        scale = SIMPLEX_PENALTY * max(1.0, float((s * self.row_max).max()))
         self.a_aug[k] = scale
         self.b_aug[k] = scale
         w, _ = self._nnls(self.a_aug, self.b_aug, maxiter=self.maxiter)
@@ -220,15 +230,30 @@ def fit_weights(
 
     k = x1.shape[0]
     solve = _SimplexSolver(x1, x0)
+    n_fit = len(z1)
 
     def loss_of(v):
         w = solve(v)
         return float(np.mean((z1 - z0 @ w) ** 2)), w
 
+    best_so_far: list[float] = []  # lowest loss after each evaluation of the current run
+
     def loss_theta(theta):  # loss_of(_softmax(theta)) without the tuple
         e = np.exp(theta - theta.max())
         r = z1 - z0 @ solve(e / e.sum())
-        return float(np.mean(r * r))
+        loss = float(np.add.reduce(r * r)) / n_fit  # = np.mean(r ** 2), bit for bit
+        best_so_far.append(min(loss, best_so_far[-1]) if best_so_far else loss)
+        return loss
+
+    window = STALL_EVALS * k
+
+    def stalled(intermediate_result):
+        """Stop a run whose best loss has not moved (relative STALL_TOL) in the last ``window`` calls."""
+        n = len(best_so_far)
+        if n > window and best_so_far[-1 - window] - best_so_far[-1] <= STALL_TOL * abs(
+            best_so_far[-1]
+        ):
+            raise StopIteration
 
     if fixed_v is not None or k == 1:
         v = fixed_v if fixed_v is not None else np.ones(1)
@@ -243,10 +268,12 @@ def fit_weights(
         inits.append(np.log(np.clip(rng.dirichlet(np.ones(k)), 1e-8, None)))
 
     def run(theta0):
+        best_so_far.clear()
         res = minimize(
             loss_theta,
             theta0,
             method="Nelder-Mead",
+            callback=stalled,
             options={"maxiter": effort * k, "xatol": 1e-6, "fatol": 1e-10, "adaptive": True},
         )
         return res.x, loss_of(_softmax(res.x))[0]
