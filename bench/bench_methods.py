@@ -12,9 +12,10 @@ checks that the answers agree:
   README's Medicaid event study (tests/fixtures/honestdid). Baseline: bisection to 0.1%, every M
   solved cold (the code before). Answer: the same breakdown value, table within 1e-6 · SE.
 - ``did_2x2`` and ``did_panel``: ``ebpm.did`` on the coverage simulation's designs
-  (tests/test_methods_coverage.py, 模擬データ). Baseline: the 2×2 fitted through the patsy formula,
-  the panel's sensitivity analysis with the baseline honest functions. Answer: estimates, intervals
-  and diagnostics equal (the sensitivity table within 1e-6).
+  (tests/test_methods_coverage.py, 模擬データ). Baseline: the 2×2 fitted through the patsy formula;
+  in the panel, the previous ``fit_twfe`` (pandas), t intervals and Wald p-values through
+  ``scipy.stats`` and the baseline honest functions. Answer: estimates, intervals, grade, reasons and
+  the breakdown value equal, the sensitivity table within 1e-6.
 - ``synth_placebo``: ``ebpm.synth`` on Prop 99 (ADH 2010) with its 38 placebos. Baseline: the V search
   as before (scipy ``nnls`` set up on every call, every Nelder–Mead run to its iteration cap).
   Answer: the same p-value, and the placebos' pre-period RMSPE (max relative difference printed).
@@ -45,6 +46,7 @@ from ebpm.config import paths  # noqa: E402
 
 honest = importlib.import_module("ebpm.methods.honest")
 did_mod = importlib.import_module("ebpm.methods.did")
+es_mod = importlib.import_module("ebpm.methods.event_study")
 synth_mod = importlib.import_module("ebpm.methods.synth")
 
 
@@ -155,19 +157,101 @@ def old_fit_weights(x1, x0, z1, z0, *, starts=8, rng, v_start_regression=None,
     return synth_mod._Fit(w, v, loss, len(inits))
 
 
+def old_fit_twfe(frame, y, regressors, unit, time, cluster=None):
+    """fit_twfe before: pandas selection, dropna and duplicated on the frame."""
+    from ebpm.errors import EstimationError
+    from ebpm.methods import _common as c
+    from ebpm.methods._panel import within
+
+    cluster = cluster or unit
+    cols = list(dict.fromkeys([unit, time, y, *regressors, cluster]))
+    data = frame[cols].dropna()
+    if data.duplicated([unit, time]).any():
+        raise EstimationError("duplicated")
+    exog = data[regressors].astype(float)
+    constant = [r for r in regressors if exog[r].nunique() < 2]
+    if constant:
+        raise EstimationError("constant")
+    unit_codes = pd.factorize(data[unit])[0]
+    time_codes = pd.factorize(data[time])[0]
+    cl_codes = pd.factorize(data[cluster])[0]
+    n_clusters = int(cl_codes.max()) + 1
+    warning, severity = c.cluster_count_check(n_clusters, cluster)
+    arr = within(
+        np.column_stack([data[y].to_numpy(dtype=float), exog.to_numpy()]), unit_codes, time_codes
+    )
+    yt, xt = arr[:, 0], arr[:, 1:]
+    k = xt.shape[1]
+    if np.linalg.matrix_rank(xt, tol=1e-8 * max(1.0, float(np.abs(xt).max()))) < k:
+        raise EstimationError("collinear")
+    xtx_inv = np.linalg.inv(xt.T @ xt)
+    beta = xtx_inv @ xt.T @ yt
+    resid = yt - xt @ beta
+    scores = np.zeros((n_clusters, k))
+    np.add.at(scores, cl_codes, xt * resid[:, None])
+    n = len(yt)
+    big_k = k + int(time_codes.max()) + 1
+    factor = n_clusters / (n_clusters - 1) * (n - 1) / max(n - big_k, 1)
+    cov = factor * xtx_inv @ (scores.T @ scores) @ xtx_inv
+    return {"params": pd.Series(beta, index=regressors),
+            "cov": pd.DataFrame(cov, index=regressors, columns=regressors),
+            "n": n, "n_units": int(unit_codes.max()) + 1, "n_clusters": n_clusters,
+            "df": n_clusters - 1, "cluster_warning": warning, "cluster_severity": severity,
+            "n_treated_clusters": None, "_arrays": (xt, yt, cl_codes, unit_codes, time_codes)}  # fmt: skip
+
+
+def old_t_interval(estimate, se, df):
+    from scipy import stats
+
+    q = float(stats.t.ppf(0.975, df))
+    p = float(2 * stats.t.sf(abs(estimate / se), df)) if se > 0 else float("nan")
+    return (estimate - q * se, estimate + q * se), p
+
+
+def old_joint_wald(params, cov, names, df_denom):
+    from scipy import stats
+
+    empty = {"q": 0, "wald": None, "chi2_p": None, "f": None, "f_p": None, "f_plain_p": None}
+    if not names:
+        return empty
+    b = params[names].to_numpy(dtype=float)
+    v = cov.loc[names, names].to_numpy(dtype=float)
+    wald = float(b @ np.linalg.pinv(v) @ b)
+    q = len(names)
+    eta = max(df_denom, 1)
+    out = {"q": q, "wald": wald, "chi2_p": float(stats.chi2.sf(wald, q)),
+           "f_plain_p": float(stats.f.sf(wald / q, q, eta)), "f": None, "f_p": None,
+           "test_ja": "Hotelling 補正のF検定"}  # fmt: skip
+    if eta - q + 1 >= 1:
+        f = (eta - q + 1) / (eta * q) * wald
+        out.update({"f": f, "f_p": float(stats.f.sf(f, q, eta - q + 1))})
+    return out
+
+
+SWAPS = [  # (module, name, baseline)
+    (honest, "breakdown_sd", old_breakdown_sd),
+    (honest, "sensitivity_sd", old_sensitivity_sd),
+    (did_mod, "_fit_2x2", old_fit_2x2),
+    (did_mod, "fit_twfe", old_fit_twfe),
+    (did_mod, "t_interval", old_t_interval),
+    (es_mod, "fit_twfe", old_fit_twfe),
+    (es_mod, "t_interval", old_t_interval),
+    (es_mod, "joint_wald", old_joint_wald),
+    (synth_mod, "fit_weights", old_fit_weights),
+]
+
+
 class Baseline:
     """Swap the baseline implementations into the library modules for the duration of a block."""
 
     def __enter__(self):
-        self.saved = (honest.breakdown_sd, honest.sensitivity_sd, did_mod._fit_2x2,
-                      synth_mod.fit_weights)  # fmt: skip
-        honest.breakdown_sd, honest.sensitivity_sd = old_breakdown_sd, old_sensitivity_sd
-        did_mod._fit_2x2 = old_fit_2x2
-        synth_mod.fit_weights = old_fit_weights
+        self.saved = [getattr(module, name) for module, name, _ in SWAPS]
+        for module, name, old in SWAPS:
+            setattr(module, name, old)
 
     def __exit__(self, *exc):
-        (honest.breakdown_sd, honest.sensitivity_sd, did_mod._fit_2x2,
-         synth_mod.fit_weights) = self.saved  # fmt: skip
+        for (module, name, _), current in zip(SWAPS, self.saved, strict=True):
+            setattr(module, name, current)
 
 
 # --- cases ----------------------------------------------------------------------------------------

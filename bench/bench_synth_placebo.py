@@ -6,13 +6,17 @@ Run: .venv/bin/python bench/bench_synth_placebo.py   (needs ../shared/data/teach
 
 from __future__ import annotations
 
+import importlib
 import time
 
 import ebpm
-import ebpm.methods.synth as sy
 import numpy as np
 import pandas as pd
 from ebpm.config import paths
+
+sy = importlib.import_module(
+    "ebpm.methods.synth"
+)  # `import ebpm.methods.synth as sy` gives the function
 
 YEARS = range(1980, 1989)
 PREDICTORS = [("lnincome", YEARS), ("age15to24", YEARS), ("retprice", YEARS),

@@ -269,23 +269,23 @@ def event_study(
         [unit, time, y] + ([cluster] if cluster and cluster not in (unit, time, y) else [])
     ].copy()
     observed = set(binned.dropna().astype(int).unique())
-    names = []
-    for e in events:
-        if e not in observed:
-            continue
-        work[_name(e)] = (binned == e).astype(float)
-        names.append(_name(e))
+    names = [_name(e) for e in events if e in observed]
+    binned_values = binned.to_numpy()
+    dummies = {_name(e): (binned_values == e).astype(float) for e in events if e in observed}
+    work = pd.concat([work, pd.DataFrame(dummies, index=work.index)], axis=1)
     fit = fit_twfe(work, y, names, unit, time, cluster)
     params, cov = fit["params"], fit["cov"]
+    position = {name: i for i, name in enumerate(params.index)}
+    beta, variance = params.to_numpy(), np.diag(cov.to_numpy())
     rows = []
     for e in range(lo, hi + 1):
         if e == reference:
             rows.append((e, 0.0, 0.0, 0.0, 0.0, float("nan"), True))
             continue
-        name = _name(e)
-        if name not in params.index:
+        i = position.get(_name(e))
+        if i is None:
             continue
-        est, se = float(params[name]), float(math.sqrt(cov.loc[name, name]))
+        est, se = float(beta[i]), float(math.sqrt(variance[i]))
         (l_, h_), p = t_interval(est, se, fit["df"])
         rows.append((e, est, se, l_, h_, p, False))
     coefs = pd.DataFrame(

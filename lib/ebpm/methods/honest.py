@@ -136,21 +136,24 @@ class _Flci:
         if m > 0 and k:
             # half-length σ·cv(M·Σ|w|/σ) is convex in z (perspective of a convex, increasing cv);
             # split |w| ≤ u to make it smooth with linear constraints and solve once with SLSQP.
-            c0, cz, null = self.c0, self.cz, self.null
-            s_pp_null_t = null.T @ self.s_pp
-            q = null.T @ (self.s_pq @ self.lv)
+            c0, cz = self.c0, self.cz
+
+            h_mat, g, var0 = self.h_mat, self.g, self.var0
+
+            def var_z(z):  # var_of as the quadratic z'Hz + 2g'z + var0 (fewer products per call)
+                return float(z @ (h_mat @ z) + 2 * (g @ z) + var0)
 
             def half(x):
-                sd = math.sqrt(max(self.var_of(x[:k]), 1e-300))
+                sd = math.sqrt(max(var_z(x[:k]), 1e-300))
                 return sd * _cv(m * float(x[k:].sum()) / sd, alpha)
 
             def grad(x):
-                vp = self.v_pre_of(x[:k])
-                sd = math.sqrt(max(self.var_of(x[:k]), 1e-300))
+                z = x[:k]
+                sd = math.sqrt(max(var_z(z), 1e-300))
                 t = m * float(x[k:].sum()) / sd
                 cv = _cv(t, alpha)
                 dcv = _dcv(t, cv)
-                dsd = (s_pp_null_t @ vp + q) / sd
+                dsd = (h_mat @ z + g) / sd
                 return np.concatenate([dsd * (cv - t * dcv), np.full(len(x) - k, m * dcv)])
 
             jac_hi, jac_lo = self.jac_hi, self.jac_lo
