@@ -51,6 +51,11 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return now.strftime("%Y%m%d-%H%M%S-") + _random.token_hex(2)
 
 
+# words in a notebook's code that may end in a chart being rendered (a wrong "yes" only costs the
+# warm-up; a wrong "no" makes the first chart pay for starting vl-convert instead)
+_MAY_DRAW = re.compile(r"figure|chart|alt\b|altair|choropleth|map|plot|display|svg|vl_convert")
+
+
 def warmup_source(nb) -> str:
     """Code that imports what the template imports, so a pre-started kernel pays that cost early.
 
@@ -59,16 +64,20 @@ def warmup_source(nb) -> str:
     if isinstance(nb, (str, Path)):
         nb = json.loads(Path(nb).read_text(encoding="utf-8"))
     lines = ["import ebpm.report.kernel"]
-    # vl-convert's first render starts its JavaScript engine (about 1.8 s): pay it while waiting
-    lines.append(
-        "import ebpm.charts.core as _ebpm_charts; _ebpm_charts.warm_renderer(); del _ebpm_charts"
-    )
-    for cell in nb["cells"]:
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
+    sources = [
+        "".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", "")
+        for c in nb["cells"]
+        if c.get("cell_type") == "code"
+    ]
+    if any(_MAY_DRAW.search(source) for source in sources):
+        # vl-convert's first render starts its JavaScript engine (about 0.7 s): pay it while
+        # waiting; a notebook that draws nothing (no chart, map, figure or display) skips it
+        lines.append(
+            "import ebpm.charts.core as _ebpm_charts; _ebpm_charts.warm_renderer(); del _ebpm_charts"
+        )
+    for source in sources:
         try:
-            tree = ast.parse("".join(source) if isinstance(source, list) else source)
+            tree = ast.parse(source)
         except SyntaxError:
             continue
         for stmt in tree.body:
