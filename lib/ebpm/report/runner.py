@@ -672,6 +672,12 @@ def preload() -> None:
     render._env()
     render._markdown()
     provenance.code_version()
+    try:  # the provenance step reads the catalog through this (read-only) connection: open it now
+        from ebpm.data import access
+
+        access._shared()
+    except Exception:  # no build yet: the provenance step falls back to the manifest
+        pass
 
 
 def default_out_dir(template: str, run_id: str) -> Path:
