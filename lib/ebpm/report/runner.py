@@ -289,6 +289,18 @@ class ReportJob:
 
 def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> RunOutcome:
     """Execute, scrub, check, render and record one report on an already started kernel."""
+    nb, error, rec, timings, t_start = execute_job(job, kernel)
+    return finish_report(job, nb, error, rec, printer, pdf=pdf, timings=timings, t_start=t_start)
+
+
+def execute_job(
+    job: ReportJob, kernel: Kernel
+) -> tuple[Any, dict | None, dict, dict, float | None]:
+    """Run ``job``'s notebook on ``kernel``; return ``(nb, error, records, timings, t_start)``.
+
+    The kernel is free again when this returns, so a batch worker can start the next report while
+    this one is rendered and printed (:func:`finish_report` needs no kernel).
+    """
     t_start = time.perf_counter()
     timings: dict[str, float] = {"kernel_start": kernel.started_s if kernel.runs == 0 else 0.0}
     schema, values = job.schema, job.values
@@ -306,8 +318,7 @@ def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> Run
                 "message": f"カーネルの準備に失敗しました: {setup.get('ename')}: {setup.get('evalue')}",
             }
             empty = {"results": {}, "tables": [], "headline": None}
-            nb = prepare_notebook(schema, values)
-            return finish_report(job, nb, error, empty, printer, pdf=pdf, timings=timings)
+            return prepare_notebook(schema, values), error, empty, timings, None
         t = time.perf_counter()
         nb, error = execute(prepare_notebook(schema, values), kernel)
         if error is None or kernel.alive():
@@ -318,7 +329,7 @@ def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> Run
         timings["execute"] = time.perf_counter() - t
         rec = read_records(record_path)
         nb.metadata["ebpm"] = {"records": rec["lines"]}  # so `ebpm render` can re-make the report
-    return finish_report(job, nb, error, rec, printer, pdf=pdf, timings=timings, t_start=t_start)
+    return nb, error, rec, timings, t_start
 
 
 def finish_report(
