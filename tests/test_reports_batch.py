@@ -15,6 +15,7 @@ from ebpm.report.batch import over_all, plan, read_grid
 from ebpm.report.params import load_schema
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _ebpm_run(*args, **env: str | None) -> subprocess.CompletedProcess:
@@ -182,3 +183,21 @@ def test_publish_without_a_shared_folder_is_refused_before_any_report(tmp_path):
     )  # fmt: skip
     assert done.returncode != 0 and "EBPM_PORTAL_SHARED" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("notebook", "draws"),
+    [
+        ("notebooks/templates/dx_kpi_dashboard.ipynb", True),
+        ("notebooks/templates/population_profile.ipynb", True),
+        ("tests/fixtures/reports/basic.ipynb", True),  # an Altair chart
+        ("tests/fixtures/reports/raw_table.ipynb", False),
+        ("tests/fixtures/reports/typed_grade.ipynb", False),
+    ],
+)
+def test_warm_up_starts_the_chart_renderer_only_for_notebooks_that_may_draw(notebook, draws):
+    from ebpm.report.runner import warmup_source
+
+    code = warmup_source(ROOT / notebook)
+    assert ("warm_renderer()" in code) is draws
+    compile(code, notebook, "exec")  # and it is valid Python either way

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -76,3 +78,19 @@ def test_a_spare_still_warming_is_adopted(runtime):
     res = json.loads((runtime / "b" / "result.json").read_text(encoding="utf-8"))
     assert done.status == "ok", res["error"]
     assert res["timings"]["kernel_start"] == 0.0
+
+
+def test_every_warm_up_line_runs():
+    """The spare's warm-up swallows errors (a spare must start even if one import fails), so a line
+    that broke would silently stop warming; here every line runs bare and must succeed, leaving no
+    name behind but the modules it imported."""
+    code = (
+        "\n".join(warm.HOUSE_WARMUP_LINES)
+        + "\nimport types\n"
+        + (
+            "left = [k for k, v in list(globals().items()) if not k.startswith('__')"
+            " and not isinstance(v, types.ModuleType)]\nassert not left, left\n"
+        )
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-1500:]

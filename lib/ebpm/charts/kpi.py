@@ -107,3 +107,17 @@ def kpi_trend_chart(
         title={"text": label, "subtitle": subtitle}, width=width, height=height
     )
     return with_footer(chart, synthetic=synthetic)
+
+
+def rehearse() -> None:
+    """Build, validate and render one KPI chart from constant numbers, then forget it.
+
+    A kernel's first chart pays for Altair's schema validator and for Vega's code paths in vl-convert
+    (about half a second); warm spare kernels (``ebpm.report.warm``) pay it while they wait instead.
+    The numbers are made up for this and no report shows the chart.
+    """
+    from ebpm.charts.core import to_svg
+
+    actual = pd.DataFrame({"fy": [2021, 2022, 2023], "value": [1.0, 2.0, 3.0]})
+    projection = pd.DataFrame({"fy": [2024], "value": [4.0], "lower": [3.5], "upper": [4.5]})
+    to_svg(kpi_trend_chart(actual, projection, label="練習", unit="件", target=5.0, synthetic=True))

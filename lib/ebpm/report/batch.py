@@ -138,10 +138,17 @@ def batch_warmup(jobs: list[ReportJob]) -> str:
 
 
 def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> None:
-    """One worker process: one papermill import, one kernel pool, one Chromium."""
+    """One worker process: one papermill import, one kernel pool, one Chromium.
+
+    Reports overlap in two stages: while report *n* is rendered, checked and printed (in a thread; no
+    kernel needed), the kernel, already reset, executes report *n + 1*. At most one report waits to be
+    finished, so memory stays bounded and results arrive in order of completion.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from ebpm.report.kernels import KernelPool
     from ebpm.report.render import PdfPrinter
-    from ebpm.report.runner import run_job
+    from ebpm.report.runner import execute_job, finish_report
 
     pool = KernelPool(reuse=reuse, cwd=Path(root))
     pool.prestart(warmup)
@@ -150,6 +157,27 @@ def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> N
 
     preload()  # papermill, Jinja, data layer: imported once per worker, while the kernel boots
 
+    def failed(job: ReportJob, exc: Exception) -> RunOutcome:  # a broken kernel or renderer
+        return RunOutcome(
+            template=job.schema.name,
+            run_id=job.run_id,
+            out_dir=str(job.out_dir),
+            status="failed",
+            error={"step": "実行環境", "message": f"{type(exc).__name__}: {exc}"},
+        )
+
+    def finish(index: int, job: ReportJob, executed: tuple) -> None:
+        nb, error, rec, timings, t_start = executed
+        try:
+            outcome = finish_report(
+                job, nb, error, rec, printer, pdf=pdf, timings=timings, t_start=t_start
+            )
+        except Exception as exc:
+            outcome = failed(job, exc)
+        results.put((index, outcome))
+
+    finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ebpm-finish")
+    pending: Future | None = None
     try:
         while True:
             item = tasks.get()
@@ -157,22 +185,21 @@ def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> N
                 break
             index, job, more = item
             kernel = pool.acquire(warmup)
-            ok = False
             try:
-                outcome = run_job(job, kernel, printer, pdf=pdf)
-                ok = outcome.status == "ok"
-            except Exception as exc:  # a broken kernel or renderer: report it, keep the batch going
-                outcome = RunOutcome(
-                    template=job.schema.name,
-                    run_id=job.run_id,
-                    out_dir=str(job.out_dir),
-                    status="failed",
-                    error={"step": "実行環境", "message": f"{type(exc).__name__}: {exc}"},
-                )
-            finally:
-                pool.release(kernel, ok=ok, more=more)
-            results.put((index, outcome))
+                executed = execute_job(job, kernel)
+            except Exception as exc:  # keep the batch going
+                pool.release(kernel, ok=False, more=more)
+                results.put((index, failed(job, exc)))
+                continue
+            # reset (or replace, after an error) the kernel before the next report
+            pool.release(kernel, ok=executed[1] is None, more=more)
+            if pending is not None:
+                pending.result()
+            pending = finisher.submit(finish, index, job, executed)
     finally:
+        if pending is not None:
+            pending.result()
+        finisher.shutdown(wait=True)
         pool.close()
         if printer is not None:
             printer.close()

@@ -51,6 +51,11 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return now.strftime("%Y%m%d-%H%M%S-") + _random.token_hex(2)
 
 
+# words in a notebook's code that may end in a chart being rendered (a wrong "yes" only costs the
+# warm-up; a wrong "no" makes the first chart pay for starting vl-convert instead)
+_MAY_DRAW = re.compile(r"figure|chart|alt\b|altair|choropleth|map|plot|display|svg|vl_convert")
+
+
 def warmup_source(nb) -> str:
     """Code that imports what the template imports, so a pre-started kernel pays that cost early.
 
@@ -59,16 +64,20 @@ def warmup_source(nb) -> str:
     if isinstance(nb, (str, Path)):
         nb = json.loads(Path(nb).read_text(encoding="utf-8"))
     lines = ["import ebpm.report.kernel"]
-    # vl-convert's first render starts its JavaScript engine (about 1.8 s): pay it while waiting
-    lines.append(
-        "import ebpm.charts.core as _ebpm_charts; _ebpm_charts.warm_renderer(); del _ebpm_charts"
-    )
-    for cell in nb["cells"]:
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
+    sources = [
+        "".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", "")
+        for c in nb["cells"]
+        if c.get("cell_type") == "code"
+    ]
+    if any(_MAY_DRAW.search(source) for source in sources):
+        # vl-convert's first render starts its JavaScript engine (about 0.7 s): pay it while
+        # waiting; a notebook that draws nothing (no chart, map, figure or display) skips it
+        lines.append(
+            "import ebpm.charts.core as _ebpm_charts; _ebpm_charts.warm_renderer(); del _ebpm_charts"
+        )
+    for source in sources:
         try:
-            tree = ast.parse("".join(source) if isinstance(source, list) else source)
+            tree = ast.parse(source)
         except SyntaxError:
             continue
         for stmt in tree.body:
@@ -280,6 +289,18 @@ class ReportJob:
 
 def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> RunOutcome:
     """Execute, scrub, check, render and record one report on an already started kernel."""
+    nb, error, rec, timings, t_start = execute_job(job, kernel)
+    return finish_report(job, nb, error, rec, printer, pdf=pdf, timings=timings, t_start=t_start)
+
+
+def execute_job(
+    job: ReportJob, kernel: Kernel
+) -> tuple[Any, dict | None, dict, dict, float | None]:
+    """Run ``job``'s notebook on ``kernel``; return ``(nb, error, records, timings, t_start)``.
+
+    The kernel is free again when this returns, so a batch worker can start the next report while
+    this one is rendered and printed (:func:`finish_report` needs no kernel).
+    """
     t_start = time.perf_counter()
     timings: dict[str, float] = {"kernel_start": kernel.started_s if kernel.runs == 0 else 0.0}
     schema, values = job.schema, job.values
@@ -297,8 +318,7 @@ def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> Run
                 "message": f"カーネルの準備に失敗しました: {setup.get('ename')}: {setup.get('evalue')}",
             }
             empty = {"results": {}, "tables": [], "headline": None}
-            nb = prepare_notebook(schema, values)
-            return finish_report(job, nb, error, empty, printer, pdf=pdf, timings=timings)
+            return prepare_notebook(schema, values), error, empty, timings, None
         t = time.perf_counter()
         nb, error = execute(prepare_notebook(schema, values), kernel)
         if error is None or kernel.alive():
@@ -309,7 +329,7 @@ def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> Run
         timings["execute"] = time.perf_counter() - t
         rec = read_records(record_path)
         nb.metadata["ebpm"] = {"records": rec["lines"]}  # so `ebpm render` can re-make the report
-    return finish_report(job, nb, error, rec, printer, pdf=pdf, timings=timings, t_start=t_start)
+    return nb, error, rec, timings, t_start
 
 
 def finish_report(
@@ -663,6 +683,12 @@ def preload() -> None:
     render._env()
     render._markdown()
     provenance.code_version()
+    try:  # the provenance step reads the catalog through this (read-only) connection: open it now
+        from ebpm.data import access
+
+        access._shared()
+    except Exception:  # no build yet: the provenance step falls back to the manifest
+        pass
 
 
 def default_out_dir(template: str, run_id: str) -> Path:
