@@ -107,6 +107,7 @@ class _Flci:
         eye = np.eye(len(self.c0))
         self.jac_hi = np.hstack([-self.cz, eye])
         self.jac_lo = np.hstack([self.cz, eye])
+        self.jac_both = np.vstack([self.jac_hi, self.jac_lo])
 
     def v_pre_of(self, z):
         return self.v0 + self.null @ z
@@ -143,32 +144,36 @@ class _Flci:
             def var_z(z):  # var_of as the quadratic z'Hz + 2g'z + var0 (fewer products per call)
                 return float(z @ (h_mat @ z) + 2 * (g @ z) + var0)
 
+            last = [math.nan, math.nan]  # SLSQP asks for the value and the gradient at each x
+
+            def cv_of(t):
+                if t != last[0]:
+                    last[:] = [t, _cv(t, alpha)]
+                return last[1]
+
             def half(x):
                 sd = math.sqrt(max(var_z(x[:k]), 1e-300))
-                return sd * _cv(m * float(x[k:].sum()) / sd, alpha)
+                return sd * cv_of(m * float(x[k:].sum()) / sd)
 
             def grad(x):
                 z = x[:k]
                 sd = math.sqrt(max(var_z(z), 1e-300))
                 t = m * float(x[k:].sum()) / sd
-                cv = _cv(t, alpha)
+                cv = cv_of(t)
                 dcv = _dcv(t, cv)
                 dsd = (h_mat @ z + g) / sd
                 return np.concatenate([dsd * (cv - t * dcv), np.full(len(x) - k, m * dcv)])
 
-            jac_hi, jac_lo = self.jac_hi, self.jac_lo
-            cons = [
-                {
-                    "type": "ineq",
-                    "fun": lambda x: x[k:] - (c0 + cz @ x[:k]),
-                    "jac": lambda x: jac_hi,
-                },
-                {
-                    "type": "ineq",
-                    "fun": lambda x: x[k:] + (c0 + cz @ x[:k]),
-                    "jac": lambda x: jac_lo,
-                },
-            ]
+            # u ≥ w and u ≥ −w as one constraint block (the same rows, in the same order, as two
+            # blocks: one callback per evaluation instead of two)
+            jac_both = self.jac_both
+
+            def both(x):
+                w = c0 + cz @ x[:k]
+                u = x[k:]
+                return np.concatenate([u - w, u + w])
+
+            cons = [{"type": "ineq", "fun": both, "jac": lambda x: jac_both}]
             x0 = x_best
             if warm is not None:
                 # the earlier optimum, with u tightened to |w| (feasible: constraints have no M)
