@@ -309,12 +309,17 @@ def breakdown_sd(
     lo = hi / 2 if hi > scale else 0.0
     if holds(hi):  # no crossing below the cap: the bisection would end at the cap
         root, slack = math.inf, 0.0
+    elif not (math.isfinite(margin(lo)) and math.isfinite(margin(hi))):
+        root, slack = math.nan, math.inf  # no root finding on a non-finite bound: plain bisection
     else:
         rtol = 1e-6
-        root = brentq(margin, lo, hi, xtol=1e-12 * hi, rtol=rtol)
-        slack = 4 * (1e-12 * hi + rtol * root)
+        try:
+            root = brentq(margin, lo, hi, xtol=1e-12 * hi, rtol=rtol)
+            slack = 4 * (1e-12 * hi + rtol * root)
+        except (ValueError, RuntimeError):  # e.g. a non-finite bound inside: plain bisection
+            root, slack = math.nan, math.inf
     # replay the bisection of [lo, hi] to 0.1%: a midpoint well below the crossing holds, one well
-    # above fails; only a midpoint within the root's tolerance is solved
+    # above fails; only a midpoint within the root's tolerance (or any, without a root) is solved
     for _ in range(60):
         mid = (lo + hi) / 2
         if mid < root - slack:
