@@ -224,7 +224,9 @@ def fit_weights(
 
     Starts: equal V, the regression-based V, ``v_start_extra`` (placebos: the treated fit's V) and
     random Dirichlet draws up to ``starts``; each is run
-    with Nelder–Mead (at most ``effort × k`` iterations); the best is restarted once and kept.
+    with Nelder–Mead (at most ``effort × k`` iterations, or until its best loss has stalled: no
+    relative improvement above :data:`STALL_TOL` in its last ``STALL_EVALS × k`` evaluations); the
+    best is restarted once and kept. The inner problem is solved by one :class:`_SimplexSolver`.
     """
     from scipy.optimize import minimize
 
