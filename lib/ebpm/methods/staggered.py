@@ -59,8 +59,9 @@ def make_panel(
             f"同じ単位・時点の行が複数あります（{unit}={dup[unit]}、{time}={dup[time]}）。1単位1時点1行にしてください。",
             column=unit,
         )
-    wide_y = frame.pivot(index=unit, columns=time, values=y).sort_index(axis=1)
-    wide_d = frame.pivot(index=unit, columns=time, values=d).sort_index(axis=1)
+    wide = frame.pivot(index=unit, columns=time, values=[y, d])  # one reshape for both
+    wide_y = wide[y].sort_index(axis=1)
+    wide_d = wide[d].sort_index(axis=1)
     if wide_y.isna().any().any():
         incomplete = int(wide_y.isna().any(axis=1).sum())
         raise EstimationError(
