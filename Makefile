@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EBPM := $(BIN)/ebpm
 STAMP := $(VENV)/.installed
-APT_PACKAGES := fonts-noto-cjk chromium poppler-utils  # poppler-utils: pdftotext in the report tests
+APT_PACKAGES := fonts-morisawa-bizud-gothic fonts-noto-cjk chromium poppler-utils  # BIZ UD: the house font (see docs/reports.md); poppler-utils: pdftotext in the report tests
 SEED ?= 20260401
 
 .PHONY: demo test test-fast setup apt build synth reports course lab hub hub-proxy lint fmt bench clean help

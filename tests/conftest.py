@@ -54,25 +54,33 @@ def runtime(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def full_curated(tmp_path_factory):
-    """The whole catalog built once per worker by `ebpm build` into a temporary folder.
+def full_curated(tmp_path_factory, worker_id):
+    """The whole catalog built once per test session by `ebpm build` into a temporary folder.
 
-    Returns the folder without pointing EBPM_CURATED at it: tests ask for ``with_curated``, which does
-    that for one test only, so that no test depends on another having built the data first.
+    The xdist workers of one session share it (the first to get the lock builds, the other waits for
+    it instead of building the same 20 tables again); tests only read it. Returns the folder without
+    pointing EBPM_CURATED at it: tests ask for ``with_curated``, which does that for one test only, so
+    that no test depends on another having built the data first.
     """
+    import fcntl
     import subprocess
     import sys
     from pathlib import Path
 
-    cur = tmp_path_factory.mktemp("curated_full")
-    env = {**os.environ, "EBPM_CURATED": str(cur)}
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "ebpm"), "build", "-q"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr[-800:]
+    base = tmp_path_factory.getbasetemp()
+    session = base.parent if worker_id != "master" else base  # pytest-N: this session's own folder
+    cur = session / "curated_full"
+    with open(session / "curated_full.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if the build fails
+        if not (cur / "manifest.json").exists():
+            env = {**os.environ, "EBPM_CURATED": str(cur)}
+            done = subprocess.run(
+                [str(Path(sys.executable).parent / "ebpm"), "build", "-q"],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
+            assert done.returncode == 0, done.stderr[-800:]
     return cur
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -210,6 +211,11 @@ def test_pdf_is_a4_and_carries_no_secret(tmp_path, monkeypatch):
     assert SECRET not in text and SECRET.encode() not in _all_bytes(tmp_path / "s")
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "pts (A4)" in info  # pdfinfo names the paper size
+    # the house font is embedded as a TrueType subset (Noto CJK would become Type 3 glyph drawings)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    assert re.search(r"BIZUDPGothic-Regular\s+CID TrueType\s+Identity-H\s+yes yes yes", fonts), (
+        fonts
+    )
 
 
 def test_render_an_executed_notebook_again(runs, tmp_path):

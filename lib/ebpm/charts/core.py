@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 THEME_NAME = "ebpm"
-FONT = "Noto Sans CJK JP, Noto Sans JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif"
+FONT = "BIZ UDPGothic, Noto Sans CJK JP, Noto Sans JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif"
 # Okabe–Ito: distinguishable for the common colour-vision deficiencies
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 SYNTHETIC_FOOTER = "※模擬データ。実在の記録ではない。"
@@ -49,7 +49,7 @@ def enable_theme() -> str:
 
 
 def theme() -> str:
-    """Use the house chart theme in your own Altair charts: Japanese font (Noto Sans CJK JP),
+    """Use the house chart theme in your own Altair charts: Japanese font (BIZ UDPGothic),
     年月 time axes (2023年4月), thousands separators and a colour-blind-safe palette.
 
     The ebpm kernel (JupyterLab's 「ebpm (Python 3)」) turns it on by itself after ``import ebpm``;

@@ -47,7 +47,7 @@ def stale_tables(manifest: dict[str, Any], on: dt.date | None = None) -> dict[st
 _TEMPLATE = """<!doctype html>
 <html lang="ja"><head><meta charset="utf-8"><title>検証結果 {{ m.build_id }}</title>
 <style>
-body{font-family:"Noto Sans CJK JP",sans-serif;margin:2em;color:#222}
+body{font-family:"BIZ UDPGothic","Noto Sans CJK JP",sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin-bottom:1.5em;width:100%}
 th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
 .ok{color:#1a7f37}.ng{color:#b42318;font-weight:bold}.warn{color:#9a6700;font-weight:bold}

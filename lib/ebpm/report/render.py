@@ -283,7 +283,7 @@ _RUNNING_JS = """() => {
   return {header: get("ebpm-running-header"), footer: get("ebpm-running-footer")};
 }"""
 _RUNNING_STYLE = (
-    "font-family:'Noto Sans CJK JP','Noto Sans JP',sans-serif;font-size:8px;color:#555;"
+    "font-family:'BIZ UDPGothic','Noto Sans CJK JP','Noto Sans JP',sans-serif;font-size:8px;color:#555;"
     "width:100%;margin:0 14mm;display:flex;justify-content:space-between;"
 )
 

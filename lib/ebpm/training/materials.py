@@ -13,7 +13,7 @@ from ebpm.training.notebooks import CHECK_CALL, has_solution, prepare, read_less
 TRAINER_TAG = "trainer"
 EXTRA_CSS = """
 .lesson-code { background: #f6f7f9; border: 1px solid #d5d9e0; padding: 8px 10px; overflow-x: auto;
-  font-family: "Noto Sans Mono CJK JP", "Noto Sans Mono", monospace; font-size: 0.85rem; white-space: pre-wrap; }
+  font-family: "BIZ UDGothic", "Noto Sans Mono CJK JP", "Noto Sans Mono", monospace; font-size: 0.85rem; white-space: pre-wrap; }
 .exercise { border-left: 4px solid #1f5a96; padding-left: 10px; }
 .trainer { background: #fff8e6; border: 1px solid #e0c98a; padding: 6px 12px; margin: 8px 0; }
 .version { color: #555; font-size: 0.9rem; }
