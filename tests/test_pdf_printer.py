@@ -80,3 +80,13 @@ def test_a_failed_print_raises_and_the_next_one_works(mode, tmp_path, outside):
             printer.print_pdf(tmp_path / "no_such_page.html", tmp_path / "a.pdf")
         printer.print_pdf(_page(tmp_path, "b", "二つ目", url), tmp_path / "b.pdf")
     assert "二つ目" in _text(tmp_path / "b.pdf")
+
+
+def test_close_without_waiting_then_waiting_stops_chromium(tmp_path):
+    # a run asks Chromium to close, shuts its kernel down meanwhile, then waits for Chromium
+    printer = PdfPrinter()
+    printer.wait_ready()
+    printer.close(wait=False)
+    printer.close(wait=False)  # asking twice is harmless
+    printer.close()
+    assert not printer._thread.is_alive()

@@ -65,9 +65,9 @@ class RemotePrinter:
             self._local = PdfPrinter()  # the service is gone or its Chromium failed
         self._local.print_pdf(html_path, pdf_path)
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         if self._local is not None:
-            self._local.close()
+            self._local.close(wait)
 
 
 def _request(socket_path: str, html_path: Path, pdf_path: Path) -> dict[str, Any]:

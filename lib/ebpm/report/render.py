@@ -169,6 +169,7 @@ class PdfPrinter:
     def __init__(self, *, reuse_page: bool = False, prepare_next: bool = False) -> None:
         self._reuse_page = reuse_page
         self._prepare_next = prepare_next
+        self._closing = False
         self._jobs: queue.Queue = queue.Queue()
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -229,10 +230,15 @@ class PdfPrinter:
         if exc is not None:
             raise exc
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Close Chromium. ``wait=False`` only asks it to close, so that other clean-up (the kernel's
+        shutdown) overlaps; a later ``close()`` waits for it."""
         if self._thread.is_alive():
-            self._jobs.put(None)
-            self._thread.join(timeout=30)
+            if not self._closing:
+                self._closing = True
+                self._jobs.put(None)
+            if wait:
+                self._thread.join(timeout=30)
 
     def __enter__(self) -> PdfPrinter:
         return self

@@ -816,6 +816,8 @@ def run(
     try:
         return run_job(job, kernel, printer, pdf=pdf)
     finally:
+        if printer is not None:
+            printer.close(wait=False)  # Chromium closes while the kernel shuts down
         kernel.shutdown()
         if printer is not None:
             printer.close()
