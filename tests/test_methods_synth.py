@@ -116,7 +116,8 @@ def test_simplex_weights_match_slsqp(seed):
 
 
 def test_reused_inner_solver_gives_the_same_weights_to_the_bit():
-    """The V search's reusable solver hands NNLS the same problem as simplex_weights (no change)."""
+    """The V search reuses one solver (one buffer overwritten per V): it gives exactly the weights of a
+    new solver for each V, i.e. of simplex_weights, which is checked against SLSQP above."""
     from ebpm.methods.synth import _SimplexSolver
 
     rng = np.random.default_rng(3)

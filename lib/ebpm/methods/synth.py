@@ -129,26 +129,16 @@ def simplex_weights(x1: np.ndarray, x0: np.ndarray, v: np.ndarray) -> np.ndarray
     Solved as a non-negative least-squares problem with the sum-to-one constraint added as a heavily
     weighted extra row (Lawson–Hanson NNLS, exact up to 1/penalty²), then renormalised.
     """
-    from scipy.optimize import nnls
-
-    s = np.sqrt(v)
-    a = s[:, None] * x0
-    b = s * x1
-    scale = SIMPLEX_PENALTY * max(1.0, float(np.abs(a).max()))
-    a_aug = np.vstack([a, np.full((1, x0.shape[1]), scale)])
-    b_aug = np.append(b, scale)
-    w, _ = nnls(a_aug, b_aug, maxiter=50 * x0.shape[1])
-    total = w.sum()
-    return w / total if total > 0 else np.full(x0.shape[1], 1.0 / x0.shape[1])
+    return _SimplexSolver(x1, x0)(v)
 
 
 class _SimplexSolver:
-    """:func:`simplex_weights` for one (x1, x0) pair called many times with different V.
+    """:func:`simplex_weights` for one (x1, x0) pair, called many times with different V.
 
-    The outer V search solves the inner problem thousands of times for the same predictors. This
-    keeps the augmented NNLS matrix in a preallocated buffer and skips the per-call set-up, and
-    hands :func:`scipy.optimize.nnls` the very same matrix and right-hand side as
-    :func:`simplex_weights` builds, so the weights are the same to the last bit (tested).
+    The outer V search solves the inner problem thousands of times for the same predictors: the
+    augmented NNLS matrix (√V·x0 over the sum-to-one row) lives in a preallocated buffer that each
+    call overwrites, so a reused solver gives exactly the weights of a new one (tested), and those of
+    the earlier one-shot formulation kept in bench/bench_methods.py.
     """
 
     def __init__(self, x1: np.ndarray, x0: np.ndarray):
@@ -232,7 +222,6 @@ def fit_weights(
 
     k = x1.shape[0]
     solve = _SimplexSolver(x1, x0)
-    n_fit = len(z1)
 
     def loss_of(v):
         w = solve(v)
@@ -240,10 +229,8 @@ def fit_weights(
 
     best_so_far: list[float] = []  # lowest loss after each evaluation of the current run
 
-    def loss_theta(theta):  # loss_of(_softmax(theta)) without the tuple
-        e = np.exp(theta - theta.max())
-        r = z1 - z0 @ solve(e / e.sum())
-        loss = float(np.add.reduce(r * r)) / n_fit  # = np.mean(r ** 2), bit for bit
+    def loss_theta(theta):  # the Nelder–Mead objective; records the best loss of the run so far
+        loss = loss_of(_softmax(theta))[0]
         best_so_far.append(min(loss, best_so_far[-1]) if best_so_far else loss)
         return loss
 
