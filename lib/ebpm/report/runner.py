@@ -61,6 +61,8 @@ def warmup_source(nb) -> str:
 
     ``nb`` is a notebook node, or a path (read as plain JSON: the kernel starts before nbformat loads).
     """
+    from ebpm.report.warm import RENDERER_WARMUP, guarded
+
     if isinstance(nb, (str, Path)):
         nb = json.loads(Path(nb).read_text(encoding="utf-8"))
     lines = ["import ebpm.report.kernel"]
@@ -70,11 +72,9 @@ def warmup_source(nb) -> str:
         if c.get("cell_type") == "code"
     ]
     if any(_MAY_DRAW.search(source) for source in sources):
-        # vl-convert's first render starts its JavaScript engine (about 0.7 s): pay it while
-        # waiting; a notebook that draws nothing (no chart, map, figure or display) skips it
-        lines.append(
-            "import ebpm.charts.core as _ebpm_charts; _ebpm_charts.warm_renderer(); del _ebpm_charts"
-        )
+        # start vl-convert's engine while waiting; a notebook that draws nothing (no chart, map,
+        # figure or display) skips it
+        lines.append(RENDERER_WARMUP)
     for source in sources:
         try:
             tree = ast.parse(source)
@@ -83,9 +83,7 @@ def warmup_source(nb) -> str:
         for stmt in tree.body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 lines.append(ast.unparse(stmt))
-    body = "\n".join(
-        f"try:\n    {line}\nexcept Exception:\n    pass" for line in dict.fromkeys(lines)
-    )
+    body = guarded(lines)
     return body + "\ndel ebpm\n" if "import ebpm" in body else body
 
 

@@ -34,18 +34,30 @@ def warm_dir() -> Path:
 # the kernel hooks, the data layer, pandas/numpy/scipy/statsmodels, Altair and vl-convert (fonts and
 # its first render, which starts its JavaScript engine), then one house chart built and rendered from
 # constant numbers (Altair's validator and Vega's code paths; about 0.25 s off the first real chart).
+# vl-convert's first render starts its JavaScript engine (about 0.8 s)
+RENDERER_WARMUP = (
+    "import ebpm.charts.core as _ebpm_charts; _ebpm_charts.warm_renderer(); del _ebpm_charts"
+)
 HOUSE_WARMUP_LINES = (
     "import ebpm.report.kernel",
     "import numpy, pandas, duckdb, scipy.stats, statsmodels.api",
     "import altair",
     "import ebpm.data.access, ebpm.disclosure.protect, ebpm.methods.did",
-    "import ebpm.charts.core as _ebpm_charts; _ebpm_charts.warm_renderer(); del _ebpm_charts",
+    RENDERER_WARMUP,
     "import ebpm.charts.kpi as _ebpm_kpi; _ebpm_kpi.rehearse(); del _ebpm_kpi",
     "import IPython.display",
 )
-HOUSE_WARMUP = "\n".join(
-    f"try:\n    {line}\nexcept Exception:\n    pass" for line in HOUSE_WARMUP_LINES
-)
+
+
+def guarded(lines) -> str:
+    """Warm-up code: each line in its own ``try`` (a warm-up must not fail; the real import later
+    fails loudly), in order, each distinct line once."""
+    return "\n".join(
+        f"try:\n    {line}\nexcept Exception:\n    pass" for line in dict.fromkeys(lines)
+    )
+
+
+HOUSE_WARMUP = guarded(HOUSE_WARMUP_LINES)
 
 
 def spare_key(cwd: Path) -> str:
