@@ -148,7 +148,7 @@ def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> N
 
     from ebpm.report.kernels import KernelPool
     from ebpm.report.render import PdfPrinter
-    from ebpm.report.runner import execute_job, finish_report
+    from ebpm.report.runner import Executed, execute_job, finish_executed
 
     pool = KernelPool(reuse=reuse, cwd=Path(root))
     pool.prestart(warmup)
@@ -166,12 +166,9 @@ def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> N
             error={"step": "実行環境", "message": f"{type(exc).__name__}: {exc}"},
         )
 
-    def finish(index: int, job: ReportJob, executed: tuple) -> None:
-        nb, error, rec, timings, t_start = executed
+    def finish(index: int, job: ReportJob, executed: Executed) -> None:
         try:
-            outcome = finish_report(
-                job, nb, error, rec, printer, pdf=pdf, timings=timings, t_start=t_start
-            )
+            outcome = finish_executed(job, executed, printer, pdf=pdf)
         except Exception as exc:
             outcome = failed(job, exc)
         results.put((index, outcome))
@@ -192,7 +189,7 @@ def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> N
                 results.put((index, failed(job, exc)))
                 continue
             # reset (or replace, after an error) the kernel before the next report
-            pool.release(kernel, ok=executed[1] is None, more=more)
+            pool.release(kernel, ok=executed.error is None, more=more)
             if pending is not None:
                 pending.result()
             pending = finisher.submit(finish, index, job, executed)

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ebpm.config import paths
 from ebpm.errors import ParameterError
@@ -287,14 +287,35 @@ class ReportJob:
 
 def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> RunOutcome:
     """Execute, scrub, check, render and record one report on an already started kernel."""
-    nb, error, rec, timings, t_start = execute_job(job, kernel)
-    return finish_report(job, nb, error, rec, printer, pdf=pdf, timings=timings, t_start=t_start)
+    return finish_executed(job, execute_job(job, kernel), printer, pdf=pdf)
 
 
-def execute_job(
-    job: ReportJob, kernel: Kernel
-) -> tuple[Any, dict | None, dict, dict, float | None]:
-    """Run ``job``'s notebook on ``kernel``; return ``(nb, error, records, timings, t_start)``.
+class Executed(NamedTuple):
+    """A report whose notebook has run (or failed to): all :func:`finish_report` needs."""
+
+    nb: Any
+    error: dict[str, str] | None
+    rec: dict[str, Any]
+    timings: dict[str, float]
+    t_start: float | None
+
+
+def finish_executed(job: ReportJob, done: Executed, printer, *, pdf: bool = True) -> RunOutcome:
+    """:func:`finish_report` of what :func:`execute_job` returned."""
+    return finish_report(
+        job,
+        done.nb,
+        done.error,
+        done.rec,
+        printer,
+        pdf=pdf,
+        timings=done.timings,
+        t_start=done.t_start,
+    )
+
+
+def execute_job(job: ReportJob, kernel: Kernel) -> Executed:
+    """Run ``job``'s notebook on ``kernel``.
 
     The kernel is free again when this returns, so a batch worker can start the next report while
     this one is rendered and printed (:func:`finish_report` needs no kernel).
@@ -316,7 +337,7 @@ def execute_job(
                 "message": f"カーネルの準備に失敗しました: {setup.get('ename')}: {setup.get('evalue')}",
             }
             empty = {"results": {}, "tables": [], "headline": None}
-            return prepare_notebook(schema, values), error, empty, timings, None
+            return Executed(prepare_notebook(schema, values), error, empty, timings, None)
         t = time.perf_counter()
         nb, error = execute(prepare_notebook(schema, values), kernel)
         if error is None or kernel.alive():
@@ -327,7 +348,7 @@ def execute_job(
         timings["execute"] = time.perf_counter() - t
         rec = read_records(record_path)
         nb.metadata["ebpm"] = {"records": rec["lines"]}  # so `ebpm render` can re-make the report
-    return nb, error, rec, timings, t_start
+    return Executed(nb, error, rec, timings, t_start)
 
 
 def finish_report(
