@@ -41,6 +41,40 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture(scope="session")
+def _tiny_curated(tmp_path_factory):
+    """The tiny project (tests/fixtures/data) built once per worker by ``ebpm.data.builder.build``;
+    only :func:`tiny_built` reads it, and it hands each test a copy."""
+    import shutil
+    from pathlib import Path
+
+    from ebpm.data import builder
+
+    fixtures = Path(__file__).parent / "fixtures" / "data"
+    base = tmp_path_factory.mktemp("tiny_built")
+    shutil.copytree(fixtures / "raw", base / "raw")
+    shutil.copytree(fixtures / "catalog", base / "catalog")
+    (base / "curated").mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EBPM_RAW", str(base / "raw"))
+        mp.setenv("EBPM_CATALOG", str(base / "catalog"))
+        mp.setenv("EBPM_CURATED", str(base / "curated"))
+        builder.build()
+    return base / "curated"
+
+
+@pytest.fixture
+def tiny_built(project, _tiny_curated):
+    """``project`` already built: its curated folder is a copy of one build of the same raw files
+    and catalog (0.2 CPU-s a build saved per test). For tests that read or refuse to write the
+    data; the build itself (and what it writes) is tested on fresh builds in tests/test_build*.py."""
+    import shutil
+
+    shutil.rmtree(project / "curated")
+    shutil.copytree(_tiny_curated, project / "curated")
+    return project
+
+
 @pytest.fixture
 def runtime(tmp_path, monkeypatch):
     """A private Jupyter runtime folder (warm spares, the PDF printer) and reports folder; whatever a

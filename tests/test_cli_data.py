@@ -15,14 +15,15 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def built(project):
+def built(tiny_built):
+    """The tiny project already built (conftest ``tiny_built``): the commands below only read it;
+    `ebpm build` itself is run through the CLI in test_build_reports_in_japanese."""
+    return tiny_built
+
+
+def test_build_reports_in_japanese(project):
     result = runner.invoke(app, ["build"])
     assert result.exit_code == 0, result.output
-    return project, result
-
-
-def test_build_reports_in_japanese(built):
-    _, result = built
     assert "データ構築が完了しました" in result.output
     assert "3テーブル" in result.output
     assert "population（人口）: 4行" in result.output  # rich progress line per table

@@ -8,7 +8,6 @@ naming the argument, and saying what is allowed (for unknown names: did-you-mean
 
 from __future__ import annotations
 
-import importlib
 import re
 
 import ebpm
@@ -17,7 +16,6 @@ import pandas as pd
 import pytest
 from ebpm.errors import EbpmError
 
-build_mod = importlib.import_module("ebpm.data.builder")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
@@ -314,10 +312,10 @@ def test_wrong_input_is_a_japanese_error(call, argument, words):
 
 
 @pytest.fixture
-def built_tiny(project):
-    """The tiny fixture project (conftest ``project``), built."""
-    build_mod.build()
-    return project
+def built_tiny(tiny_built):
+    """The tiny fixture project (conftest ``project``), built (a copy of one build: conftest
+    ``tiny_built``)."""
+    return tiny_built
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def built(project):
-    build_mod.build()
+def built(tiny_built):
     data.reset_accessed()
-    return project
+    return tiny_built
 
 
 def test_not_built_says_run_build(project):

@@ -19,11 +19,8 @@ SECRET = "SECRET-4711-職員番号123456"
 
 
 @pytest.fixture
-def built(project):
-    from ebpm.data import builder
-
-    builder.build()
-    return project
+def built(tiny_built):
+    return tiny_built
 
 
 # --- T1 SQL injection: values bound, identifiers only from the catalog -------------------------
