@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import zipfile
 from pathlib import Path
@@ -21,6 +22,19 @@ def shared(rel: str) -> Path:
     if not path.exists():
         pytest.skip(f"{rel} がありません（../shared なし）")
     return path
+
+
+# The 住基 workbooks take 1–3 CPU-s each to read. The file-by-file test and the juki tests below
+# check different things of the same read (``read`` of an .xls/.xlsx is ``read_excel`` of it with no
+# options), so each is read once per worker; the group keeps those tests on one worker.
+JUKI = {f"soumu_juki_population/{n}" for n in ("2204ssnen.xlsx", "2203ssjin.xlsx", "1903ssjin.xls")}
+JUKI_GROUP = pytest.mark.xdist_group("juki_workbooks")
+
+
+@functools.cache
+def read_public(rel: str):
+    """``read(shared(rel))``, once per worker (the result is only read by the tests)."""
+    return read(shared(rel))
 
 
 def row(ing, column: str, value):
@@ -326,8 +340,9 @@ def test_read_dispatches_by_suffix():
 # --- big real files in ../shared ----------------------------------------------------------------
 
 
+@JUKI_GROUP
 def test_juki_2022_xlsx_ruby_free_headers():
-    ing = read_excel(shared("soumu_juki_population/2204ssnen.xlsx"))
+    ing = read_public("soumu_juki_population/2204ssnen.xlsx")
     assert ing.header_rows == [2, 3]
     assert ing.columns[:5] == ["団体コード", "都道府県名", "市区町村名", "性別", "総数"]
     assert not any("ソウスウ" in c or "ダンタイ" in c for c in ing.columns)  # no ruby text
@@ -337,8 +352,9 @@ def test_juki_2022_xlsx_ruby_free_headers():
     assert any("注記行" in n for n in ing.notes)
 
 
+@JUKI_GROUP
 def test_juki_2022_jin_wareki_and_western_header_rows():
-    ing = read_excel(shared("soumu_juki_population/2203ssjin.xlsx"))
+    ing = read_public("soumu_juki_population/2203ssjin.xlsx")
     assert "2022年_人口_計" in ing.columns and "2022年_世帯数" in ing.columns
     assert not any(c.startswith("令和") for c in ing.columns)
     assert ing.units["2022年_世帯数"] == "世帯"
@@ -347,8 +363,9 @@ def test_juki_2022_jin_wareki_and_western_header_rows():
     assert morioka["2022年_人口_男"] + morioka["2022年_人口_女"] == 285_270
 
 
+@JUKI_GROUP
 def test_juki_2019_legacy_xls():
-    ing = read_excel(shared("soumu_juki_population/1903ssjin.xls"))
+    ing = read_public("soumu_juki_population/1903ssjin.xls")
     assert ing.header_rows == [2, 3, 4]
     assert "平成31年_人口_計" in ing.columns
     morioka = [r for r in ing.table.to_pylist() if r["団体コード"] == "032018"][0]
@@ -392,11 +409,12 @@ def _public_files():
     base = paths().shared / "data" / "public"
     if not base.exists():
         return []
-    return sorted(
+    rels = sorted(
         p.relative_to(base).as_posix()
         for p in base.rglob("*")
         if p.suffix.lower() in (".csv", ".xls", ".xlsx")
     )
+    return [pytest.param(r, marks=JUKI_GROUP) if r in JUKI else r for r in rels]
 
 
 @pytest.mark.slow
@@ -405,7 +423,7 @@ def test_every_public_file_reads_or_refuses_clearly(rel):
     if rel == "(none)":
         pytest.skip("../shared がありません")
     try:
-        ing = read(shared(rel))
+        ing = read_public(rel)
     except IngestError as err:
         assert err.file and str(err)  # a clear Japanese error naming the file
         return
