@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
-
 import ebpm
 import pandas as pd
 import pytest
 from ebpm import labels
 from ebpm.methods import _common as c
 
-build_mod = importlib.import_module("ebpm.data.builder")
-
 
 @pytest.fixture
-def tiny(project):
-    build_mod.build()
+def tiny(tiny_built):
     labels.forget()
-    return project
+    return tiny_built
 
 
 def test_titles_survive_merge_pivot_groupby_and_a_new_frame(tiny):
