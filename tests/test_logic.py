@@ -123,20 +123,20 @@ def test_shipped_models_validate_and_bind_to_curated_data():
         assert not [w for w in model.warnings() if "逆向き" in w], slug
 
 
-def _dashboard_actuals() -> dict[str, dict[int, float]]:
-    """Run dx_kpi_dashboard for real (one run, no PDF) and read the actuals it recorded."""
-    from ebpm.report.runner import run
-
-    outcome = run("dx_kpi_dashboard", {}, pdf=False)
-    assert outcome.status == "ok", outcome.error
-    result = json.loads((Path(outcome.out_dir) / "result.json").read_text(encoding="utf-8"))
+def _dashboard_actuals(folder: Path) -> dict[str, dict[int, float]]:
+    """The actuals a real run of dx_kpi_dashboard (defaults, full build) recorded in ``folder``."""
+    result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    assert result["status"] == "ok", result["error"]
     out = {}
     for key in ("online_share", "core_systems", "trainees", "workshops"):
         out[key] = {int(r["fy"]): float(r["value"]) for r in result["results"][key]["actual"]}
     return out
 
 
-def test_dx_logic_model_shows_the_dashboards_actuals_for_every_fiscal_year():
+# the dashboard as rendered once per session with its defaults on the full build (conftest
+# default_reports, shared with the page tests in the full_curated group) instead of a run of its own
+@pytest.mark.xdist_group("full_curated")
+def test_dx_logic_model_shows_the_dashboards_actuals_for_every_fiscal_year(default_reports):
     model = logic_model("dx_plan")
     node_of = {
         n.indicator.data["kpi"]: n.id
@@ -144,7 +144,7 @@ def test_dx_logic_model_shows_the_dashboards_actuals_for_every_fiscal_year():
         if n.indicator and n.indicator.data and n.indicator.data.get("kpi")
     }
     assert set(node_of) == {"online_share", "core_systems", "trainees", "workshops"}
-    dashboard = _dashboard_actuals()
+    dashboard = _dashboard_actuals(default_reports["dx_kpi_dashboard"])
     actuals = model.actuals()
     for kpi, series in dashboard.items():
         assert sorted(series) == list(range(2021, 2026))
