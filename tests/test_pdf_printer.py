@@ -13,9 +13,20 @@ from pathlib import Path
 import pytest
 from ebpm.report.render import PdfPrinter
 
-pytestmark = pytest.mark.slow
+# the module's printers (one per mode) are started once, on one worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pdf_printer")]
 
 MODES = [{}, {"reuse_page": True}, {"prepare_next": True}]
+MODE_IDS = ["context_per_print", "reuse_page", "prepare_next"]
+
+
+@pytest.fixture(scope="module", params=MODES, ids=MODE_IDS)
+def printer(request):
+    """One printer per mode, shared by the two tests of that mode as a batch worker shares it between
+    reports (one Chromium start per mode instead of one per test). pytest runs a mode's tests
+    together: three pages, then a failed print and one more page, all on the same printer."""
+    with PdfPrinter(**request.param) as shared:
+        yield shared
 
 
 @pytest.fixture
@@ -58,13 +69,11 @@ def _text(pdf: Path) -> str:
     return done.stdout
 
 
-@pytest.mark.parametrize("mode", MODES, ids=["context_per_print", "reuse_page", "prepare_next"])
-def test_each_pdf_holds_its_own_page_and_nothing_is_fetched(mode, tmp_path, outside):
+def test_each_pdf_holds_its_own_page_and_nothing_is_fetched(printer, tmp_path, outside):
     url, hits = outside
     texts = {"a": "盛岡市 第一の報告", "b": "盛岡市 第二の報告", "c": "盛岡市 第三の報告"}
-    with PdfPrinter(**mode) as printer:
-        for name, text in texts.items():
-            printer.print_pdf(_page(tmp_path, name, text, url), tmp_path / f"{name}.pdf")
+    for name, text in texts.items():
+        printer.print_pdf(_page(tmp_path, name, text, url), tmp_path / f"{name}.pdf")
     for name, text in texts.items():
         got = _text(tmp_path / f"{name}.pdf")
         assert text in got
@@ -72,13 +81,11 @@ def test_each_pdf_holds_its_own_page_and_nothing_is_fetched(mode, tmp_path, outs
     assert hits == []
 
 
-@pytest.mark.parametrize("mode", MODES, ids=["context_per_print", "reuse_page", "prepare_next"])
-def test_a_failed_print_raises_and_the_next_one_works(mode, tmp_path, outside):
+def test_a_failed_print_raises_and_the_next_one_works(printer, tmp_path, outside):
     url, _ = outside
-    with PdfPrinter(**mode) as printer:
-        with pytest.raises(Exception, match="ERR_FILE_NOT_FOUND"):
-            printer.print_pdf(tmp_path / "no_such_page.html", tmp_path / "a.pdf")
-        printer.print_pdf(_page(tmp_path, "b", "二つ目", url), tmp_path / "b.pdf")
+    with pytest.raises(Exception, match="ERR_FILE_NOT_FOUND"):
+        printer.print_pdf(tmp_path / "no_such_page.html", tmp_path / "a.pdf")
+    printer.print_pdf(_page(tmp_path, "b", "二つ目", url), tmp_path / "b.pdf")
     assert "二つ目" in _text(tmp_path / "b.pdf")
 
 
