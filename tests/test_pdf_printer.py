@@ -83,8 +83,9 @@ def test_each_pdf_holds_its_own_page_and_nothing_is_fetched(printer, tmp_path, o
 
 def test_a_failed_print_raises_and_the_next_one_works(printer, tmp_path, outside):
     url, _ = outside
-    with pytest.raises(Exception, match="ERR_FILE_NOT_FOUND"):
+    with pytest.raises(FileNotFoundError, match="no_such_page"):
         printer.print_pdf(tmp_path / "no_such_page.html", tmp_path / "a.pdf")
+    assert not (tmp_path / "a.pdf").exists()
     printer.print_pdf(_page(tmp_path, "b", "二つ目", url), tmp_path / "b.pdf")
     assert "二つ目" in _text(tmp_path / "b.pdf")
 

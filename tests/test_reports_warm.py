@@ -94,3 +94,25 @@ def test_every_warm_up_line_runs():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-1500:]
+
+
+def test_every_warm_up_ends_by_freezing_the_heap():
+    """IPython's %reset before each report collects garbage twice; over the heap the libraries leave
+    that took about 0.1 s each, so every warm-up ends by freezing what survived (warm.GC_FREEZE)."""
+    from ebpm.report.runner import warmup_source
+
+    template = Path(__file__).parents[1] / "notebooks" / "templates" / "dx_kpi_dashboard.ipynb"
+    for code in (
+        warm.HOUSE_WARMUP,
+        warm.guarded([warm.GC_FREEZE, "import json"]),
+        warmup_source(template),
+    ):
+        body = code.removesuffix("\ndel ebpm\n")
+        assert body.rstrip().endswith(f"try:\n    {warm.GC_FREEZE}\nexcept Exception:\n    pass")
+        assert body.count(warm.GC_FREEZE) == 1
+    check = (
+        warm.guarded(["import json", "junk = [[i] for i in range(1000)]; del junk"])
+        + "\nimport gc\nassert gc.get_freeze_count() > 1000, gc.get_freeze_count()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-1500:]

