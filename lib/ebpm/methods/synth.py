@@ -146,7 +146,7 @@ def _load_nnls():
     the solve itself. Our buffers are already C-ordered float64 (the wrapper passes them through
     unchanged) and finiteness is checked by :class:`_SimplexSolver`, so the raw routine returns the
     same weights to the bit (tested against the public function). Where this scipy has no such
-    routine (before 1.15), the public function is used.
+    routine (older releases), the public function is used.
     """
     try:
         from scipy.optimize._slsqplib import nnls as raw
@@ -162,7 +162,14 @@ def _load_nnls():
     return solve
 
 
-_nnls = _load_nnls()
+_nnls = None  # the routine, found on first use: importing scipy.optimize costs about a second
+
+
+def _nnls_routine():
+    global _nnls
+    if _nnls is None:
+        _nnls = _load_nnls()
+    return _nnls
 
 
 class _SimplexSolver:
@@ -175,6 +182,7 @@ class _SimplexSolver:
     """
 
     def __init__(self, x1: np.ndarray, x0: np.ndarray):
+        self._nnls = _nnls_routine()
         self.x1 = np.asarray(x1, dtype=float)
         self.x0 = np.asarray(x0, dtype=float)
         # scipy's nnls refuses non-finite input (ValueError); the raw routine does not check, so the
@@ -204,7 +212,7 @@ class _SimplexSolver:
         scale = SIMPLEX_PENALTY * max(1.0, top)
         self.a_aug[k] = scale
         self.b_aug[k] = scale
-        w = _nnls(self.a_aug, self.b_aug, self.maxiter)
+        w = self._nnls(self.a_aug, self.b_aug, self.maxiter)
         total = np.add.reduce(w)
         return w / total if total > 0 else self.equal.copy()
 
