@@ -1,8 +1,16 @@
 """Suite-wide guards: no test writes into the project's own reports/ or evidence register."""
 
 import os
+import sys
 
 import pytest
+
+# PYTHONDONTWRITEBYTECODE=1 (this machine, CI, most container images) also stops pytest from caching
+# the assertion-rewritten test modules, so every xdist worker rewrote and compiled all test files on
+# every run: about 4.5 of the 10 CPU-s a worker spends collecting. The project's own code is
+# byte-compiled anyway (make setup runs compileall on lib/); the suite caches its rewritten tests
+# the same way, in tests/__pycache__ (git-ignored). Test modules are imported after this file.
+sys.dont_write_bytecode = False
 
 
 @pytest.fixture(scope="session", autouse=True)
