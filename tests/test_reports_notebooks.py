@@ -31,3 +31,15 @@ def test_notebook_has_no_outputs(path):
     assert "papermill" not in nb.get("metadata", {}), (
         f"{path.name}: papermill の実行記録が残っています"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_notebook_is_valid_nbformat_4(path):
+    """`ebpm run` reads templates without nbformat's validation (runner.read_notebook); this is it."""
+    import nbformat
+    from ebpm.report.runner import read_notebook
+
+    nb = read_notebook(path)
+    assert nb.nbformat == 4
+    nbformat.validate(nb)
+    assert nb == nbformat.read(path, as_version=4)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ebpm.charts.core import house_chart
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
 from ebpm.methods._inputs import check_columns, check_number
@@ -151,6 +152,7 @@ def _share_rows(column: str, group, x: pd.Series, w: np.ndarray, weighted: bool)
     return rows
 
 
+@house_chart
 def _chart(result: EstimationResult):
     import altair as alt
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ebpm.charts.core import house_chart
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
 from ebpm.methods._inference import describe, needs_bootstrap
@@ -184,6 +185,7 @@ def _fit_2x2(work: pd.DataFrame, se: str) -> dict[str, Any]:
     return fit_model(model, work, se, kind, cluster_col, [])
 
 
+@house_chart
 def _means_chart(result: EstimationResult):
     """Group means before and after, with the parallel-trend counterfactual for the treated group."""
     import altair as alt

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ebpm.charts.core import house_chart
 from ebpm.errors import EstimationError, ParameterError
 from ebpm.methods import _common as c
 from ebpm.methods._inference import describe, needs_bootstrap
@@ -98,6 +99,7 @@ def joint_wald(
     return out
 
 
+@house_chart
 def event_study_chart(result: EstimationResult):
     """Coefficients by event time with 95% CIs; reference period marked; vertical line at 0."""
     import altair as alt

@@ -138,7 +138,7 @@ def batch_warmup(jobs: list[ReportJob]) -> str:
 
 
 def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> None:
-    """One worker process: one papermill import, one kernel pool, one Chromium.
+    """One worker process: one import of the report machinery, one kernel pool, one Chromium.
 
     Reports overlap in two stages: while report *n* is rendered, checked and printed (in a thread; no
     kernel needed), the kernel, already reset, executes report *n + 1*. At most one report waits to be
@@ -155,7 +155,7 @@ def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> N
     printer = PdfPrinter(reuse_page=True) if pdf else None
     from ebpm.report.runner import preload
 
-    preload()  # papermill, Jinja, data layer: imported once per worker, while the kernel boots
+    preload()  # nbclient, Jinja, data layer: imported once per worker, while the kernel boots
 
     def failed(job: ReportJob, exc: Exception) -> RunOutcome:  # a broken kernel or renderer
         return RunOutcome(

@@ -1,4 +1,4 @@
-"""Running one report: a warm kernel, papermill execution, scrubbing, HTML/PDF, result.json."""
+"""Running one report: a warm kernel, execution (nbclient, papermill's cell record), scrubbing, HTML/PDF, result.json."""
 
 from __future__ import annotations
 
@@ -102,11 +102,27 @@ class RunOutcome:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
+def read_notebook(path: str | Path):
+    """A notebook as nbformat's node, read without nbformat's schema validation when it is version 4.
+
+    Validating compiles nbformat's schema the first time in a process (about 0.2 s before a warm run's
+    first cell); the templates and lessons in the repository are validated by the tests
+    (tests/test_reports_notebooks.py), and the notebook a run writes is validated when it is written.
+    Other versions go through ``nbformat.read`` (conversion included).
+    """
+    import nbformat
+
+    text = Path(path).read_text(encoding="utf-8")
+    if json.loads(text).get("nbformat") != 4:
+        return nbformat.reads(text, as_version=4)
+    return nbformat.v4.reads(text)  # nbformat's v4 reader: lines rejoined, transient fields dropped
+
+
 def prepare_notebook(schema: TemplateSchema, values: dict[str, Any]):
     """Template notebook with the injected-parameters cell after the ``parameters`` cell."""
     import nbformat
 
-    nb = nbformat.read(schema.notebook, as_version=4)
+    nb = read_notebook(schema.notebook)
     if schema.params:  # a notebook without parameters (no .params.yml) runs as it is
         idx = parameters_cell_index(nb)
         cell = nbformat.v4.new_code_cell(injection_source(values, schema.secret_names))
@@ -160,42 +176,37 @@ def _running_step(nb) -> str:
 
 
 def execute(nb, kernel: Kernel, *, timeout: int = EXECUTION_TIMEOUT_S) -> tuple[Any, dict | None]:
-    """Execute ``nb`` on ``kernel`` with papermill's client; return (notebook, error or None)."""
+    """Execute ``nb`` on ``kernel`` (:class:`ebpm.report.cells.CellRunner`); return (notebook, error or None)."""
     import logging
 
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NotebookExecutionManager
 
-    nb_man = NotebookExecutionManager(nb, output_path=None, progress_bar=False, log_output=False)
-    nb_man.notebook_start()
-    client = PapermillNotebookClient(
-        nb_man,
+    from ebpm.report.cells import CellRunner
+
+    client = CellRunner(
+        nb,
         km=kernel.km,
         kernel_name=KERNEL_NAME,
         timeout=timeout,
         startup_timeout=SETUP_TIMEOUT_S,
+        raise_on_iopub_timeout=True,
         log=logging.getLogger("ebpm.report"),
-        log_output=False,
     )
     client.kc = kernel.kc
     error = None
     try:
-        client.execute()
+        client.run()
     except CellTimeoutError:
         error = {
-            "step": _running_step(nb_man.nb),
+            "step": _running_step(nb),
             "message": f"{timeout}秒を超えたため打ち切りました。",
         }
     except DeadKernelError:
         error = {
-            "step": _running_step(nb_man.nb),
+            "step": _running_step(nb),
             "message": "カーネルが停止しました（メモリ不足の可能性）。",
         }
-    finally:
-        nb_man.cleanup_pbar()
-        nb_man.notebook_complete()
-    return nb_man.nb, error or find_failure(nb_man.nb)
+    return nb, error or find_failure(nb)
 
 
 # names that feed the summary block (docs/reports.md), not the results table
@@ -651,7 +662,7 @@ def _checked_grading(rec: dict[str, Any], head: Any, headline: str | None):
 
 def _disclosure_problems(nb) -> list[Any]:
     """Outputs that break the disclosure rules; the gate always runs (an import failure fails the run)."""
-    from ebpm.disclosure.protect import check_outputs
+    from ebpm.disclosure.gate import check_outputs  # not .protect: the parent needs no pandas
 
     return list(check_outputs(nb))
 
@@ -669,8 +680,7 @@ def _register(result_path: Path) -> list[str]:
 
 PRELOAD = (
     "nbformat",
-    "papermill.clientwrap",
-    "papermill.engines",
+    "ebpm.report.cells",
     "jinja2",
     "mistune",
     "ebpm.result",
@@ -678,7 +688,7 @@ PRELOAD = (
     "ebpm.report.render",
     "ebpm.report.provenance",
     "ebpm.data.access",
-    "ebpm.disclosure.protect",
+    "ebpm.disclosure.gate",
     "ebpm.report.register",
     # the grade check (ebpm.methods.grading) runs the ebpm.methods package __init__, which binds
     # every estimator (scipy.stats, statsmodels): 2–12 s that the first report's HTML step paid
@@ -699,6 +709,12 @@ def preload() -> None:
             continue
     from ebpm.report import provenance, render
 
+    try:  # compile nbformat's schema validator (about 0.2 s) while the kernel runs, not after
+        import nbformat
+
+        nbformat.validate(nbformat.v4.new_notebook())
+    except Exception:
+        pass
     render._env()
     render._markdown()
     provenance.code_version()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ebpm.charts.core import PALETTE, enable_theme, with_footer
+from ebpm.charts.core import PALETTE, enable_theme, house_chart, with_footer
 
 __all__ = ["rdd_sensitivity_chart", "share_chart", "trend_chart"]
 
@@ -58,6 +58,7 @@ def rdd_sensitivity_chart(res, *, source: str | None = None):
     return with_footer(chart, source=source, synthetic=res.synthetic)
 
 
+@house_chart
 def trend_chart(
     frame: pd.DataFrame,
     *,
