@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from ebpm.report import render
 from ebpm.report.runner import run
 
 # the module fixture (the six fixture runs) is made once, on one worker, not once per xdist worker
@@ -16,11 +17,14 @@ pytestmark = pytest.mark.xdist_group("reports_run")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 SECRET = "SECRET-7f3a9c"
+# the secret fixture's run also prints its PDF (one run checked by the no-secret and the PDF tests)
+PDF = Path(render.CHROMIUM).exists()
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Run each fixture once (no PDF) with reports and the register in a temp folder."""
+    """Run each fixture once with reports and the register in a temp folder; only the secret one
+    prints a PDF (where Chromium is installed), which test_pdf_is_a4_and_carries_no_secret reads."""
     root = tmp_path_factory.mktemp("reports")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EBPM_REPORTS", str(root))
@@ -32,7 +36,7 @@ def runs(tmp_path_factory):
                 pdf=False,
             ),
             "secret": run(
-                str(FIXTURES / "secret.ipynb"), {"api_key": SECRET}, out=root / "secret", pdf=False
+                str(FIXTURES / "secret.ipynb"), {"api_key": SECRET}, out=root / "secret", pdf=PDF
             ),
             "failing": run(
                 str(FIXTURES / "failing.ipynb"), {"token": SECRET}, out=root / "failing", pdf=False
@@ -144,9 +148,10 @@ def test_secret_appears_in_no_output(runs):
     assert sorted(p.name for p in folder.iterdir()) == [
         "index.html",
         "notebook.ipynb",
+        *(["report.pdf"] if PDF else []),
         "result.json",
     ]
-    blob = _all_bytes(folder)
+    blob = _all_bytes(folder)  # the PDF too (its text is checked in test_pdf_is_a4_…)
     assert SECRET.encode() not in blob
     for form in _forms(SECRET):  # upper/lower case, URL-encoded, base64 (alone and inside a text)
         assert form.encode() not in blob, form
@@ -199,16 +204,18 @@ def test_cli_exits_non_zero_on_failure_and_refuses_bad_parameters(tmp_path, monk
 
 
 @pytest.mark.browser
-def test_pdf_is_a4_and_carries_no_secret(tmp_path, monkeypatch):
+def test_pdf_is_a4_and_carries_no_secret(runs):
     if shutil.which("pdftotext") is None:
         pytest.fail("pdftotext（poppler-utils）がありません（make setup が入れます）")
-    monkeypatch.setenv("EBPM_REPORTS", str(tmp_path))
-    outcome = run(str(FIXTURES / "secret.ipynb"), {"api_key": SECRET}, out=tmp_path / "s")
-    pdf = tmp_path / "s" / "report.pdf"
+    if not PDF:
+        pytest.fail(f"{render.CHROMIUM} がありません（make setup が chromium を入れます）")
+    outcome = runs["secret"]  # the module's run of secret.ipynb with api_key=SECRET, with its PDF
+    folder = Path(outcome.out_dir)
+    pdf = folder / "report.pdf"
     assert outcome.status == "ok" and pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "秘密の確認" in text and "年は2024" in text
-    assert SECRET not in text and SECRET.encode() not in _all_bytes(tmp_path / "s")
+    assert SECRET not in text and SECRET.encode() not in _all_bytes(folder)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "pts (A4)" in info  # pdfinfo names the paper size
     # the house font is embedded as a TrueType subset (Noto CJK would become Type 3 glyph drawings)
