@@ -74,3 +74,12 @@ def test_footer_is_drawn_under_the_year_labels_inside_the_one_view():
 def test_without_synthetic_data_there_is_no_footer():
     svg = core.to_svg(_kpi(synthetic=False))
     assert core.SYNTHETIC_FOOTER not in svg
+
+
+def test_a_projection_without_actuals_still_draws():
+    # no observed year in the chosen span: the projection stands alone (no bridge from an actual)
+    chart = kpi_trend_chart(
+        ACTUAL.iloc[0:0], PROJECTION, label="受講者数", unit="人", target=1000.0, synthetic=True
+    )
+    assert chart.to_dict(validate=True)["layer"]
+    assert "令和6年度" in core.to_svg(chart)

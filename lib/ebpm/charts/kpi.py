@@ -11,9 +11,8 @@ from ebpm.ingest.wareki import fiscal_year_label
 
 ACTUAL = "実績値"
 PROJECTED = "見通し（直線）"
-FOOTER_BELOW_PLOT = (
-    44  # px between the bottom of the plot and the footer: under the two-line year labels
-)
+# px between the bottom of the plot and the footer: under the two-line year labels
+FOOTER_BELOW_PLOT = 44
 
 
 def fy_axis_label(fy: int) -> str:
@@ -63,10 +62,12 @@ def kpi_trend_chart(
         for fy, v in zip(actual["fy"], actual["value"], strict=True)
     ]
     band: list[dict[str, Any]] = []
-    if projection is not None and len(projection):
-        last = line[-1]  # the projection starts from the last observed year
-        band = [{"年度": last["年度"], "lower": last["value"], "upper": last["value"]}]
-        line.append({**last, "系列": PROJECTED})
+    projected = projection is not None and len(projection) > 0
+    if projected:
+        if line:  # the projection starts from the last observed year
+            last = line[-1]
+            band = [{"年度": last["年度"], "lower": last["value"], "upper": last["value"]}]
+            line.append({**last, "系列": PROJECTED})
         for fy, v, lo, hi in zip(
             projection["fy"],
             projection["value"],
@@ -77,7 +78,7 @@ def kpi_trend_chart(
             band.append({"年度": fy_axis_label(fy), "lower": _number(lo), "upper": _number(hi)})
             line.append({"年度": fy_axis_label(fy), "value": _number(v), "系列": PROJECTED})
     years = [int(fy) for fy in actual["fy"]]
-    if projection is not None and len(projection):
+    if projected:
         years += [int(fy) for fy in projection["fy"]]
     x = alt.X(
         "年度:N",
