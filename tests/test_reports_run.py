@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ebpm.report import render
 from ebpm.report.runner import run
 
 # the module fixture (the six fixture runs) is made once, on one worker, not once per xdist worker
@@ -17,14 +16,13 @@ pytestmark = pytest.mark.xdist_group("reports_run")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 SECRET = "SECRET-7f3a9c"
-# the secret fixture's run also prints its PDF (one run checked by the no-secret and the PDF tests)
-PDF = Path(render.CHROMIUM).exists()
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Run each fixture once with reports and the register in a temp folder; only the secret one
-    prints a PDF (where Chromium is installed), which test_pdf_is_a4_and_carries_no_secret reads."""
+    prints a PDF (one run checked by the no-secret and the PDF tests; make setup installs Chromium,
+    and without it this run fails and so do both tests)."""
     root = tmp_path_factory.mktemp("reports")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EBPM_REPORTS", str(root))
@@ -36,7 +34,7 @@ def runs(tmp_path_factory):
                 pdf=False,
             ),
             "secret": run(
-                str(FIXTURES / "secret.ipynb"), {"api_key": SECRET}, out=root / "secret", pdf=PDF
+                str(FIXTURES / "secret.ipynb"), {"api_key": SECRET}, out=root / "secret", pdf=True
             ),
             "failing": run(
                 str(FIXTURES / "failing.ipynb"), {"token": SECRET}, out=root / "failing", pdf=False
@@ -148,7 +146,7 @@ def test_secret_appears_in_no_output(runs):
     assert sorted(p.name for p in folder.iterdir()) == [
         "index.html",
         "notebook.ipynb",
-        *(["report.pdf"] if PDF else []),
+        "report.pdf",
         "result.json",
     ]
     blob = _all_bytes(folder)  # the PDF too (its text is checked in test_pdf_is_a4_…)
@@ -207,8 +205,6 @@ def test_cli_exits_non_zero_on_failure_and_refuses_bad_parameters(tmp_path, monk
 def test_pdf_is_a4_and_carries_no_secret(runs):
     if shutil.which("pdftotext") is None:
         pytest.fail("pdftotext（poppler-utils）がありません（make setup が入れます）")
-    if not PDF:
-        pytest.fail(f"{render.CHROMIUM} がありません（make setup が chromium を入れます）")
     outcome = runs["secret"]  # the module's run of secret.ipynb with api_key=SECRET, with its PDF
     folder = Path(outcome.out_dir)
     pdf = folder / "report.pdf"
