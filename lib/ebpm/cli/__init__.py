@@ -64,3 +64,11 @@ def main() -> None:
 
         Console(stderr=True).print(f"[bold red]エラー:[/] {err}", highlight=False)
         sys.exit(1)
+    finally:
+        # The command has finished (its files are written and closed). Python's shutdown would now
+        # run a full garbage collection over everything the command imported (pandas, nbclient,
+        # Altair...): about 0.35 s of the 0.6 s `ebpm run` spent exiting. Frozen objects are skipped
+        # by that collection; they are still freed by reference counting and module teardown.
+        import gc
+
+        gc.freeze()
