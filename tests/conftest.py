@@ -13,6 +13,13 @@ import pytest
 sys.dont_write_bytecode = False
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Skip Python's final full garbage collection when a worker exits (as ebpm.cli.main does)."""
+    import gc
+
+    gc.freeze()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_reports(tmp_path_factory):
     """Point EBPM_REPORTS and EBPM_CURATED at temporary folders for the whole session (tests may
