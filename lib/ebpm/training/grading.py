@@ -160,6 +160,10 @@ def execute(nb, workdir: Path, *, cell_timeout: int = CELL_TIMEOUT_S):
         kernel_name=KERNEL_NAME,
         allow_errors=True,
         resources={"metadata": {"path": str(workdir)}},
+        # the outputs have arrived and the hidden checks wrote their records (each write closes its
+        # file), so the kernel is stopped at once instead of asked to exit: a polite exit made it run
+        # Python's shutdown over its whole heap first (about 0.5 s of CPU and wall per notebook)
+        shutdown_kernel="immediate",
     )
     client.execute(env=_kernel_env())
     return nb
