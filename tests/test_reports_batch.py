@@ -137,7 +137,15 @@ def test_plan_many_gives_each_template_its_defaults_and_folder(tmp_path):
 
     assert jobs[0].values == validate(load_schema(FIXTURES / "basic.ipynb"), {})
     warm = batch_warmup(jobs)
-    assert warm.count("import ebpm.report.kernel") == 2  # both templates' imports are warmed
+    from ebpm.report import warm as warm_mod
+    from ebpm.report.runner import warmup_lines
+
+    # both templates' imports are warmed, each statement once (the heap frozen once, at the end)
+    for nb in (basic, raw):
+        for line in warmup_lines(nb):
+            assert f"try:\n    {line}\n" in warm, line
+    assert warm.count("import ebpm.report.kernel\n") == 1
+    assert warm.count(warm_mod.GC_FREEZE) == 1
 
 
 @pytest.mark.parametrize(

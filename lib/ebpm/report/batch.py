@@ -130,11 +130,12 @@ def plan_many(
 
 
 def batch_warmup(jobs: list[ReportJob]) -> str:
-    """Warm-up code for a batch's kernels: the imports of every distinct template in it."""
-    from ebpm.report.runner import warmup_source
+    """Warm-up code for a batch's kernels: the imports of every distinct template in it, each
+    statement once (the renderer is started and the heap frozen once, not once per template)."""
+    from ebpm.report.runner import warmup_code, warmup_lines
 
     notebooks = {job.schema.name: job.schema.notebook for job in jobs}
-    return "\n".join(warmup_source(nb) for nb in notebooks.values())
+    return warmup_code([line for nb in notebooks.values() for line in warmup_lines(nb)])
 
 
 def _worker(tasks, results, pdf: bool, reuse: bool, warmup: str, root: str) -> None:

@@ -61,7 +61,20 @@ def warmup_source(nb) -> str:
 
     ``nb`` is a notebook node, or a path (read as plain JSON: the kernel starts before nbformat loads).
     """
-    from ebpm.report.warm import RENDERER_WARMUP, guarded
+    return warmup_code(warmup_lines(nb))
+
+
+def warmup_code(lines: list[str]) -> str:
+    """Guarded warm-up code (:func:`ebpm.report.warm.guarded`) of ``lines``, leaving no ``ebpm`` name."""
+    from ebpm.report.warm import guarded
+
+    body = guarded(lines)
+    return body + "\ndel ebpm\n" if "import ebpm" in body else body
+
+
+def warmup_lines(nb) -> list[str]:
+    """The warm-up statements for ``nb`` (see :func:`warmup_source`), one per line, unguarded."""
+    from ebpm.report.warm import RENDERER_WARMUP
 
     if isinstance(nb, (str, Path)):
         nb = json.loads(Path(nb).read_text(encoding="utf-8"))
@@ -83,8 +96,7 @@ def warmup_source(nb) -> str:
         for stmt in tree.body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 lines.append(ast.unparse(stmt))
-    body = guarded(lines)
-    return body + "\ndel ebpm\n" if "import ebpm" in body else body
+    return lines
 
 
 @dataclass
@@ -113,9 +125,10 @@ def read_notebook(path: str | Path):
     import nbformat
 
     text = Path(path).read_text(encoding="utf-8")
-    if json.loads(text).get("nbformat") != 4:
+    data = json.loads(text)
+    if data.get("nbformat") != 4:
         return nbformat.reads(text, as_version=4)
-    return nbformat.v4.reads(text)  # nbformat's v4 reader: lines rejoined, transient fields dropped
+    return nbformat.v4.to_notebook(data)  # nbformat's v4 reader: lines rejoined, transient dropped
 
 
 def prepare_notebook(schema: TemplateSchema, values: dict[str, Any]):
