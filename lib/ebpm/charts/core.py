@@ -78,6 +78,11 @@ def format_man(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
 
 
+# the source and 模擬データ lines under a chart look the same in both forms (with_footer, footer_layer)
+CAPTION_TEXT = {"align": "left", "baseline": "top", "fontSize": 11, "color": "#555", "font": FONT}
+CAPTION_LINE_PX = 16
+
+
 def footer_lines(*, source: str | None = None, synthetic: bool = False) -> list[str]:
     """The lines under a chart: the source (出典) and, for 模擬データ, the synthetic notice."""
     lines = []
@@ -107,15 +112,7 @@ def footer_layer(lines: list[str], *, y: int):
 
     return (
         alt.Chart(alt.Data(values=[{"t": "\n".join(lines)}]))
-        .mark_text(
-            align="left",
-            baseline="top",
-            fontSize=11,
-            color="#555",
-            font=FONT,
-            lineBreak="\n",
-            lineHeight=16,
-        )
+        .mark_text(**CAPTION_TEXT, lineBreak="\n", lineHeight=CAPTION_LINE_PX)
         .encode(text=alt.Text("t:N"), x=alt.XValue(0), y=alt.YValue(y))
     )
 
@@ -125,13 +122,13 @@ def _append_caption(chart, lines: list[str], width: int = 560):
 
     caption = (
         alt.Chart(alt.Data(values=[{"t": t, "i": i} for i, t in enumerate(lines)]))
-        .mark_text(align="left", baseline="top", fontSize=11, color="#555", font=FONT)
+        .mark_text(**CAPTION_TEXT)
         .encode(
             text=alt.Text("t:N"),
             x=alt.XValue(0),
             y=alt.Y("i:O", axis=None),
         )
-        .properties(height=16 * len(lines), width=width)
+        .properties(height=CAPTION_LINE_PX * len(lines), width=width)
     )
     return alt.vconcat(chart, caption, spacing=4)
 

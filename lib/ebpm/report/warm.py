@@ -30,11 +30,7 @@ def warm_dir() -> Path:
     return path
 
 
-# What every report kernel needs, imported once by a spare so that any template can adopt it:
-# the kernel hooks, the data layer, pandas/numpy/scipy/statsmodels, Altair and vl-convert (fonts and
-# its first render, which starts its JavaScript engine), then one house chart built and rendered from
-# constant numbers (Altair's validator and Vega's code paths; about 0.25 s off the first real chart).
-# vl-convert's first render starts its JavaScript engine (about 0.8 s)
+# vl-convert's fonts and first render, which starts its JavaScript engine (about 0.8 s)
 RENDERER_WARMUP = (
     "import ebpm.charts.core as _ebpm_charts; _ebpm_charts.warm_renderer(); del _ebpm_charts"
 )
@@ -44,6 +40,11 @@ RENDERER_WARMUP = (
 # after the freeze about a millisecond (the same for Python's own collections while a report runs).
 # Frozen objects are only never *collected*: nothing about the namespace changes.
 GC_FREEZE = "import gc as _gc; _gc.collect(); _gc.freeze(); del _gc"
+# What every report kernel needs, imported once by a spare so that any template can adopt it:
+# the kernel hooks, the data layer, pandas/numpy/scipy/statsmodels, Altair and vl-convert, then one
+# house chart built and rendered from constant numbers (Vega's code paths; about 0.25 s off the
+# first real chart). guarded() ends it with GC_FREEZE; listed here too so that the bare-run test
+# (tests/test_reports_warm.py) runs it.
 HOUSE_WARMUP_LINES = (
     "import ebpm.report.kernel",
     "import numpy, pandas, duckdb, scipy.stats, statsmodels.api",
