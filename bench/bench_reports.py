@@ -103,10 +103,10 @@ def ebpm_one(
 
 def wait_for_spare(env: dict[str, str]) -> None:
     code = (
-        "import sys\nfrom ebpm.report import pdf_service, warm\n"
+        "import sys\nfrom ebpm.report import service, warm\n"
         "keys = [p.stem for p in warm.warm_dir().glob('*.json')\n"
-        "        if not p.name.startswith(('kernel-', 'pdf-'))]\n"
-        "ok = keys and warm.wait_warm(keys[0], 300) and pdf_service.wait_ready(keys[0], 300)\n"
+        "        if not p.name.startswith(('kernel-', 'service-'))]\n"
+        "ok = keys and warm.wait_warm(keys[0], 300) and service.wait_ready(keys[0], 300)\n"
         "sys.exit(0 if ok else 1)\n"
     )
     sh([sys.executable, "-c", code], env)

@@ -365,3 +365,20 @@ def test_catalog_eligibility_reaches_did(tmp_path, monkeypatch):
     assert res.diagnostics["eligibility_from_catalog"] is True
     assert res.diagnostics["n_ineligible_controls"] == expected
     labels.forget()
+
+
+def test_rehearsal_opens_the_snapshot_and_records_no_table(built):
+    """A warm spare kernel's rehearsal (ebpm.report.warm) opens this process's connection on the
+    current snapshot and leaves the provenance list empty; a later read still records its table."""
+    data.load("population")
+    data.rehearse()
+    assert data._cache["key"] is not None and data._cache["con"] is not None
+    assert data.accessed_tables() == []
+    data.load("population", area_code="03201")
+    assert data.accessed_tables() == ["population"]
+
+
+def test_rehearsal_before_the_first_build_does_nothing(project):
+    data.rehearse()  # a spare kernel may warm before `ebpm build` has ever run
+    with pytest.raises(DataAccessError, match="ebpm build"):
+        data.load("population")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import inspect
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 def lazy_exports(
@@ -25,8 +27,11 @@ def lazy_exports(
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(module), name)
-        if wrap is not None and inspect.isfunction(value):
-            value = wrap(value)
+        if wrap is not None:
+            import inspect  # here, not at the top: `import ebpm` (every CLI command) stays light
+
+            if inspect.isfunction(value):
+                value = wrap(value)
         setattr(importlib.import_module(package), name, value)
         return value
 

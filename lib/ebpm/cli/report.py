@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ebpm.cli import app
+from ebpm.cli.quick import make_report, print_outcome
 
 
 @app.command("templates")
@@ -68,20 +69,6 @@ def _read_param_file(path: Path) -> dict:
             "パラメータのファイルは 名前: 値 の形で書いてください。", file=str(path)
         )
     return data
-
-
-def _print_outcome(console, outcome) -> None:
-    if outcome.status == "ok":
-        console.print(f"[green]完了[/] {outcome.out_dir}/index.html", highlight=False)
-    else:
-        err = outcome.error or {}
-        console.print(
-            f"[bold red]失敗[/] {outcome.out_dir}/index.html — 止まった箇所: {err.get('step')} — "
-            f"理由: {err.get('message')}",
-            highlight=False,
-        )
-    for w in outcome.warnings:
-        console.print(f"[yellow]注意[/] {w}", highlight=False)
 
 
 @app.command("run")
@@ -176,20 +163,18 @@ def run(
     base = _read_param_file(param_file) if param_file else {}
     base.update(parse_assignments(param or []))
     if grid is None and over is None:
-        from ebpm.report.runner import run as run_one
-
-        with console.status(f"{template or plan} を実行しています…"):
-            outcome = run_one(
-                template,
-                base,
-                out=out,
-                pdf=pdf,
-                keep_warm=keep_warm,
-                cold=cold,
-                plan=plan,
-                register=register,
-            )
-        _print_outcome(console, outcome)
+        outcome = make_report(
+            console,
+            template,
+            base,
+            out=out,
+            pdf=pdf,
+            keep_warm=keep_warm,
+            cold=cold,
+            plan=plan,
+            register=register,
+        )
+        print_outcome(console, outcome)
         if plan is not None:
             from ebpm.cli.plans import note_study_run
 
@@ -283,7 +268,7 @@ def _run_jobs(console, jobs, *, workers, pdf, list_all=False, publish=False) -> 
     failed = [o for o in outcomes if o.status != "ok"]
     console.print(f"完了 {len(outcomes) - len(failed)} 件・失敗 {len(failed)} 件", highlight=False)
     for o in outcomes if list_all else failed:
-        _print_outcome(console, o)
+        print_outcome(console, o)
     done = [o for o in outcomes if o.status == "ok"]
     if publish and done:  # the finished ones; a failed report is never shared
         from ebpm.report.portal import publish_report
@@ -320,7 +305,7 @@ def render(
 
     console = Console(stderr=True, soft_wrap=True)
     outcome = render_notebook(notebook, out=out, pdf=pdf, register=register)
-    _print_outcome(console, outcome)
+    print_outcome(console, outcome)
     if outcome.status != "ok":
         raise typer.Exit(1)
 

@@ -1,18 +1,17 @@
 """Reports from papermill templates: typed parameters, execution, scrubbing, HTML/PDF, result.json."""
 
-from ebpm.report.kernel import figure, record
-from ebpm.report.params import load_schema, validate
+from ebpm._lazy import lazy_exports
 
 __all__ = ["figure", "load_schema", "record", "run", "run_batch", "validate"]
 
-
-def __getattr__(name: str):
-    if name == "run":
-        from ebpm.report.runner import run
-
-        return run
-    if name == "run_batch":
-        from ebpm.report.batch import run_batch
-
-        return run_batch
-    raise AttributeError(f"module 'ebpm.report' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "figure": "ebpm.report.kernel",
+        "record": "ebpm.report.kernel",
+        "load_schema": "ebpm.report.params",
+        "validate": "ebpm.report.params",
+        "run": "ebpm.report.runner",
+        "run_batch": "ebpm.report.batch",
+    },
+)

@@ -11,13 +11,13 @@ import secrets as _random
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from ebpm.config import paths
 from ebpm.errors import ParameterError
 from ebpm.report.kernels import KERNEL_NAME, SETUP_TIMEOUT_S, Kernel, KernelPool  # noqa: F401
+from ebpm.report.outcome import RunOutcome  # noqa: F401  (re-exported: batch, service, tests)
 from ebpm.report.params import TemplateSchema, injection_source, load_schema, parameters_cell_index
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -97,21 +97,6 @@ def warmup_lines(nb) -> list[str]:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 lines.append(ast.unparse(stmt))
     return lines
-
-
-@dataclass
-class RunOutcome:
-    """What a run produced (also what batch workers send back)."""
-
-    template: str
-    run_id: str
-    out_dir: str
-    status: str
-    error: dict[str, str] | None = None
-    duration_s: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    parameters: dict[str, Any] = field(default_factory=dict)
 
 
 def read_notebook(path: str | Path):
@@ -728,7 +713,7 @@ def preload() -> None:
         nbformat.validate(nbformat.v4.new_notebook())
     except Exception:
         pass
-    render._env()
+    render._env().get_template("report.html")
     render._markdown()
     provenance.code_version()
     try:  # the provenance step reads the catalog through this (read-only) connection: open it now
@@ -812,6 +797,8 @@ def run(
     cold: bool = False,
     plan: str | None = None,
     register: bool = True,
+    printer: Any = None,
+    preloaded: bool = False,
 ) -> RunOutcome:
     """Render one report: validate, start the kernel and Chromium at once, execute, render.
 
@@ -835,6 +822,11 @@ def run(
         parameters; ``params`` that differ become deviations shown next to the grade.
     register : bool, default True
         Add the report to the evidence register (only ever for reports under ``reports/``).
+    printer : optional
+        A printer to print the PDF with, left open (the warm report service's own Chromium;
+        :mod:`ebpm.report.service`). Default: the waiting service's, or a new one closed at the end.
+    preloaded : bool, default False
+        The rendering modules are already imported (the service): skip :func:`preload`.
 
     Returns
     -------
@@ -853,26 +845,29 @@ def run(
         keep_warm = False
     elif keep_warm is None:
         keep_warm = spare.keep_warm_default()
-    printer = None
-    if pdf:
-        from ebpm.report import pdf_service
+    own_printer = None
+    if pdf and printer is None:
+        from ebpm.report import service
         from ebpm.report.render import PdfPrinter
 
         # the Chromium an earlier run left waiting, or a new one that starts while the kernel works
-        printer = (None if cold else pdf_service.connect(key)) or PdfPrinter()
-    threading.Thread(target=preload, name="ebpm-preload", daemon=True).start()
+        printer = own_printer = (None if cold else service.connect(key)) or PdfPrinter()
+    if not preloaded:
+        threading.Thread(target=preload, name="ebpm-preload", daemon=True).start()
     try:
-        return run_job(job, kernel, printer, pdf=pdf)
+        return run_job(job, kernel, printer if pdf else None, pdf=pdf)
     finally:
-        if printer is not None:
-            printer.close(wait=False)  # Chromium closes while the kernel shuts down
+        if own_printer is not None:
+            own_printer.close(wait=False)  # Chromium closes while the kernel shuts down
         kernel.shutdown()
-        if printer is not None:
-            printer.close()
+        if own_printer is not None:
+            own_printer.close()
         if keep_warm:
             spare.leave_spare(key, spare.HOUSE_WARMUP, root)
             if pdf:
-                pdf_service.leave(key, root)
+                from ebpm.report import service
+
+                service.leave(key, root, rehearse=job.out_dir / "index.html")
 
 
 def render_notebook(

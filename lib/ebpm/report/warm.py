@@ -41,15 +41,16 @@ RENDERER_WARMUP = (
 # Frozen objects are only never *collected*: nothing about the namespace changes.
 GC_FREEZE = "import gc as _gc; _gc.collect(); _gc.freeze(); del _gc"
 # What every report kernel needs, imported once by a spare so that any template can adopt it:
-# the kernel hooks, the data layer, pandas/numpy/scipy/statsmodels, Altair and vl-convert, then one
-# house chart built and rendered from constant numbers (Vega's code paths; about 0.25 s off the
-# first real chart). guarded() ends it with GC_FREEZE; listed here too so that the bare-run test
+# the kernel hooks, the data layer (its connection opened and one query run: about 0.1 s off the first
+# real one), pandas/numpy/scipy/statsmodels, Altair and vl-convert, then one house chart built and
+# rendered from constant numbers (Vega's code paths; about 0.25 s off the first real chart). guarded() ends it with GC_FREEZE; listed here too so that the bare-run test
 # (tests/test_reports_warm.py) runs it.
 HOUSE_WARMUP_LINES = (
     "import ebpm.report.kernel",
     "import numpy, pandas, duckdb, scipy.stats, statsmodels.api",
     "import altair",
     "import ebpm.data.access, ebpm.disclosure.protect, ebpm.methods.did",
+    "import ebpm.data.access as _ebpm_access; _ebpm_access.rehearse(); del _ebpm_access",
     RENDERER_WARMUP,
     "import ebpm.charts.kpi as _ebpm_kpi; _ebpm_kpi.rehearse(); del _ebpm_kpi",
     "import IPython.display",
@@ -236,11 +237,11 @@ def wait_warm(key: str, timeout: float = 120.0) -> bool:
 
 def stop_all() -> int:
     """Stop every waiting spare and printing service (tests and `make clean`); return how many."""
-    from ebpm.report import pdf_service
+    from ebpm.report import service
 
-    stopped = pdf_service.stop_all()
+    stopped = service.stop_all()
     for claim in warm_dir().glob("*.json"):
-        if claim.name.startswith(("kernel-", "pdf-")):
+        if claim.name.startswith(("kernel-", "service-")):
             continue
         info = adopt(claim.stem)
         if info:
