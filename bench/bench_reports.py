@@ -9,8 +9,8 @@ same notebook and parameters):
 
 - naive single: `papermill` CLI, then `jupyter nbconvert --to html --no-input` (no PDF);
 - ebpm single: `ebpm run` with PDF, and with `--no-pdf` (cold: a new kernel each time);
-- ebpm single, warm: `ebpm run` adopting the spare kernel and printing with the Chromium an earlier
-  `ebpm run --keep-warm` left;
+- ebpm single, warm: `ebpm run` handed to the warm service an earlier `ebpm run --keep-warm` left
+  (ebpm.report.service: pipeline imported, Chromium up), which runs the notebook on the spare kernel;
 - naive batch: the naive pair in a sequential loop over 24 parameter sets (``--naive-sample N`` times
   only the first N and scales up linearly; the JSON says so);
 - ebpm batch: `ebpm run --grid` over the same 24 sets (PDFs included).

@@ -116,3 +116,14 @@ def test_every_warm_up_ends_by_freezing_the_heap():
     )
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-1500:]
+
+
+def test_a_spare_left_before_the_estat_app_id_was_set_is_not_used_after(monkeypatch, tmp_path):
+    monkeypatch.delenv("ESTAT_APP_ID", raising=False)
+    before = warm.spare_key(tmp_path)
+    monkeypatch.setenv("ESTAT_APP_ID", "0123456789abcdef-secret")
+    with_id = warm.spare_key(tmp_path)
+    assert with_id != before
+    assert "0123456789abcdef" not in with_id
+    monkeypatch.setenv("ESTAT_APP_ID", "another-id")
+    assert warm.spare_key(tmp_path) not in (before, with_id)

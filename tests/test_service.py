@@ -341,3 +341,18 @@ def test_errors_from_the_service_are_the_projects_own(error):
     where = {k: error.get(k) for k in ("file", "row", "column", "table", "parameter")}
     assert str(err) == error.get("text", str(expected(error["message"], **where)))
     assert err.parameter == error.get("parameter")
+
+
+def test_values_json_cannot_carry_are_left_to_the_command(runtime, monkeypatch):
+    import datetime as dt
+
+    def never(*_args):
+        raise AssertionError("nothing should be sent")
+
+    from ebpm.config import paths
+
+    key = warm.spare_key(paths().root)
+    monkeypatch.setattr(service, "connect", lambda k: service.RemotePrinter("/nonexistent", 0))
+    monkeypatch.setattr(service, "_request_run", never)
+    assert key  # a date read from a -f YAML file: the command validates it itself
+    assert service.run_in_service("basic", {"start": dt.date(2024, 4, 1)}) is None

@@ -6,16 +6,16 @@ starting Playwright and Chromium (about a second on two cores). After a run, a d
 (:class:`ebpm.report.render.PdfPrinter`, every request but ``file:``/``data:`` blocked), and listens on
 a Unix socket in the user's private runtime folder (mode 0700). One JSON line each way:
 
-- ``{"html": ..., "pdf": ...}``: print that HTML file to that PDF (a run made outside the service, or
-  the service's own fallback);
+- ``{"html": ..., "pdf": ...}``: print that HTML file to that PDF (a run made outside the service:
+  :func:`ebpm.report.runner.run` called from Python, or a command that found the service busy);
 - ``{"hello": "run"}``, answered ``{"ready": true}``, then the run's arguments: the service makes the
   whole report (:func:`ebpm.report.runner.run`) on the warm spare kernel an earlier run left, prints
   it with its own Chromium, and answers with the outcome, or with the project's Japanese error.
 
 No report code runs in the service itself: notebooks run in a fresh kernel as always (the spare of
 :mod:`ebpm.report.warm`, whose namespace nothing has touched), so nothing of one report reaches the
-next. The service serves one request at a time; a run that finds it busy (no ``ready`` within a
-second) is made by the command itself, as is a run whose ebpm code changed since the service started
+next. The service serves one request at a time; a run that finds it busy (no ``ready`` within
+three seconds) is made by the command itself, as is a run whose ebpm code changed since it started
 (the service then exits). The service announces itself only once Chromium is up, the pipeline is
 imported and the socket listens (an atomic rename of its claim file), so a run never waits on a
 half-started service. It exits when nobody has used it for ``IDLE_S`` seconds, or after its Chromium
@@ -221,7 +221,14 @@ def run_in_service(
         "code": code_stamp(),
     }
     try:
-        reply = _request_run(server.socket_path, request)
+        message = json.dumps(request, ensure_ascii=False).encode("utf-8") + b"\n"
+    except (
+        TypeError,
+        ValueError,
+    ):  # a value JSON cannot carry (a date from a YAML file): made here
+        return None
+    try:
+        reply = _request_run(server.socket_path, message)
     except (OSError, ValueError):
         return None
     if reply is None:
@@ -240,8 +247,8 @@ def run_in_service(
     return None
 
 
-def _request_run(socket_path: str, request: dict[str, Any]) -> dict[str, Any] | None:
-    """Hand the run over: None if the service did not say ``ready`` within a second (busy)."""
+def _request_run(socket_path: str, message: bytes) -> dict[str, Any] | None:
+    """Hand the run over: None if the service did not say ``ready`` in time (busy with a run)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(_CONNECT_TIMEOUT_S)
         sock.connect(socket_path)
@@ -255,7 +262,7 @@ def _request_run(socket_path: str, request: dict[str, Any]) -> dict[str, Any] | 
             if not ready.get("ready"):
                 return None
             sock.settimeout(None)  # the run takes as long as the notebook does
-            sock.sendall(json.dumps(request, ensure_ascii=False).encode("utf-8") + b"\n")
+            sock.sendall(message)
             line = reader.readline()
     return json.loads(line) if line else None
 

@@ -69,9 +69,16 @@ HOUSE_WARMUP = guarded(HOUSE_WARMUP_LINES)
 
 
 def spare_key(cwd: Path) -> str:
-    """Spares are interchangeable for the same interpreter, folder and EBPM_* settings (any template)."""
+    """Spares are interchangeable for the same interpreter, folder, EBPM_* settings and e-Stat
+    settings (any template). A kernel keeps the environment it started with, so a spare (or the
+    warm service, which starts the next spares) left before ``ESTAT_APP_ID`` was set is not used
+    after; the appId enters the key only as a hash."""
     settings = sorted(
         (k, v) for k, v in os.environ.items() if k.startswith("EBPM_") and k != KEEP_WARM_ENV
+    ) + sorted(
+        (k, hashlib.sha256(v.encode()).hexdigest())
+        for k, v in os.environ.items()
+        if k.startswith("ESTAT_")
     )
     blob = json.dumps([sys.executable, HOUSE_WARMUP, str(cwd), settings])
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
