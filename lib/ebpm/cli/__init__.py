@@ -70,11 +70,11 @@ def __getattr__(name: str):
 def main() -> None:
     """Entry point: turn EbpmError into a Japanese message and exit code 1."""
     try:
-        # `ebpm run <template>` with a warm service waiting is handed over without loading the
-        # command-line application (about 0.2 s of imports); anything else goes through typer
-        from ebpm.cli.quick import run_in_service_from_argv
+        # a plain `ebpm run <template>` is made without loading typer and every command module
+        # (about 0.2 s of imports), in the warm service if one waits; anything else goes through typer
+        from ebpm.cli.quick import run_plain
 
-        code = run_in_service_from_argv(sys.argv[1:])
+        code = run_plain(sys.argv[1:])
         if code is None:
             _build_app()()
         elif code:

@@ -58,8 +58,9 @@ def parse_run(argv: list[str]) -> dict[str, Any] | None:
     return parsed if parsed["template"] else None
 
 
-def run_in_service_from_argv(argv: list[str]) -> int | None:
-    """Make the report of a plain ``ebpm run`` (exit code), or None to go through typer."""
+def run_plain(argv: list[str]) -> int | None:
+    """Make the report of a plain ``ebpm run`` (in the warm service if one waits) and return the exit
+    code; None for any other command line (it goes through typer)."""
     parsed = parse_run(argv)
     if parsed is None:
         return None
@@ -170,7 +171,3 @@ def print_outcome(console, outcome) -> None:
         )
     for w in outcome.warnings:
         console.print(f"[yellow]注意[/] {w}", highlight=False)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(run_in_service_from_argv(sys.argv[1:]) or 0)
