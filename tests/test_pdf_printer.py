@@ -1,7 +1,7 @@
-"""The in-process PDF printer (`ebpm.report.render.PdfPrinter`) in its three modes: a context per print,
-one page reused by a batch worker, the next context opened ahead by the printer service. In each, every
-PDF holds its own page only, nothing is fetched from the network, and a failed print does not break
-the next one."""
+"""The in-process PDF printer (`ebpm.report.render.PdfPrinter`) in its two modes: a context per print,
+and one page reused (a batch worker, the warm service). In each, every PDF holds its own page only (not
+the rehearsal page printed first), nothing is fetched from the network, and a failed print does not
+break the next one."""
 
 from __future__ import annotations
 
@@ -16,15 +16,16 @@ from ebpm.report.render import PdfPrinter
 # the module's printers (one per mode) are started once, on one worker
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pdf_printer")]
 
-MODES = [{}, {"reuse_page": True}, {"prepare_next": True}]
-MODE_IDS = ["context_per_print", "reuse_page", "prepare_next"]
+MODES = [{}, {"reuse_page": True}]
+MODE_IDS = ["context_per_print", "reuse_page"]
 
 
 @pytest.fixture(scope="module", params=MODES, ids=MODE_IDS)
 def printer(request):
     """One printer per mode, shared by the two tests of that mode as a batch worker shares it between
     reports (one Chromium start per mode instead of one per test). pytest runs a mode's tests
-    together: three pages, then a failed print and one more page, all on the same printer."""
+    together: three pages, then a failed print and one more page, all on the same printer, whose
+    first page has printed the rehearsal page (the default)."""
     with PdfPrinter(**request.param) as shared:
         yield shared
 
@@ -78,6 +79,7 @@ def test_each_pdf_holds_its_own_page_and_nothing_is_fetched(printer, tmp_path, o
         got = _text(tmp_path / f"{name}.pdf")
         assert text in got
         assert all(other not in got for other in texts.values() if other != text)
+        assert "印刷の準備" not in got  # the page printed once before the first job
     assert hits == []
 
 
@@ -98,3 +100,15 @@ def test_close_without_waiting_then_waiting_stops_chromium(tmp_path):
     printer.close(wait=False)  # asking twice is harmless
     printer.close()
     assert not printer._thread.is_alive()
+
+
+def test_the_rehearsal_page_is_house_styled_offline_and_prints(tmp_path):
+    from ebpm.report.render import offline_html, rehearsal_html
+
+    page = rehearsal_html()
+    assert offline_html(page) == page  # nothing to fetch, no script
+    assert "BIZ UDPGothic" in page and "<table>" in page and "<svg" in page
+    (tmp_path / "r.html").write_text(page, encoding="utf-8")
+    with PdfPrinter(rehearse=False) as printer:
+        printer.print_pdf(tmp_path / "r.html", tmp_path / "r.pdf")
+    assert "印刷の準備" in _text(tmp_path / "r.pdf")

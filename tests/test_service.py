@@ -39,22 +39,6 @@ class _NoLocalChromium:
         raise AssertionError("a run started its own Chromium although a printer was waiting")
 
 
-def test_next_run_prints_with_the_printer_an_earlier_run_left(runtime, monkeypatch):
-    nb = str(FIXTURES / "basic.ipynb")
-    first = run(nb, {}, out=runtime / "a", pdf=True, keep_warm=True)
-    assert first.status == "ok"
-    from ebpm.config import paths
-
-    key = warm.spare_key(paths().root)  # the run's key, shared by its spare kernel and printer
-    printer = service.wait_ready(key, timeout=120)
-    assert printer is not None
-    monkeypatch.setattr(render, "PdfPrinter", _NoLocalChromium)
-    second = run(nb, {"n": 3}, out=runtime / "b", pdf=True, keep_warm=False)
-    assert second.status == "ok", second.error
-    assert (runtime / "b" / "report.pdf").read_bytes().startswith(b"%PDF")
-    assert warm.pid_alive(printer.pid)  # shared, not used up: it waits for the next run
-
-
 def test_printer_refuses_what_is_not_an_html_file_and_reports_it(runtime):
     service.leave("k1", runtime)
     printer = service.wait_ready("k1", timeout=120)
@@ -176,6 +160,12 @@ def test_the_next_run_is_made_in_the_service_and_the_command_loads_no_cli(runtim
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert {"typer", "rich.console", "nbclient", "jupyter_client", "pandas"}.isdisjoint(imported)
     assert json.loads((runtime / "d" / "result.json").read_text())["parameters"]["n"] == 4
+
+    # a run made from Python, not through the service, prints with the service's Chromium
+    api = run(nb, {"n": 3}, out=runtime / "f", pdf=True, keep_warm=True)
+    assert api.status == "ok", api.error
+    assert (runtime / "f" / "report.pdf").read_bytes().startswith(b"%PDF")
+    assert service.connect(key) is not None  # shared, not used up
 
     # --no-keep-warm: the service makes this one and then leaves nothing waiting
     server = service.connect(key)

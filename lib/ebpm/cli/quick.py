@@ -3,8 +3,9 @@
 Typer, Rich's full import and every command module cost about 0.2 s before a report can start; a
 report made in the warm service (:mod:`ebpm.report.service`) takes about two. This path understands
 the common form of the command only: one template, ``-p``/``--param``, ``--out``, ``--pdf/--no-pdf``,
-``--keep-warm/--no-keep-warm`` and ``--register/--no-register``. Any other argument (``--help``,
-``--plan``, ``--grid``, several templates, …) goes through typer, as does every other command.
+``--keep-warm/--no-keep-warm``, ``--register/--no-register`` and ``--cold``. Any other argument
+(``--help``, ``--plan``, ``--grid``, several templates, …) goes through typer, as does every other
+command.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ _FLAGS = {
     "--no-keep-warm": ("keep_warm", False),
     "--register": ("register", True),
     "--no-register": ("register", False),
+    "--cold": ("cold", True),
 }
 
 
@@ -33,6 +35,7 @@ def parse_run(argv: list[str]) -> dict[str, Any] | None:
         "pdf": True,
         "keep_warm": None,
         "register": True,
+        "cold": False,
     }
     args = iter(argv[1:])
     for arg in args:
@@ -65,7 +68,7 @@ def run_plain(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     console = PlainConsole()
-    outcome = make_report(console, parsed.pop("template"), {}, cold=False, plan=None, **parsed)
+    outcome = make_report(console, parsed.pop("template"), {}, plan=None, **parsed)
     print_outcome(console, outcome)
     return 0 if outcome.status == "ok" else 1
 

@@ -298,7 +298,7 @@ def serve(key: str, idle_s: float = IDLE_S, rehearse: Path | None = None) -> Non
     # a Unix socket path is limited to about 100 bytes, so it lives in a private (0700) temp folder
     folder = Path(tempfile.mkdtemp(prefix="ebpm-service-"))
     path = folder / "print.sock"
-    printer = PdfPrinter(reuse_page=True)
+    printer = PdfPrinter(reuse_page=True, rehearse=rehearse is None)  # or on the last report
     from ebpm.report import runner
 
     runner.preload()  # while Chromium starts
