@@ -167,6 +167,43 @@ def test_the_next_run_is_made_in_the_service_and_the_command_loads_no_cli(runtim
     assert (runtime / "f" / "report.pdf").read_bytes().startswith(b"%PDF")
     assert service.connect(key) is not None  # shared, not used up
 
+    # Ctrl-C: the command goes away while its notebook runs; the service interrupts the cell and
+    # writes and registers nothing (as a command interrupted without a service leaves nothing)
+    import socket
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    slow, started = runtime / "slow.ipynb", runtime / "started"
+    cells = [
+        new_code_cell(f"open({str(started)!r}, 'w').close()"),
+        new_code_cell("import time\ntime.sleep(300)"),
+    ]
+    nbformat.write(new_notebook(cells=cells), slow)
+    request = {
+        "template": str(slow), "params": {}, "assignments": [], "out": None, "pdf": True,
+        "keep_warm": True, "plan": None, "register": True, "code": service.code_stamp(),
+    }  # fmt: skip
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(service.connect(key).socket_path)
+        sock.sendall(b'{"hello": "run"}\n')
+        with sock.makefile("rb") as reader:
+            assert json.loads(reader.readline()) == {"ready": True}
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            deadline = time.monotonic() + 120
+            while not started.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert started.exists()  # the notebook is running
+    # the service answers again once the run has stopped (were the cell not interrupted, it
+    # would be busy for 300 s and this would find it busy after waiting 120 s)
+    monkeypatch.setattr(service, "_READY_TIMEOUT_S", 120)
+    made = service.run_in_service(nb, {}, out=runtime / "after", keep_warm=True)
+    assert made is not None and made.status == "ok", made and made.error
+    assert not (runtime / "reports" / "slow").exists()
+    from ebpm.report.register import runs
+
+    assert "slow" not in set(runs()["template"])
+
     # --no-keep-warm: the service makes this one and then leaves nothing waiting
     server = service.connect(key)
     made = service.run_in_service(nb, {}, out=runtime / "e", keep_warm=False)

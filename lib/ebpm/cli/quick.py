@@ -68,7 +68,11 @@ def run_plain(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     console = PlainConsole()
-    outcome = make_report(console, parsed.pop("template"), {}, plan=None, **parsed)
+    try:
+        outcome = make_report(console, parsed.pop("template"), {}, plan=None, **parsed)
+    except KeyboardInterrupt:  # Ctrl-C: the warm service stops the run and writes nothing
+        console.print("[yellow]中断しました[/]（レポートは作っていません）")
+        return 130
     print_outcome(console, outcome)
     return 0 if outcome.status == "ok" else 1
 

@@ -77,6 +77,20 @@ class Kernel:
 
         return run_sync(self._ready_and_run)(code)
 
+    def interrupt(self) -> None:
+        """Interrupt the cell running now (SIGINT, as JupyterLab's stop button does)."""
+        import signal
+
+        if self.adopted:
+            pid = int(getattr(self.km, "adopted_pid", 0))
+        else:
+            pid = int(getattr(getattr(self.km, "provisioner", None), "pid", 0) or 0)
+        if pid > 0:
+            try:
+                os.kill(pid, signal.SIGINT)
+            except ProcessLookupError:  # already gone: nothing runs
+                pass
+
     def alive(self) -> bool:
         from jupyter_core.utils import run_sync
 

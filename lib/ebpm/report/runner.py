@@ -787,6 +787,31 @@ def make_job(
     return ReportJob(schema, values, out_dir, run_id, prereg, register=register, made_by=made_by)
 
 
+class Cancel:
+    """Stops a run from another thread: :meth:`set` interrupts the kernel's running cell, and
+    :func:`run` then writes and registers nothing."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._kernel: Kernel | None = None
+
+    def attach(self, kernel: Kernel) -> None:
+        with self._lock:
+            self._kernel = kernel
+            if self._event.is_set():
+                kernel.interrupt()
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            if self._kernel is not None:
+                self._kernel.interrupt()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
 def run(
     template: str | None,
     params: dict[str, Any] | None = None,
@@ -799,6 +824,7 @@ def run(
     register: bool = True,
     printer: Any = None,
     preloaded: bool = False,
+    cancel: Cancel | None = None,
 ) -> RunOutcome:
     """Render one report: validate, start the kernel and Chromium at once, execute, render.
 
@@ -827,6 +853,10 @@ def run(
         :mod:`ebpm.report.service`). Default: the waiting service's, or a new one closed at the end.
     preloaded : bool, default False
         The rendering modules are already imported (the service): skip :func:`preload`.
+    cancel : Cancel, optional
+        Set from another thread to stop the run (the warm service, when the command that asked for
+        the report is interrupted): the running cell is interrupted and nothing is written or
+        registered; the outcome's status is ``"cancelled"``.
 
     Returns
     -------
@@ -841,6 +871,8 @@ def run(
     info = None if cold else spare.adopt(key)
     # a warm spare left by an earlier run, or a new kernel that boots while Chromium starts
     kernel = Kernel.adopt(info) if info else Kernel(cwd=root, warmup=warm)
+    if cancel is not None:
+        cancel.attach(kernel)
     if cold:
         keep_warm = False
     elif keep_warm is None:
@@ -855,7 +887,16 @@ def run(
     if not preloaded:
         threading.Thread(target=preload, name="ebpm-preload", daemon=True).start()
     try:
-        return run_job(job, kernel, printer if pdf else None, pdf=pdf)
+        done = execute_job(job, kernel)
+        if cancel is not None and cancel.is_set():  # the command has gone: it wants no report
+            return RunOutcome(
+                template=job.schema.name,
+                run_id=job.run_id,
+                out_dir=str(job.out_dir),
+                status="cancelled",
+                error={"step": "実行", "message": "中断しました（レポートは作っていません）。"},
+            )
+        return finish_executed(job, done, printer if pdf else None, pdf=pdf)
     finally:
         if own_printer is not None:
             own_printer.close(wait=False)  # Chromium closes while the kernel shuts down

@@ -402,8 +402,26 @@ def _answer_run(conn: socket.socket, reader, printer, stamp: str | None) -> bool
         return False
     conn.settimeout(_PRINT_TIMEOUT_S)
     watched = _WatchedPrinter(printer)
-    _send(conn, _run(request, watched))
+    _send(conn, _run(request, watched, conn))
     return watched.healthy and bool(request.get("keep_warm", True))
+
+
+def _watch(conn: socket.socket, cancel, finished) -> None:
+    """Cancel the run if the command goes away while it waits (Ctrl-C): it sends nothing more, so
+    a readable socket with nothing to read means it has closed."""
+    import select
+
+    while not finished.is_set():
+        readable, _, _ = select.select([conn], [], [], 0.2)
+        if not readable:
+            continue
+        try:
+            gone = conn.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            gone = True
+        if gone:
+            cancel.set()
+        return
 
 
 class _WatchedPrinter:
@@ -430,13 +448,17 @@ class _WatchedPrinter:
         return None
 
 
-def _run(request: dict[str, Any], printer) -> dict[str, Any]:
+def _run(request: dict[str, Any], printer, conn: socket.socket | None = None) -> dict[str, Any]:
     import dataclasses
+    import threading
 
     from ebpm.errors import EbpmError
     from ebpm.report import runner
     from ebpm.report.params import parse_assignments
 
+    cancel, finished = runner.Cancel(), threading.Event()
+    if conn is not None:
+        threading.Thread(target=_watch, args=(conn, cancel, finished), daemon=True).start()
     try:
         params = {
             **(request.get("params") or {}),
@@ -452,6 +474,7 @@ def _run(request: dict[str, Any], printer) -> dict[str, Any]:
             register=bool(request.get("register", True)),
             printer=printer,
             preloaded=True,
+            cancel=cancel,
         )
     except EbpmError as err:
         fields = {k: getattr(err, k) for k in ("message", "file", "row", "column", "table")}
@@ -466,6 +489,8 @@ def _run(request: dict[str, Any], printer) -> dict[str, Any]:
         }
     except Exception as exc:  # a fault of the service: the command makes the report itself
         return {"ok": False, "retry": True, "error": type(exc).__name__}
+    finally:
+        finished.set()
     fields = dataclasses.asdict(outcome)
     fields.pop("parameters", None)  # the command does not need them (a secret may be among them)
     return {"ok": True, "outcome": fields}
