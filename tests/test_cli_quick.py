@@ -80,3 +80,14 @@ def test_plain_console_colours_only_a_terminal(monkeypatch):
     tty = Tty()
     PlainConsole(tty).print("[yellow]注意[/] y")
     assert tty.getvalue() == "注意 y\n"
+
+
+def test_ctrl_c_says_no_report_was_made_and_exits_130(monkeypatch, capsys):
+    from ebpm.cli import quick
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(quick, "make_report", interrupted)
+    assert quick.run_plain(["run", "did_study"]) == 130
+    assert "中断しました（レポートは作っていません）" in capsys.readouterr().err
