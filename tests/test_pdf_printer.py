@@ -27,6 +27,8 @@ def printer(request):
     together: three pages, then a failed print and one more page, all on the same printer, whose
     first page has printed the rehearsal page (the default)."""
     with PdfPrinter(**request.param) as shared:
+        assert shared.first_page.wait(120)
+        assert shared.rehearsed  # nothing was waiting: the first page printed the rehearsal page
         yield shared
 
 

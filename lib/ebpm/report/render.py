@@ -152,8 +152,11 @@ def _env():
 
 def render_html(context: dict[str, Any]) -> str:
     """Render ``report.html`` with ``context`` (see :func:`ebpm.report.runner` for the keys)."""
-    css = (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
-    return _env().get_template("report.html").render(css=css, **context)
+    return _env().get_template("report.html").render(css=_report_css(), **context)
+
+
+def _report_css() -> str:
+    return (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
 
 
 class PdfPrinter:
@@ -166,12 +169,15 @@ class PdfPrinter:
     ``reuse_page``: print every job on that one page, loading each report in turn (a batch worker or
     the warm service: one user's reports printed one after another; a failed print discards the
     page). Otherwise each print gets a context of its own, closed after it. ``rehearse``: print
-    :func:`rehearsal_html` once on the first page while waiting for the first job.
+    :func:`rehearsal_html` once on the first page if no job is waiting yet (a printer started ahead
+    of its first report; one asked to print at once prints at once).
     """
 
     def __init__(self, *, reuse_page: bool = False, rehearse: bool = True) -> None:
         self._reuse_page = reuse_page
         self._rehearse = rehearse
+        self.rehearsed = False  # whether the first page printed the rehearsal page
+        self.first_page = threading.Event()  # set once the first page is open (and rehearsed)
         self._closing = False
         self._jobs: queue.Queue = queue.Queue()
         self._ready = threading.Event()
@@ -188,11 +194,14 @@ class PdfPrinter:
         except BaseException as exc:  # reported to the caller of print_pdf
             self._error = exc
             self._ready.set()
+            self.first_page.set()
             return
         self._ready.set()
         slot = _open_page(browser, quiet=True)  # (context, page) for the next job, or None
-        if slot is not None and self._rehearse:
+        if slot is not None and self._rehearse and self._jobs.empty():  # only while nothing waits
             slot = _rehearsed(slot)
+            self.rehearsed = slot is not None
+        self.first_page.set()
         try:
             while True:
                 job = self._jobs.get()
@@ -270,7 +279,7 @@ def rehearsal_html() -> str:
     """A constant page in the house style (Japanese text, bold, a table, an SVG with text) that a new
     page prints once before the first report: Chromium's first print on a page pays for its fonts,
     layout and text shaping (about a third of a report's print)."""
-    css = (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
+    css = _report_css()
     rows = "".join(
         f"<tr><th>指標{i}</th><td>{i * 1234:,}人</td><td>達成</td></tr>" for i in range(12)
     )

@@ -294,11 +294,6 @@ class ReportJob:
         self.made_by = made_by or f"ebpm run {schema.name}"
 
 
-def run_job(job: ReportJob, kernel: Kernel, printer, *, pdf: bool = True) -> RunOutcome:
-    """Execute, scrub, check, render and record one report on an already started kernel."""
-    return finish_executed(job, execute_job(job, kernel), printer, pdf=pdf)
-
-
 class Executed(NamedTuple):
     """A report whose notebook has run (or failed to): all :func:`finish_report` needs."""
 
@@ -862,6 +857,7 @@ def run(
     -------
     RunOutcome
     """
+    from ebpm.report import service
     from ebpm.report import warm as spare
 
     job = make_job(template, params or {}, out, plan=plan, register=register)
@@ -879,7 +875,6 @@ def run(
         keep_warm = spare.keep_warm_default()
     own_printer = None
     if pdf and printer is None:
-        from ebpm.report import service
         from ebpm.report.render import PdfPrinter
 
         # the Chromium an earlier run left waiting, or a new one that starts while the kernel works
@@ -906,8 +901,6 @@ def run(
         if keep_warm:
             spare.leave_spare(key, spare.HOUSE_WARMUP, root)
             if pdf:
-                from ebpm.report import service
-
                 service.leave(key, root, rehearse=job.out_dir / "index.html")
 
 

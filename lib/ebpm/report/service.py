@@ -155,7 +155,7 @@ def stop(key: str) -> bool:
 
 
 def stop_all() -> int:
-    """Stop every waiting printing service; return how many were stopped."""
+    """Stop every waiting report service; return how many were stopped."""
     from ebpm.report.warm import warm_dir
 
     return sum(stop(p.stem.removeprefix("service-")) for p in warm_dir().glob("service-*.json"))
@@ -222,11 +222,8 @@ def run_in_service(
     }
     try:
         message = json.dumps(request, ensure_ascii=False).encode("utf-8") + b"\n"
-    except (
-        TypeError,
-        ValueError,
-    ):  # a value JSON cannot carry (a date from a YAML file): made here
-        return None
+    except (TypeError, ValueError):
+        return None  # a value JSON cannot carry (a date from a YAML file): made by the command
     try:
         reply = _request_run(server.socket_path, message)
     except (OSError, ValueError):
@@ -350,7 +347,7 @@ def serve(key: str, idle_s: float = IDLE_S, rehearse: Path | None = None) -> Non
 def _send(conn: socket.socket, reply: dict[str, Any]) -> None:
     try:
         conn.sendall(json.dumps(reply, ensure_ascii=False).encode("utf-8") + b"\n")
-    except OSError:  # the command has gone (interrupted): the report is made all the same
+    except OSError:  # the command has gone (interrupted): nothing to tell it
         pass
 
 

@@ -43,7 +43,8 @@ GC_FREEZE = "import gc as _gc; _gc.collect(); _gc.freeze(); del _gc"
 # What every report kernel needs, imported once by a spare so that any template can adopt it:
 # the kernel hooks, the data layer (its connection opened and one query run: about 0.1 s off the first
 # real one), pandas/numpy/scipy/statsmodels, Altair and vl-convert, then one house chart built and
-# rendered from constant numbers (Vega's code paths; about 0.25 s off the first real chart). guarded() ends it with GC_FREEZE; listed here too so that the bare-run test
+# rendered from constant numbers (Vega's code paths; about 0.25 s off the first real chart).
+# guarded() ends it with GC_FREEZE; listed here too so that the bare-run test
 # (tests/test_reports_warm.py) runs it.
 HOUSE_WARMUP_LINES = (
     "import ebpm.report.kernel",
@@ -243,7 +244,7 @@ def wait_warm(key: str, timeout: float = 120.0) -> bool:
 
 
 def stop_all() -> int:
-    """Stop every waiting spare and printing service (tests and `make clean`); return how many."""
+    """Stop every waiting spare and report service (tests and `make clean`); return how many."""
     from ebpm.report import service
 
     stopped = service.stop_all()
