@@ -383,3 +383,34 @@ def test_values_json_cannot_carry_are_left_to_the_command(runtime, monkeypatch):
     monkeypatch.setattr(service, "_request_run", never)
     assert key  # a date read from a -f YAML file: the command validates it itself
     assert service.run_in_service("basic", {"start": dt.date(2024, 4, 1)}) is None
+
+
+def test_a_cancel_interrupts_again_until_the_execution_has_ended():
+    """An idle kernel ignores SIGINT, so an interrupt landing between two cells would let the next
+    cell run: the cancel repeats it until the run says the execution is over, and never after."""
+    import threading
+
+    from ebpm.report.runner import Cancel
+
+    class Kernel:
+        def __init__(self):
+            self.interrupts = 0
+            self.twice = threading.Event()
+
+        def interrupt(self):
+            self.interrupts += 1
+            if self.interrupts >= 2:
+                self.twice.set()
+
+    kernel, cancel = Kernel(), Cancel()
+    cancel.attach(kernel)
+    assert not cancel.is_set() and kernel.interrupts == 0
+    cancel.set()
+    cancel.set()  # twice is harmless: one interrupter
+    assert kernel.twice.wait(30)
+    cancel.done()
+    for thread in threading.enumerate():
+        if thread.name == "ebpm-cancel":
+            thread.join(10)
+    # the interrupter has stopped: nothing can reach the kernel's pid after the run shuts it down
+    assert cancel.is_set() and not any(t.name == "ebpm-cancel" for t in threading.enumerate())

@@ -784,24 +784,40 @@ def make_job(
 
 class Cancel:
     """Stops a run from another thread: :meth:`set` interrupts the kernel's running cell, and
-    :func:`run` then writes and registers nothing."""
+    :func:`run` then writes and registers nothing.
+
+    The interrupt is sent again every half second until the execution has ended (:meth:`done`): an
+    idle kernel ignores SIGINT, so one that lands between two cells would let the next cell run.
+    """
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._done = threading.Event()
         self._lock = threading.Lock()
         self._kernel: Kernel | None = None
 
     def attach(self, kernel: Kernel) -> None:
         with self._lock:
             self._kernel = kernel
-            if self._event.is_set():
-                kernel.interrupt()
 
     def set(self) -> None:
         with self._lock:
+            if self._event.is_set():
+                return
             self._event.set()
-            if self._kernel is not None:
-                self._kernel.interrupt()
+        threading.Thread(target=self._interrupt_until_done, name="ebpm-cancel", daemon=True).start()
+
+    def _interrupt_until_done(self) -> None:
+        while not self._done.is_set():
+            with self._lock:
+                if self._kernel is not None and not self._done.is_set():
+                    self._kernel.interrupt()
+            self._done.wait(0.5)
+
+    def done(self) -> None:
+        """The execution has ended: stop interrupting (the kernel is shut down next)."""
+        with self._lock:
+            self._done.set()
 
     def is_set(self) -> bool:
         return self._event.is_set()
@@ -883,6 +899,8 @@ def run(
         threading.Thread(target=preload, name="ebpm-preload", daemon=True).start()
     try:
         done = execute_job(job, kernel)
+        if cancel is not None:
+            cancel.done()
         if cancel is not None and cancel.is_set():  # the command has gone: it wants no report
             return RunOutcome(
                 template=job.schema.name,
@@ -893,6 +911,8 @@ def run(
             )
         return finish_executed(job, done, printer if pdf else None, pdf=pdf)
     finally:
+        if cancel is not None:
+            cancel.done()  # no interrupt may reach the kernel's pid once it is shut down
         if own_printer is not None:
             own_printer.close(wait=False)  # Chromium closes while the kernel shuts down
         kernel.shutdown()
