@@ -385,32 +385,85 @@ def test_values_json_cannot_carry_are_left_to_the_command(runtime, monkeypatch):
     assert service.run_in_service("basic", {"start": dt.date(2024, 4, 1)}) is None
 
 
-def test_a_cancel_interrupts_again_until_the_execution_has_ended():
-    """An idle kernel ignores SIGINT, so an interrupt landing between two cells would let the next
-    cell run: the cancel repeats it until the run says the execution is over, and never after."""
-    import threading
+class _KernelStandIn:
+    def __init__(self):
+        import threading
 
+        self.interrupts, self.kills = 0, 0
+        self.killed = threading.Event()
+
+    def interrupt(self):
+        self.interrupts += 1
+
+    def kill(self):
+        self.kills += 1
+        self.killed.set()
+
+
+def test_a_cancel_interrupts_once_and_kills_the_kernel_if_the_execution_goes_on():
+    """An idle kernel ignores SIGINT (one landing between two cells is lost) and a second SIGINT
+    can leave a kernel that handles the first never answering: one interrupt, then a kill."""
     from ebpm.report.runner import Cancel
 
-    class Kernel:
-        def __init__(self):
-            self.interrupts = 0
-            self.twice = threading.Event()
-
-        def interrupt(self):
-            self.interrupts += 1
-            if self.interrupts >= 2:
-                self.twice.set()
-
-    kernel, cancel = Kernel(), Cancel()
+    kernel, cancel = _KernelStandIn(), Cancel(grace_s=0.05)
     cancel.attach(kernel)
     assert not cancel.is_set() and kernel.interrupts == 0
     cancel.set()
-    cancel.set()  # twice is harmless: one interrupter
-    assert kernel.twice.wait(30)
-    cancel.done()
-    for thread in threading.enumerate():
-        if thread.name == "ebpm-cancel":
-            thread.join(10)
-    # the interrupter has stopped: nothing can reach the kernel's pid after the run shuts it down
-    assert cancel.is_set() and not any(t.name == "ebpm-cancel" for t in threading.enumerate())
+    cancel.set()  # twice is harmless: one stopper
+    assert kernel.killed.wait(30)
+    cancel.join(30)
+    assert cancel.is_set() and (kernel.interrupts, kernel.kills) == (1, 1)
+
+
+def test_a_cancel_whose_execution_ends_sends_nothing_more():
+    from ebpm.report.runner import Cancel
+
+    kernel, cancel = _KernelStandIn(), Cancel(grace_s=600)
+    cancel.attach(kernel)
+    cancel.set()
+    cancel.done()  # the run ends: nothing may reach the kernel's pid after it is shut down
+    cancel.join(30)
+    assert kernel.kills == 0 and kernel.interrupts <= 1
+
+
+def test_a_cancelled_run_runs_no_further_cell_and_ends_even_if_the_cell_ignores_sigint(tmp_path):
+    """With a real kernel: a cancel seen between cells stops the loop before the next cell, and a
+    cell that ignores SIGINT (as a lost interrupt would leave it running) is ended by the kill."""
+    import threading
+    import time
+
+    from ebpm.report.kernels import Kernel
+    from ebpm.report.runner import Cancel, execute
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    first, second, armed = (tmp_path / n for n in ("first", "second", "armed"))
+
+    class CancelAfterFirst:  # set as soon as the first cell has run
+        def is_set(self):
+            return first.exists()
+
+    kernel = Kernel(cwd=tmp_path)
+    try:
+        cells = [new_code_cell(f"open({str(p)!r}, 'w').close()") for p in (first, second)]
+        nb, error = execute(new_notebook(cells=cells), kernel, cancel=CancelAfterFirst())
+        assert error is None and first.exists() and not second.exists()
+
+        cancel = Cancel(grace_s=0.5)
+        cancel.attach(kernel)
+        stuck = (
+            "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            f"open({str(armed)!r}, 'w').close()\ntime.sleep(300)"
+        )
+
+        def press_ctrl_c():
+            deadline = time.monotonic() + 120
+            while not armed.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            cancel.set()
+
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
+        nb, error = execute(new_notebook(cells=[new_code_cell(stuck)]), kernel, cancel=cancel)
+        cancel.done()
+        assert armed.exists() and error is not None and not kernel.alive()
+    finally:
+        kernel.shutdown()

@@ -40,7 +40,15 @@ class CellRunner(NotebookClient):
     ``metadata.papermill.exception`` is true. A timeout or a dead kernel propagates (nbclient's
     ``CellTimeoutError`` / ``DeadKernelError``) and leaves that cell marked ``running``, so the caller can
     name the step that stopped.
+
+    ``cancel`` (an object with ``is_set()``, :class:`ebpm.report.runner.Cancel`) stops the loop
+    before the next cell, and nothing more is asked of the kernel.
     """
+
+    cancel: Any = None
+
+    def _cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
 
     def run(self):
         nb = self.nb
@@ -61,6 +69,8 @@ class CellRunner(NotebookClient):
         try:
             with self.setup_kernel():
                 for index, cell in enumerate(nb.cells):
+                    if self._cancelled():
+                        break
                     mark = cell.metadata["papermill"]
                     began = _now()
                     mark.update(start_time=began.isoformat(), status=RUNNING, exception=False)
@@ -76,7 +86,7 @@ class CellRunner(NotebookClient):
                         raise
                     _stamp(mark, began)
                     mark["status"] = COMPLETED
-                info = self.wait_for_reply(self.kc.kernel_info())
+                info = None if self._cancelled() else self.wait_for_reply(self.kc.kernel_info())
                 if info is not None:
                     nb.metadata["language_info"] = info["content"]["language_info"]
         finally:

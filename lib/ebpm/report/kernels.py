@@ -77,19 +77,30 @@ class Kernel:
 
         return run_sync(self._ready_and_run)(code)
 
+    def _pid(self) -> int:
+        if self.adopted:
+            return int(getattr(self.km, "adopted_pid", 0))
+        return int(getattr(getattr(self.km, "provisioner", None), "pid", 0) or 0)
+
+    def _signal(self, signum: int) -> None:
+        pid = self._pid()
+        if pid > 0:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:  # already gone: nothing runs
+                pass
+
     def interrupt(self) -> None:
         """Interrupt the cell running now (SIGINT, as JupyterLab's stop button does)."""
         import signal
 
-        if self.adopted:
-            pid = int(getattr(self.km, "adopted_pid", 0))
-        else:
-            pid = int(getattr(getattr(self.km, "provisioner", None), "pid", 0) or 0)
-        if pid > 0:
-            try:
-                os.kill(pid, signal.SIGINT)
-            except ProcessLookupError:  # already gone: nothing runs
-                pass
+        self._signal(signal.SIGINT)
+
+    def kill(self) -> None:
+        """End the kernel process at once (SIGKILL); the client then finds it dead."""
+        import signal
+
+        self._signal(signal.SIGKILL)
 
     def alive(self) -> bool:
         from jupyter_core.utils import run_sync

@@ -173,8 +173,13 @@ def _running_step(nb) -> str:
     return "実行"
 
 
-def execute(nb, kernel: Kernel, *, timeout: int = EXECUTION_TIMEOUT_S) -> tuple[Any, dict | None]:
-    """Execute ``nb`` on ``kernel`` (:class:`ebpm.report.cells.CellRunner`); return (notebook, error or None)."""
+def execute(
+    nb, kernel: Kernel, *, timeout: int = EXECUTION_TIMEOUT_S, cancel: Cancel | None = None
+) -> tuple[Any, dict | None]:
+    """Execute ``nb`` on ``kernel`` (:class:`ebpm.report.cells.CellRunner`); return (notebook, error or None).
+
+    A ``cancel`` that is set stops the loop before the next cell.
+    """
     import logging
 
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -191,6 +196,7 @@ def execute(nb, kernel: Kernel, *, timeout: int = EXECUTION_TIMEOUT_S) -> tuple[
         log=logging.getLogger("ebpm.report"),
     )
     client.kc = kernel.kc
+    client.cancel = cancel
     error = None
     try:
         client.run()
@@ -318,11 +324,12 @@ def finish_executed(job: ReportJob, done: Executed, printer, *, pdf: bool = True
     )
 
 
-def execute_job(job: ReportJob, kernel: Kernel) -> Executed:
+def execute_job(job: ReportJob, kernel: Kernel, cancel: Cancel | None = None) -> Executed:
     """Run ``job``'s notebook on ``kernel``.
 
     The kernel is free again when this returns, so a batch worker can start the next report while
-    this one is rendered and printed (:func:`finish_report` needs no kernel).
+    this one is rendered and printed (:func:`finish_report` needs no kernel). Once ``cancel`` is
+    set, no further cell runs and nothing more is sent to the kernel.
     """
     t_start = time.perf_counter()
     timings: dict[str, float] = {"kernel_start": kernel.started_s if kernel.runs == 0 else 0.0}
@@ -343,8 +350,10 @@ def execute_job(job: ReportJob, kernel: Kernel) -> Executed:
             empty = {"results": {}, "tables": [], "headline": None}
             return Executed(prepare_notebook(schema, values), error, empty, timings, None)
         t = time.perf_counter()
-        nb, error = execute(prepare_notebook(schema, values), kernel)
-        if error is None or kernel.alive():
+        nb, error = execute(prepare_notebook(schema, values), kernel, cancel=cancel)
+        if cancel is not None:
+            cancel.done()
+        if (cancel is None or not cancel.is_set()) and (error is None or kernel.alive()):
             try:
                 kernel.run_code("import ebpm.report.kernel as _k\n_k.end_run()\ndel _k\n")
             except Exception:
@@ -786,15 +795,22 @@ class Cancel:
     """Stops a run from another thread: :meth:`set` interrupts the kernel's running cell, and
     :func:`run` then writes and registers nothing.
 
-    The interrupt is sent again every half second until the execution has ended (:meth:`done`): an
-    idle kernel ignores SIGINT, so one that lands between two cells would let the next cell run.
+    One SIGINT, as JupyterLab's stop button sends. If the execution has not ended ``grace_s``
+    later, the kernel is killed (the run's kernel is discarded anyway): an idle kernel ignores
+    SIGINT, so one that lands between two cells is lost, and a second SIGINT that lands while the
+    kernel handles the first can leave it never answering. The cell loop also stops before the next
+    cell once the run is cancelled (:class:`ebpm.report.cells.CellRunner`).
     """
 
-    def __init__(self) -> None:
+    GRACE_S = 2.0
+
+    def __init__(self, grace_s: float | None = None) -> None:
+        self.grace_s = self.GRACE_S if grace_s is None else grace_s
         self._event = threading.Event()
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._kernel: Kernel | None = None
+        self._thread: threading.Thread | None = None
 
     def attach(self, kernel: Kernel) -> None:
         with self._lock:
@@ -805,19 +821,28 @@ class Cancel:
             if self._event.is_set():
                 return
             self._event.set()
-        threading.Thread(target=self._interrupt_until_done, name="ebpm-cancel", daemon=True).start()
+            self._thread = threading.Thread(target=self._stop, name="ebpm-cancel", daemon=True)
+        self._thread.start()
 
-    def _interrupt_until_done(self) -> None:
-        while not self._done.is_set():
-            with self._lock:
-                if self._kernel is not None and not self._done.is_set():
-                    self._kernel.interrupt()
-            self._done.wait(0.5)
+    def _stop(self) -> None:
+        with self._lock:
+            if self._kernel is not None and not self._done.is_set():
+                self._kernel.interrupt()
+        if self._done.wait(self.grace_s):
+            return
+        with self._lock:
+            if not self._done.is_set():
+                if self._kernel is not None:  # none yet: the cell loop runs no cell
+                    self._kernel.kill()
 
     def done(self) -> None:
-        """The execution has ended: stop interrupting (the kernel is shut down next)."""
+        """The execution has ended: no signal may reach the kernel's pid from now on."""
         with self._lock:
             self._done.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def is_set(self) -> bool:
         return self._event.is_set()
@@ -898,9 +923,7 @@ def run(
     if not preloaded:
         threading.Thread(target=preload, name="ebpm-preload", daemon=True).start()
     try:
-        done = execute_job(job, kernel)
-        if cancel is not None:
-            cancel.done()
+        done = execute_job(job, kernel, cancel)
         if cancel is not None and cancel.is_set():  # the command has gone: it wants no report
             return RunOutcome(
                 template=job.schema.name,
