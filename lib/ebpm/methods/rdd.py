@@ -1,4 +1,5 @@
-"""Regression discontinuity (回帰不連続デザイン, RDD): rdrobust estimate, density test, sensitivity, plot."""
+"""Regression discontinuity (回帰不連続デザイン, RDD), sharp or fuzzy: rdrobust estimate, density test,
+first stage, sensitivity, plot."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ MIN_EFFECTIVE = 20  # effective observations (inside the bandwidth) wanted on ea
 BANDWIDTH_MULTIPLIERS = (0.5, 0.75, 1.0, 1.5, 2.0)
 ALPHA = 0.05
 PLOT_BINS = 20  # evenly spaced bins on each side for the RD plot
+# first-stage F (the squared t of the jump in treatment) wanted for a fuzzy design: below it the
+# instrument is weak and the ratio estimate is biased with too narrow intervals (Staiger & Stock 1997)
+MIN_FIRST_STAGE_F = 10.0
 
 
 def _run_rdrobust(y, x, cutoff, **kw) -> tuple[Any, list[str]]:
@@ -71,16 +75,19 @@ def rdd(
     kernel: Kernel = "triangular",
     p: int = 1,
     *,
+    treatment: str | None = None,
     covariates: list[str] | None = None,
     cluster: str | None = None,
     density_test: bool = True,
     effect_unit: str = "",
     outcome_label: str | None = None,
     running_label: str | None = None,
+    treatment_label: str | None = None,
     synthetic: bool | None = None,
     source: str | None = None,
 ) -> EstimationResult:
-    """Sharp regression discontinuity by local polynomial regression (rdrobust).
+    """Regression discontinuity by local polynomial regression (rdrobust): sharp, or fuzzy when
+    ``treatment`` names what each unit actually received.
 
     Parameters
     ----------
@@ -88,7 +95,8 @@ def rdd(
     y : str
         Outcome column.
     x : str
-        Running variable; units with ``x >= cutoff`` are treated.
+        Running variable; units with ``x >= cutoff`` are treated (sharp design) or are offered the
+        treatment (fuzzy design).
     cutoff : float
         The threshold.
     bandwidth : float, optional
@@ -96,13 +104,18 @@ def rdd(
     kernel : {"triangular", "uniform", "epanechnikov"}
     p : int
         Order of the local polynomial (1 = local linear).
+    treatment : str, optional
+        Treatment actually received (0/1, or a share), for a fuzzy design: not everyone above the
+        cutoff takes the treatment, or some below it do. The estimate is then the jump in the outcome
+        divided by the jump in treatment (rdrobust ``fuzzy``): the effect for those whose treatment the
+        cutoff changed (compliers), at the cutoff. The first stage is graded (F ≥ 10).
     covariates : list of str, optional
         Pre-determined covariates to test for balance at the cutoff (each as an RD outcome).
     cluster : str, optional
         Cluster column for the variance (rdrobust ``cluster``).
     density_test : bool
         Run the manipulation test of Cattaneo, Jansson & Ma (rddensity).
-    effect_unit, outcome_label, running_label : str
+    effect_unit, outcome_label, running_label, treatment_label : str
         Natural unit and Japanese names for the summary and chart.
     synthetic : bool, optional
         Mark the result as 模擬データ; defaults to ``data.attrs["synthetic"]``.
@@ -117,20 +130,21 @@ def rdd(
     """
     require_frame(data)
     check_option(kernel, Kernel, "kernel")
-    check_columns(data, y=y, x=x, cluster=cluster, covariates=covariates)
+    check_columns(data, y=y, x=x, treatment=treatment, cluster=cluster, covariates=covariates)
     cutoff = check_number(cutoff, "cutoff")
     if not isinstance(p, (int, np.integer)) or isinstance(p, bool) or not 0 <= p <= 4:
         raise ParameterError("p（多項式の次数）は0〜4の整数で指定してください。", parameter="p")
     if bandwidth is not None:
         bandwidth = check_number(bandwidth, "bandwidth", minimum=0, exclusive_minimum=True)
     covariates = list(covariates or [])
-    require_columns(data, [y, x, cluster, *covariates])
+    require_columns(data, [y, x, treatment, cluster, *covariates])
     warnings: list[str] = []
     synthetic = is_synthetic(data, synthetic)
 
-    frame = drop_missing(data, [y, x, cluster], warnings)
+    frame = drop_missing(data, [y, x, treatment, cluster], warnings)
     yv = require_numeric(frame, y).to_numpy()
     xv = require_numeric(frame, x, "割当変数").to_numpy()
+    tv = None if treatment is None else require_numeric(frame, treatment, "処置変数").to_numpy()
     lo_x, hi_x = float(xv.min()), float(xv.max())
     if not lo_x < cutoff <= hi_x:
         raise EstimationError(
@@ -146,7 +160,12 @@ def rdd(
             parameter="cutoff",
         )
 
+    treatment_label = treatment_label or (title_of(data, treatment) if treatment else None)
+    if tv is not None:
+        _require_first_stage(tv, xv, cutoff, treatment, treatment_label)
     kw: dict[str, Any] = {"kernel": kernel, "p": p}
+    if tv is not None:
+        kw["fuzzy"] = tv
     if cluster:
         kw["cluster"] = frame[cluster].to_numpy()
     if bandwidth is not None:
@@ -177,8 +196,12 @@ def rdd(
         "conventional_ci": [float(v) for v in fit.ci.loc["Conventional"]],
         "bias_corrected_estimate": _values(fit, "Bias-Corrected", "coef"),
         "robust_se": _values(fit, "Robust", "se"),
+        "design": "fuzzy" if tv is not None else "sharp",
     }
     checks: list[Check] = []
+    if tv is not None:
+        diagnostics["first_stage"], check = _first_stage(fit, tv, treatment_label)
+        checks.append(check)
 
     # effective sample on each side
     small = min(eff_left, eff_right)
@@ -261,9 +284,14 @@ def rdd(
         )
 
     grade, reasons = grading = decide("rdd", checks)
+    plot_data = _plot_data(yv, xv, cutoff, h, kernel, p)
+    if tv is not None:
+        plot_data["first_stage"] = _plot_data(tv, xv, cutoff, h, kernel, p)
     return EstimationResult(
         method="rdd",
-        method_ja="回帰不連続デザイン（RDD）",
+        method_ja="回帰不連続デザイン（RDD）"
+        if tv is None
+        else "ファジー回帰不連続デザイン（ファジーRDD）",
         estimate=estimate,
         se=se,
         ci=ci,
@@ -284,12 +312,63 @@ def rdd(
         synthetic=synthetic,
         details={
             "bandwidth_sensitivity": sens,
-            "plot_data": _plot_data(yv, xv, cutoff, h, kernel, p),
+            "plot_data": plot_data,
             "running_label": running_label or x,
+            "treatment_label": treatment_label,
             "source": source,
         },
         _chart_builder=_chart,
         _summary_builder=_summary,
+    )
+
+
+def _is_share(tv: np.ndarray) -> bool:
+    return bool(np.isin(tv, (0.0, 1.0)).all())
+
+
+def _require_first_stage(tv, xv, cutoff, treatment, label) -> None:
+    """A fuzzy design needs the treatment to change at the cutoff; say so in Japanese if it cannot."""
+    left, right = tv[xv < cutoff], tv[xv >= cutoff]
+    if np.ptp(left) == 0 and np.ptp(right) == 0 and left[0] == right[0]:
+        raise EstimationError(
+            f"処置変数「{label}」（{treatment}）がしきい値の両側で同じ値（{fmt_num(left[0])}）のため、"
+            "しきい値で処置の受け方が変わらず、ファジーRDDの効果は推定できません。"
+            "実際に処置を受けたかどうかの列を指定してください。",
+            parameter="treatment",
+            column=treatment,
+        )
+
+
+def _first_stage(fit, tv, label) -> tuple[dict[str, Any], Check]:
+    """The jump in treatment at the cutoff (rdrobust's T-component) and its F statistic."""
+    estimate = float(fit.tau_T.loc["Conventional"].iloc[0])
+    se = float(fit.se_T.loc["Conventional"].iloc[0])
+    f_stat = (estimate / se) ** 2 if se > 0 else math.inf
+    info = {
+        "estimate": estimate,
+        "se": se,
+        "ci": [float(v) for v in fit.ci_T.loc["Robust"]],
+        "pvalue": float(fit.pv_T.loc["Robust"].iloc[0]),
+        "f_stat": f_stat,
+        "share": _is_share(tv),
+    }
+    jump = (
+        f"{label}を受ける割合が約{fmt_num(abs(estimate) * 100)}ポイント"
+        + ("上がる" if estimate >= 0 else "下がる")
+        if info["share"]
+        else f"{label}が約{fmt_num(abs(estimate))}" + ("増える" if estimate >= 0 else "減る")
+    )
+    ok = f_stat >= MIN_FIRST_STAGE_F
+    return info, Check(
+        "first_stage",
+        ok,
+        f"しきい値で{jump}（第1段階のF値 {fmt_num(f_stat)}、{MIN_FIRST_STAGE_F:g}以上が目安）"
+        + (
+            "。"
+            if ok
+            else "。処置の受け方の変化が小さく、効果の推定値は偏りやすく信頼区間も当てにならない。"
+        ),
+        severity=2,
     )
 
 
@@ -408,8 +487,7 @@ def _summary(res: EstimationResult) -> str:
     lo, hi = res.ci
     word = "高い" if res.estimate >= 0 else "低い"
     words = change_range(lo, hi, res.unit, less="低い", more="高い", particle="", num=fmt_num)
-    head = (
-        f"しきい値（{fmt_num(d['cutoff'])}）をわずかに上回る側では、下回る側に比べて"
+    amount = (
         f"{res.outcome_label}が約{fmt_num(abs(res.estimate))}{res.unit}{word}"
         f"（頑健バイアス補正の95%信頼区間は{words}）。"
     )
@@ -418,23 +496,43 @@ def _summary(res: EstimationResult) -> str:
         if lo > 0 or hi < 0
         else "信頼区間は0を含んでおり、差がない可能性も否定できない。"
     )
-    scope = (
-        f"この推定はしきい値付近（帯域幅 {fmt_num(d['bandwidth_h'])}、左{d['n_effective_left']:,}件・"
-        f"右{d['n_effective_right']:,}件）の比較であり、しきい値から離れた人にも同じ効果があるとは限らない。"
+    near = (
+        f"しきい値付近（帯域幅 {fmt_num(d['bandwidth_h'])}、左{d['n_effective_left']:,}件・"
+        f"右{d['n_effective_right']:,}件）"
     )
     caveat = "しきい値をまたいで割当変数が操作されていたり、同じしきい値で別の制度が変わっていたりすると偏る。"
-    return close_summary(f"{head}{sure}{scope}{caveat}", res)
+    if d.get("design") != "fuzzy":
+        head = f"しきい値（{fmt_num(d['cutoff'])}）をわずかに上回る側では、下回る側に比べて{amount}"
+        scope = (
+            f"この推定は{near}の比較であり、しきい値から離れた人にも同じ効果があるとは限らない。"
+        )
+        return close_summary(f"{head}{sure}{scope}{caveat}", res)
+    first = d["first_stage"]
+    label = res.details["treatment_label"]
+    jump = (
+        f"受ける割合が約{fmt_num(abs(first['estimate']) * 100)}ポイント"
+        if first["share"]
+        else f"量が約{fmt_num(abs(first['estimate']))}"
+    ) + ("上がった" if first["estimate"] >= 0 else "下がった")
+    head = (
+        f"しきい値（{fmt_num(d['cutoff'])}）を上回ったことで{label}を受けるようになった人では、"
+        f"受けなかった場合に比べて{amount}"
+    )
+    stage = (
+        f"しきい値で{label}を{jump}（第1段階のF値 {fmt_num(first['f_stat'])}）ことから、"
+        f"結果の差をこの変化で割って求めた。"
+    )
+    scope = (
+        f"この推定は{near}で、しきい値によって{label}の受け方が変わった人についてのものであり、"
+        "基準にかかわらず受ける人・受けない人や、しきい値から離れた人にも同じ効果があるとは限らない。"
+    )
+    caveat += "しきい値を超えたこと自体が、処置を通さずに結果に影響する場合も偏る。"
+    return close_summary(f"{head}{sure}{stage}{scope}{caveat}", res)
 
 
-def _chart(res: EstimationResult):
+def _panel(data: dict[str, pd.DataFrame], cutoff: float, xlab: str, ylab: str):
     import altair as alt
 
-    from ebpm.charts.core import enable_theme, with_footer
-
-    enable_theme()
-    data = res.details["plot_data"]
-    cutoff = res.diagnostics["cutoff"]
-    xlab = res.details["running_label"]
     side = alt.Color(
         "side:N",
         title=None,
@@ -446,7 +544,7 @@ def _chart(res: EstimationResult):
         .mark_point(filled=True, size=40)
         .encode(
             x=alt.X("x:Q", title=xlab),
-            y=alt.Y("y:Q", title=res.outcome_label, scale=alt.Scale(zero=False)),
+            y=alt.Y("y:Q", title=ylab, scale=alt.Scale(zero=False)),
             color=side,
             tooltip=[
                 alt.Tooltip("x:Q", format=",.3~g"),
@@ -465,10 +563,43 @@ def _chart(res: EstimationResult):
         .mark_rule(strokeDash=[4, 3], color="#555")
         .encode(x=alt.X("x:Q"))
     )
-    chart = (points + fits + rule).properties(
+    return points + fits + rule
+
+
+def _chart(res: EstimationResult):
+    import altair as alt
+
+    from ebpm.charts.core import enable_theme, with_footer
+
+    enable_theme()
+    data = res.details["plot_data"]
+    cutoff = res.diagnostics["cutoff"]
+    xlab = res.details["running_label"]
+    subtitle = (
+        f"点: 区間ごとの平均　線: 帯域幅 {fmt_num(res.diagnostics['bandwidth_h'])} 内の局所回帰"
+    )
+    if "first_stage" not in data:
+        chart = _panel(data, cutoff, xlab, res.outcome_label).properties(
+            title=alt.TitleParams(
+                f"{res.outcome_label}のしきい値前後の比較（回帰不連続デザイン）", subtitle=subtitle
+            )
+        )
+        return with_footer(chart, source=res.details.get("source"), synthetic=res.synthetic)
+    label = res.details["treatment_label"]
+    share = res.diagnostics["first_stage"]["share"]
+    outcome = _panel(data, cutoff, xlab, res.outcome_label).properties(
+        width=260, title=f"結果: {res.outcome_label}"
+    )
+    first = _panel(
+        data["first_stage"], cutoff, xlab, f"{label}" + ("を受けた割合" if share else "")
+    )
+    first = first.properties(
+        width=260, title=f"第1段階: {label}" + ("を受けた割合" if share else "")
+    )
+    chart = alt.hconcat(outcome, first, spacing=24).properties(
         title=alt.TitleParams(
-            f"{res.outcome_label}のしきい値前後の比較（回帰不連続デザイン）",
-            subtitle=f"点: 区間ごとの平均　線: 帯域幅 {fmt_num(res.diagnostics['bandwidth_h'])} 内の局所回帰",
+            f"{res.outcome_label}のしきい値前後の比較（ファジー回帰不連続デザイン）",
+            subtitle=subtitle + "　効果＝結果の段差÷第1段階の段差",
         )
     )
     return with_footer(chart, source=res.details.get("source"), synthetic=res.synthetic)
