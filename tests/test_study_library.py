@@ -90,6 +90,16 @@ def test_rdd_study_ci_covers_the_planted_jump(rendered):
     assert lo <= 100 * truth["jump_right_minus_left"] <= hi
 
 
+def test_rdd_study_adjusts_for_the_chosen_controls_and_says_so(with_curated, tmp_path):
+    truth = yaml.safe_load(TRUTH.read_text(encoding="utf-8"))["subsidy_application"]
+    result = _run("rdd_study", tmp_path / "r", "controls=children,single_parent")
+    rdd = result["results"]["rdd"]
+    assert rdd["diagnostics"]["controls"] == ["children", "single_parent"]
+    assert rdd["ci"][0] <= 100 * truth["jump_right_minus_left"] <= rdd["ci"][1]
+    html = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    assert "子どもの数・ひとり親の違いを調整した" in html
+
+
 def test_synth_study_weights_sum_to_one_and_has_a_placebo_pvalue(rendered):
     result = rendered["synth_study"][0]
     weights = result["results"]["donor_weights"]
