@@ -408,6 +408,7 @@ def test_a_cancel_interrupts_once_and_kills_the_kernel_if_the_execution_goes_on(
 
     kernel, cancel = _KernelStandIn(), Cancel(grace_s=0.05)
     cancel.attach(kernel)
+    cancel.started()
     assert not cancel.is_set() and kernel.interrupts == 0
     cancel.set()
     cancel.set()  # twice is harmless: one stopper
@@ -421,10 +422,23 @@ def test_a_cancel_whose_execution_ends_sends_nothing_more():
 
     kernel, cancel = _KernelStandIn(), Cancel(grace_s=600)
     cancel.attach(kernel)
+    cancel.started()
     cancel.set()
     cancel.done()  # the run ends: nothing may reach the kernel's pid after it is shut down
     cancel.join(30)
     assert kernel.kills == 0 and kernel.interrupts <= 1
+
+
+def test_a_cancel_before_the_cells_start_sends_no_signal():
+    """A spare kernel may still be running its warm-up: no cell will run, so nothing is sent."""
+    from ebpm.report.runner import Cancel
+
+    kernel, cancel = _KernelStandIn(), Cancel(grace_s=0)
+    cancel.attach(kernel)
+    cancel.set()
+    cancel.started()
+    cancel.join(30)
+    assert cancel.is_set() and (kernel.interrupts, kernel.kills) == (0, 0)
 
 
 def test_a_cancelled_run_runs_no_further_cell_and_ends_even_if_the_cell_ignores_sigint(tmp_path):
@@ -451,6 +465,7 @@ def test_a_cancelled_run_runs_no_further_cell_and_ends_even_if_the_cell_ignores_
 
         cancel = Cancel(grace_s=0.5)
         cancel.attach(kernel)
+        cancel.started()
         stuck = (
             "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
             f"open({str(armed)!r}, 'w').close()\ntime.sleep(300)"

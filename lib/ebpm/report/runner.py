@@ -350,6 +350,8 @@ def execute_job(job: ReportJob, kernel: Kernel, cancel: Cancel | None = None) ->
             empty = {"results": {}, "tables": [], "headline": None}
             return Executed(prepare_notebook(schema, values), error, empty, timings, None)
         t = time.perf_counter()
+        if cancel is not None:
+            cancel.started()
         nb, error = execute(prepare_notebook(schema, values), kernel, cancel=cancel)
         if cancel is not None:
             cancel.done()
@@ -799,7 +801,9 @@ class Cancel:
     later, the kernel is killed (the run's kernel is discarded anyway): an idle kernel ignores
     SIGINT, so one that lands between two cells is lost, and a second SIGINT that lands while the
     kernel handles the first can leave it never answering. The cell loop also stops before the next
-    cell once the run is cancelled (:class:`ebpm.report.cells.CellRunner`).
+    cell once the run is cancelled (:class:`ebpm.report.cells.CellRunner`), so a cancel that comes
+    before the cells have started (:meth:`started`) sends no signal at all: a spare kernel may still
+    be running its warm-up then, and nothing of the notebook has run.
     """
 
     GRACE_S = 2.0
@@ -811,16 +815,25 @@ class Cancel:
         self._lock = threading.Lock()
         self._kernel: Kernel | None = None
         self._thread: threading.Thread | None = None
+        self._started = False
 
     def attach(self, kernel: Kernel) -> None:
         with self._lock:
             self._kernel = kernel
+
+    def started(self) -> None:
+        """The cells are about to run: from now on a cancel interrupts (and may kill) the kernel.
+        A cancel that came earlier needs no signal: the cell loop sees it before the first cell."""
+        with self._lock:
+            self._started = True
 
     def set(self) -> None:
         with self._lock:
             if self._event.is_set():
                 return
             self._event.set()
+            if not self._started:  # the cell loop will run no cell: nothing to stop
+                return
             self._thread = threading.Thread(target=self._stop, name="ebpm-cancel", daemon=True)
         self._thread.start()
 
