@@ -175,10 +175,14 @@ def test_fuzzy_recovers_the_planted_effect_for_compliers_and_says_so():
     assert res.diagnostics["design"] == "fuzzy" and res.method_ja.startswith("ファジー")
     assert res.ci[0] <= 4.0 <= res.ci[1]
     assert first["ci"][0] <= 0.55 <= first["ci"][1] and first["f_stat"] >= 10 and first["share"]
-    assert any(r.startswith("【確認済み】しきい値で給付を受ける割合") for r in res.reasons)
+    assert any(
+        r.startswith("【確認済み】しきい値の右側では処置（給付）を受ける割合が約")
+        for r in res.reasons
+    )
     assert res.grade == "B", res.reasons  # A, less one step for covariates not checked
     text = res.summary_ja()
-    assert "給付を受けるようになった人" in text and "第1段階のF値" in text and "模擬データ" in text
+    assert "処置（給付）の有無が変わる人では、処置を受けると" in text and "模擬データ" in text
+    assert "ポイント高い（第1段階のF値" in text  # the right side, where more take it up
     assert res.to_dict()["diagnostics"]["first_stage"]["f_stat"] == pytest.approx(first["f_stat"])
 
 
@@ -313,3 +317,23 @@ def test_subsidy_cutoff_recovers_ground_truth():
     assert res.ci[0] <= truth["jump_right_minus_left"] <= res.ci[1]
     assert res.diagnostics["density"]["pvalue"] > 0.05
     assert "模擬データ" in res.summary_ja()
+
+
+def test_childcare_use_recovers_the_planted_effect_of_receiving_the_benefit():
+    """The same households (data/raw/synthetic_morioka): only eligible households that applied receive
+    the benefit, and receiving it raises next year's childcare use by the generator's 0.20. The
+    fuzzy estimate's robust CI contains it, and the first stage is the take-up just below the cutoff."""
+    import yaml
+
+    folder = paths().raw / "synthetic_morioka"
+    truth = yaml.safe_load((folder / "ground_truth.yml").read_text(encoding="utf-8"))
+    truth = truth["subsidy_application"]
+    frame = pd.read_csv(folder / "subsidy_application.csv")
+    assert (frame["received"] == (frame["eligible"] & frame["applied"])).all()
+    frame.attrs["synthetic"] = True
+    fuzzy = truth["fuzzy"]
+    res = ebpm.rdd(frame, fuzzy["outcome"], "income_man_yen", cutoff=truth["cutoff"],
+                   treatment=fuzzy["treatment"], density_test=False)  # fmt: skip
+    assert res.ci[0] <= fuzzy["effect_of_receiving"] <= res.ci[1]
+    first = res.diagnostics["first_stage"]
+    assert first["ci"][0] <= fuzzy["first_stage_right_minus_left"] <= first["ci"][1]

@@ -100,6 +100,21 @@ def test_rdd_study_adjusts_for_the_chosen_controls_and_says_so(with_curated, tmp
     assert "子どもの数・ひとり親の違いを調整した" in html
 
 
+def test_rdd_study_fuzzy_recovers_the_effect_of_receiving_the_benefit(with_curated, tmp_path):
+    truth = yaml.safe_load(TRUTH.read_text(encoding="utf-8"))["subsidy_application"]["fuzzy"]
+    result = _run("rdd_study", tmp_path / "f", "outcome=childcare_use", "treatment=received")
+    rdd = result["results"]["rdd"]
+    assert rdd["diagnostics"]["design"] == "fuzzy" and "ファジー" in result["title"]
+    # the template reports %ポイント (childcare_use × 100); the generator's effect is 0.20
+    assert rdd["ci"][0] <= 100 * truth["effect_of_receiving"] <= rdd["ci"][1]
+    assert result["answer"].startswith(
+        "所得基準（360万円）で給付の有無が変わる世帯では、給付を受けると"
+    )
+    assert any("処置（給付）を受ける割合" in r for r in result["grade_reasons"])
+    html = (tmp_path / "f" / "index.html").read_text(encoding="utf-8")
+    assert "第1段階" in html and "給付を受けた割合" in html
+
+
 def test_synth_study_weights_sum_to_one_and_has_a_placebo_pvalue(rendered):
     result = rendered["synth_study"][0]
     weights = result["results"]["donor_weights"]
@@ -122,6 +137,7 @@ def test_poor_pre_fit_caps_the_synth_grade_and_says_so(with_curated, tmp_path):
     [
         ("population_profile", "town=存在しない町", "town", "青山一丁目"),
         ("rdd_study", "cutoff=900", "cutoff", "200〜520万円"),
+        ("rdd_study", "treatment=received", "treatment", "childcare_use"),
         ("synth_study", "treatment_year=2014", "treatment_year", "2016〜2026"),
         ("its_study", "launch_date=2021-05-01", "launch_date", "2021-09-28"),
         ("survey_analysis", "compare_year=2025", "compare_year", "year"),

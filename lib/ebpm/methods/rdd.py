@@ -359,6 +359,18 @@ def _require_first_stage(tv, xv, cutoff, treatment, label) -> None:
         )
 
 
+def _first_stage_jump(first: dict[str, Any], label: str) -> str:
+    """「処置（給付）を受ける割合が約59ポイント低い」: the first stage, right side minus left."""
+    estimate = first["estimate"]
+    if first["share"]:
+        return f"処置（{label}）を受ける割合が約{fmt_num(abs(estimate) * 100)}ポイント" + (
+            "高い" if estimate >= 0 else "低い"
+        )
+    return f"処置（{label}）の量が約{fmt_num(abs(estimate))}" + (
+        "多い" if estimate >= 0 else "少ない"
+    )
+
+
 def _first_stage(fit, tv, label) -> tuple[dict[str, Any], Check]:
     """The jump in treatment at the cutoff (rdrobust's T-component) and its F statistic."""
     estimate = float(fit.tau_T.loc["Conventional"].iloc[0])
@@ -372,17 +384,12 @@ def _first_stage(fit, tv, label) -> tuple[dict[str, Any], Check]:
         "f_stat": f_stat,
         "share": _is_share(tv),
     }
-    jump = (
-        f"{label}を受ける割合が約{fmt_num(abs(estimate) * 100)}ポイント"
-        + ("上がる" if estimate >= 0 else "下がる")
-        if info["share"]
-        else f"{label}が約{fmt_num(abs(estimate))}" + ("増える" if estimate >= 0 else "減る")
-    )
     ok = f_stat >= MIN_FIRST_STAGE_F
     return info, Check(
         "first_stage",
         ok,
-        f"しきい値で{jump}（第1段階のF値 {fmt_num(f_stat)}、{MIN_FIRST_STAGE_F:g}以上が目安）"
+        f"しきい値の右側では{_first_stage_jump(info, label)}（第1段階のF値 {fmt_num(f_stat)}、"
+        f"{MIN_FIRST_STAGE_F:g}以上が目安）"
         + (
             "。"
             if ok
@@ -535,22 +542,17 @@ def _summary(res: EstimationResult) -> str:
         return close_summary(f"{head}{sure}{scope}{caveat}", res)
     first = d["first_stage"]
     label = res.details["treatment_label"]
-    jump = (
-        f"受ける割合が約{fmt_num(abs(first['estimate']) * 100)}ポイント"
-        if first["share"]
-        else f"量が約{fmt_num(abs(first['estimate']))}"
-    ) + ("上がった" if first["estimate"] >= 0 else "下がった")
     head = (
-        f"しきい値（{fmt_num(d['cutoff'])}）を上回ったことで{label}を受けるようになった人では、"
-        f"受けなかった場合に比べて{amount}"
+        f"しきい値（{fmt_num(d['cutoff'])}）のどちら側かで処置（{label}）の有無が変わる人では、"
+        f"処置を受けると受けない場合に比べて{amount}"
     )
     stage = (
-        f"しきい値で{label}を{jump}（第1段階のF値 {fmt_num(first['f_stat'])}）ことから、"
-        f"結果の差をこの変化で割って求めた。"
+        f"しきい値の右側では{_first_stage_jump(first, label)}（第1段階のF値 "
+        f"{fmt_num(first['f_stat'])}）ため、結果の段差をこの段差で割って求めた。"
     )
     scope = (
-        f"この推定は{near}で、しきい値によって{label}の受け方が変わった人についてのものであり、"
-        "基準にかかわらず受ける人・受けない人や、しきい値から離れた人にも同じ効果があるとは限らない。"
+        f"この推定は{near}で、しきい値によって処置の有無が変わる人についてのものであり、"
+        "基準にかかわらず処置を受ける人・受けない人や、しきい値から離れた人にも同じ効果があるとは限らない。"
     )
     caveat += "しきい値を超えたこと自体が、処置を通さずに結果に影響する場合も偏る。"
     return close_summary(f"{head}{sure}{stage}{scope}{caveat}", res)

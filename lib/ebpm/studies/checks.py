@@ -18,6 +18,7 @@ __all__ = [
     "its_launch_date",
     "profile_years",
     "rdd_cutoff",
+    "rdd_treatment",
     "survey_years",
     "synth_treatment_year",
 ]
@@ -61,6 +62,17 @@ def rdd_cutoff(values: dict[str, Any]) -> None:
         raise _fail(
             f'パラメータ『bandwidth』は auto か正の数（万円）で指定してください。指定値: "{bw}"',
             "bandwidth",
+        )
+
+
+def rdd_treatment(values: dict[str, Any]) -> None:
+    """A fuzzy design needs an outcome that comes after the benefit: the application comes before."""
+    if values.get("treatment", "none") != "none" and values.get("outcome") == "applied":
+        raise _fail(
+            "パラメータ『treatment』（処置）に received（給付を受けたか）を選んだときは、結果変数に受給の"
+            "あとで決まるもの（childcare_use＝翌年度の保育サービス利用率）を選んでください。申請（applied）は"
+            '給付を受ける前の段階なので、給付を受けることの効果は測れません。指定値: "received"',
+            "treatment",
         )
 
 

@@ -1,4 +1,5 @@
-"""subsidy_application: households near an income threshold, with a known jump in take-up (RDD)."""
+"""subsidy_application: households near an income threshold, with a known jump in take-up (RDD), and
+who received the benefit and a later outcome it moves by a known amount (fuzzy RDD)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ BASE_AT_CUTOFF = 0.30  # application probability just above the cutoff (ineligib
 SLOPE = -0.0012  # per 万円, the same on both sides
 CURVE = -0.000002  # per 万円², the same on both sides
 AREAS = ("本庁管内", "都南総合支所管内", "玉山総合支所管内")
+# fuzzy RDD: only eligible households that applied receive the benefit; receiving it raises the
+# probability of using childcare the next fiscal year by BENEFIT_EFFECT, for every household alike
+USE_AT_CUTOFF = 0.40  # probability of childcare use at the cutoff without the benefit
+USE_SLOPE = -0.0008  # per 万円, the same on both sides
+BENEFIT_EFFECT = 0.20
 
 
 def _base(x: np.ndarray) -> np.ndarray:
@@ -66,6 +72,11 @@ def generate(seed: int, jump: float) -> tuple[pd.DataFrame, dict]:
         }
     )
     df.insert(0, "household_id", [f"H{k + 1:05d}" for k in rng.permutation(N_HOUSEHOLDS)])
+    # drawn after everything above, so the columns above are the same as before these were added
+    received = eligible & applied
+    p_use = USE_AT_CUTOFF + USE_SLOPE * (income - CUTOFF) + BENEFIT_EFFECT * received
+    df["received"] = received
+    df["childcare_use"] = rng.random(N_HOUSEHOLDS) < p_use
     df = df.sort_values("household_id").reset_index(drop=True)
     truth = {
         "running_variable": "income_man_yen",
@@ -82,5 +93,17 @@ def generate(seed: int, jump: float) -> tuple[pd.DataFrame, dict]:
         ),
         "probability_just_above": BASE_AT_CUTOFF,
         "probability_just_below": round(BASE_AT_CUTOFF + float(jump), 6),
+        "fuzzy": {
+            "treatment": "received",
+            "outcome": "childcare_use",
+            "rule": "対象（所得360万円未満）で申請した世帯だけが給付を受ける",
+            "effect_of_receiving": BENEFIT_EFFECT,
+            "first_stage_right_minus_left": round(-(BASE_AT_CUTOFF + float(jump)), 6),
+            "note": (
+                "給付を受けると翌年度の保育サービス利用の確率が全世帯一律に上がる。ファジーRDD"
+                "（結果の段差 ÷ 給付を受ける割合の段差）はこの値を推定する。利用確率はそれ以外では"
+                "所得に対して滑らか。"
+            ),
+        },
     }
     return df, truth
