@@ -196,9 +196,19 @@ def test_the_next_run_is_made_in_the_service_and_the_command_loads_no_cli(runtim
             while not started.exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert started.exists()  # the notebook is running
-    # the service answers again once the run has stopped (were the cell not interrupted, it
-    # would be busy for 300 s and this would find it busy after waiting 120 s)
-    made = service.run_in_service(nb, {}, out=runtime / "after", keep_warm=True)
+            # meanwhile a second command hears "busy" at once and makes its report itself
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as other:
+                other.settimeout(120)
+                other.connect(service.connect(key).socket_path)
+                other.sendall(b'{"hello": "run"}\n')
+                with other.makefile("rb") as busy:
+                    assert json.loads(busy.readline()) == {"ready": False, "busy": True}
+    # the service serves again once the run has stopped (were the cell not interrupted, it would
+    # stay busy for 300 s and every ask below would be answered "busy" until the deadline)
+    made, deadline = None, time.monotonic() + 120
+    while made is None and time.monotonic() < deadline:
+        made = service.run_in_service(nb, {}, out=runtime / "after", keep_warm=True)
+        time.sleep(0.2)
     assert made is not None and made.status == "ok", made and made.error
     assert not (runtime / "reports" / "slow").exists()
     from ebpm.report.register import runs
@@ -248,6 +258,42 @@ def test_a_command_that_gave_up_leaves_the_service_serving(monkeypatch):
     assert go_on and replies == [{"ready": True}]
 
 
+def test_the_service_is_free_again_before_its_last_reply_is_sent(monkeypatch, tmp_path):
+    """A command that gets its report and at once asks for the next must not hear "busy": the
+    service's turn is released before its last reply goes out (a run, a stale run, a print)."""
+    import socket
+
+    class Printer:
+        def print_pdf(self, html_path, pdf_path):
+            Path(pdf_path).write_bytes(b"%PDF")
+
+    monkeypatch.setattr(service, "_run", lambda request, printer, conn: {"ok": True, "outcome": {}})
+    ready = b'{"ready": true}\n'
+    hello = b'{"hello": "run"}\n'
+    page = _page(tmp_path)
+    asks = [
+        (hello + json.dumps({"template": "x", "code": "now"}).encode() + b"\n", ready),
+        (hello + json.dumps({"template": "x", "code": "later"}).encode() + b"\n", ready),
+        (json.dumps({"html": str(page), "pdf": str(tmp_path / "x.pdf")}).encode() + b"\n", b""),
+    ]
+    for said, sent_before in asks:
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            ours.sendall(said)
+            at_release = []
+
+            def release(ours=ours, at_release=at_release):
+                try:  # what the command could read at that moment
+                    at_release.append(ours.recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+                except BlockingIOError:
+                    at_release.append(b"")
+
+            service._answer(theirs, Printer(), "now", release)
+            lines = ours.makefile("rb").read1(65536).splitlines(keepends=True)
+        assert at_release == [sent_before], said  # released once, before the last line
+        assert lines[-1] != sent_before and "ok" in json.loads(lines[-1])
+
+
 def test_code_stamp_changes_when_any_module_changes(tmp_path):
     import os
     import shutil
@@ -295,12 +341,61 @@ def _fake_service(runtime, answer):
     return server, claim, thread
 
 
-def test_a_busy_service_leaves_the_run_to_the_command(runtime, monkeypatch):
+def test_the_doorman_hands_over_when_idle_and_answers_busy_at_once_otherwise():
+    """While the service makes a report, a second command hears "busy" at once (and makes its own)
+    and a print is told to retry (with the run's own Chromium); nothing queues behind the run."""
+    import queue
+    import shutil
+    import socket
+    import tempfile
+    import threading
+
+    folder = Path(tempfile.mkdtemp(prefix="ebpm-t-"))  # a socket path must stay short
+    path = str(folder / "s.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(8)
+    server.settimeout(0.2)
+    handoff, busy, closing = queue.Queue(), threading.Event(), threading.Event()
+    door = threading.Thread(target=service._doorman, args=(server, handoff, busy, closing))
+    door.start()
+
+    def connect():
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(60)
+        sock.connect(path)
+        return sock
+
+    try:
+        with connect():
+            handoff.get(timeout=60).close()  # idle: handed to the serving loop, now busy
+        assert busy.is_set()
+        asks = [
+            (b'{"hello": "run"}\n', {"ready": False, "busy": True}),
+            (b'{"html": "/a.html", "pdf": "/a.pdf"}\n', {"ok": False, "retry": True, "busy": True}),
+        ]
+        for message, reply in asks:
+            with connect() as other, other.makefile("rb") as reader:
+                other.sendall(message)
+                assert json.loads(reader.readline()) == reply
+        assert handoff.empty()
+        busy.clear()  # the run is over: the next one is served again
+        with connect():
+            handoff.get(timeout=60).close()
+    finally:
+        closing.set()
+        door.join(60)
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert not door.is_alive()
+
+
+def test_a_service_that_does_not_answer_leaves_the_run_to_the_command(runtime, monkeypatch):
     import threading
 
     release = threading.Event()
 
-    def busy(conn):  # accepts, never says ready (another run is being made)
+    def busy(conn):  # accepts, never answers (a service that has stopped answering)
         release.wait(60)
 
     server, claim, thread = _fake_service(runtime, busy)

@@ -14,9 +14,10 @@ a Unix socket in the user's private runtime folder (mode 0700). One JSON line ea
 
 No report code runs in the service itself: notebooks run in a fresh kernel as always (the spare of
 :mod:`ebpm.report.warm`, whose namespace nothing has touched), so nothing of one report reaches the
-next. The service serves one request at a time; a run that finds it busy (no ``ready`` within
-three seconds) is made by the command itself, as is a run whose ebpm code changed since it started
-(the service then exits). The service announces itself only once Chromium is up, the pipeline is
+next. The service serves one request at a time. A doorman thread answers at once while it is busy
+(``{"ready": false, "busy": true}`` to a run, ``retry`` to a print), so a second command makes its
+report itself without waiting, and a print goes to the run's own Chromium; so is a run whose ebpm
+code changed since the service started (the service then exits). The service announces itself only once Chromium is up, the pipeline is
 imported and the socket listens (an atomic rename of its claim file), so a run never waits on a
 half-started service. It exits when nobody has used it for ``IDLE_S`` seconds, or after its Chromium
 fails; a run that cannot reach it prints with its own Chromium as before.
@@ -34,7 +35,10 @@ from typing import Any
 
 IDLE_S = 600
 _CONNECT_TIMEOUT_S = 2.0
-_READY_TIMEOUT_S = 3.0  # a service busy with another run does not answer "ready" within this
+# a live service answers a hello at once, "ready" or "busy" (its doorman); this only bounds one that
+# has stopped answering altogether
+_READY_TIMEOUT_S = 30.0
+_REQUEST_TIMEOUT_S = 10.0  # after "ready", the command sends its request at once
 _PRINT_TIMEOUT_S = 180.0
 
 
@@ -245,7 +249,8 @@ def run_in_service(
 
 
 def _request_run(socket_path: str, message: bytes) -> dict[str, Any] | None:
-    """Hand the run over: None if the service did not say ``ready`` in time (busy with a run)."""
+    """Hand the run over: None if the service is busy with another run (its doorman says so at
+    once), or did not answer at all within ``_READY_TIMEOUT_S``."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(_CONNECT_TIMEOUT_S)
         sock.connect(socket_path)
@@ -255,7 +260,7 @@ def _request_run(socket_path: str, message: bytes) -> dict[str, Any] | None:
             try:
                 ready = json.loads(reader.readline() or b"{}")
             except TimeoutError:
-                return None  # busy: closing the socket tells the service not to wait for us
+                return None  # not answering: closing the socket tells it not to wait for us
             if not ready.get("ready"):
                 return None
             sock.settimeout(None)  # the run takes as long as the notebook does
@@ -281,6 +286,7 @@ def serve(key: str, idle_s: float = IDLE_S, rehearse: Path | None = None) -> Non
     """The service itself: Chromium up, pipeline imported, socket listening, claim written; then
     serve until idle."""
     import gc
+    import queue
     import shutil
     import signal
     import tempfile
@@ -317,6 +323,12 @@ def serve(key: str, idle_s: float = IDLE_S, rehearse: Path | None = None) -> Non
     os.chmod(path, 0o600)
     server.listen(8)
     server.settimeout(1.0)
+    handoff: queue.Queue = queue.Queue()
+    busy, closing = threading.Event(), threading.Event()
+    door = threading.Thread(
+        target=_doorman, args=(server, handoff, busy, closing), name="ebpm-doorman", daemon=True
+    )
+    door.start()
     tmp = claim.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"pid": os.getpid(), "socket": str(path)}), encoding="utf-8")
     os.replace(tmp, claim)  # announced: Chromium is up and the socket listens
@@ -324,16 +336,21 @@ def serve(key: str, idle_s: float = IDLE_S, rehearse: Path | None = None) -> Non
     try:
         while time.monotonic() - last < idle_s:
             try:
-                conn, _ = server.accept()
-            except TimeoutError:
+                conn = handoff.get(timeout=1.0)
+            except queue.Empty:
                 continue
-            with conn:
-                conn.settimeout(_PRINT_TIMEOUT_S)
-                go_on = _answer(conn, printer, stamp)
+            turn = _Turn(busy)
+            try:
+                with conn:
+                    conn.settimeout(_PRINT_TIMEOUT_S)
+                    go_on = _answer(conn, printer, stamp, turn.release)
+            finally:
+                turn.release()
             if not go_on:  # Chromium failed, the code changed, or the run wanted no warm service
                 break
             last = time.monotonic()
     finally:
+        closing.set()
         try:  # withdraw the claim only if it is still ours
             if json.loads(claim.read_text(encoding="utf-8")).get("pid") == os.getpid():
                 claim.unlink()
@@ -344,6 +361,54 @@ def serve(key: str, idle_s: float = IDLE_S, rehearse: Path | None = None) -> Non
         printer.close()
 
 
+class _Turn:
+    """One connection's hold on the service. Released once, just before its last reply is sent: a
+    command that gets its report and at once asks for the next finds the service free, and a
+    connection handed over meanwhile keeps the service marked busy."""
+
+    def __init__(self, busy) -> None:
+        self._busy = busy
+        self._released = False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._busy.clear()
+
+
+def _doorman(server: socket.socket, handoff, busy, closing) -> None:
+    """Accept every connection: hand it to the serving loop when idle (and mark the service busy at
+    once, so a second one cannot queue behind it), or answer it busy on the spot."""
+    while not closing.is_set():
+        try:
+            conn, _ = server.accept()
+        except TimeoutError:
+            continue
+        except OSError:  # the socket was closed: the service is stopping
+            return
+        if not busy.is_set():
+            busy.set()
+            handoff.put(conn)
+        else:
+            _turn_away(conn)
+
+
+def _turn_away(conn: socket.socket) -> None:
+    """Busy: a run is told so (the command makes its report itself), a print is told to retry (the
+    run prints with a Chromium of its own)."""
+    with conn:
+        conn.settimeout(_CONNECT_TIMEOUT_S)
+        try:
+            with conn.makefile("rb") as reader:
+                first = json.loads(reader.readline() or b"{}")
+        except (OSError, ValueError):
+            return
+        if isinstance(first, dict) and first.get("hello") == "run":
+            _send(conn, {"ready": False, "busy": True})
+        else:
+            _send(conn, {"ok": False, "retry": True, "busy": True})
+
+
 def _send(conn: socket.socket, reply: dict[str, Any]) -> None:
     try:
         conn.sendall(json.dumps(reply, ensure_ascii=False).encode("utf-8") + b"\n")
@@ -351,7 +416,7 @@ def _send(conn: socket.socket, reply: dict[str, Any]) -> None:
         pass
 
 
-def _answer(conn: socket.socket, printer, stamp: str | None = None) -> bool:
+def _answer(conn: socket.socket, printer, stamp: str | None = None, release=lambda: None) -> bool:
     """Serve one request; False when the service should stop (its Chromium failed, its code is
     older than the command's, or the run asked to leave nothing warm).
 
@@ -364,7 +429,7 @@ def _answer(conn: socket.socket, printer, stamp: str | None = None) -> bool:
         except ValueError as exc:
             job = exc
         if isinstance(job, dict) and job.get("hello") == "run":
-            return _answer_run(conn, reader, printer, stamp)
+            return _answer_run(conn, reader, printer, stamp, release)
     healthy = True
     try:
         if isinstance(job, Exception):
@@ -381,13 +446,14 @@ def _answer(conn: socket.socket, printer, stamp: str | None = None) -> bool:
         except Exception as exc:
             reply = {"ok": False, "retry": True, "error": f"{type(exc).__name__}: {exc}"}
             healthy = False
+    release()
     _send(conn, reply)
     return healthy
 
 
-def _answer_run(conn: socket.socket, reader, printer, stamp: str | None) -> bool:
+def _answer_run(conn: socket.socket, reader, printer, stamp: str | None, release) -> bool:
     _send(conn, {"ready": True})
-    conn.settimeout(_CONNECT_TIMEOUT_S)  # the command sends its request at once
+    conn.settimeout(_REQUEST_TIMEOUT_S)  # the command sends its request at once
     try:
         request = json.loads(reader.readline() or b"null")
     except (OSError, ValueError):
@@ -395,11 +461,14 @@ def _answer_run(conn: socket.socket, reader, printer, stamp: str | None) -> bool
     if not isinstance(request, dict):  # the command gave up waiting and makes the report itself
         return True
     if request.get("code") != stamp:
+        release()
         _send(conn, {"ok": False, "retry": True, "stale": True})
         return False
     conn.settimeout(_PRINT_TIMEOUT_S)
     watched = _WatchedPrinter(printer)
-    _send(conn, _run(request, watched, conn))
+    reply = _run(request, watched, conn)
+    release()
+    _send(conn, reply)
     return watched.healthy and bool(request.get("keep_warm", True))
 
 
