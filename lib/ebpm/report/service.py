@@ -16,10 +16,10 @@ No report code runs in the service itself: notebooks run in a fresh kernel as al
 :mod:`ebpm.report.warm`, whose namespace nothing has touched), so nothing of one report reaches the
 next. The service serves one request at a time. A doorman thread answers at once while it is busy
 (``{"ready": false, "busy": true}`` to a run, ``retry`` to a print), so a second command makes its
-report itself without waiting, and a print goes to the run's own Chromium; so is a run whose ebpm
-code changed since the service started (the service then exits). The service announces itself only once Chromium is up, the pipeline is
-imported and the socket listens (an atomic rename of its claim file), so a run never waits on a
-half-started service. It exits when nobody has used it for ``IDLE_S`` seconds, or after its Chromium
+report itself without waiting and a print goes to the run's own Chromium. A run whose ebpm code
+changed since the service started is also made by the command (the service then exits). The
+service announces itself only once Chromium is up, the pipeline is imported and the socket listens
+(an atomic rename of its claim file), so a run never waits on a half-started service. It exits when nobody has used it for ``IDLE_S`` seconds, or after its Chromium
 fails; a run that cannot reach it prints with its own Chromium as before.
 """
 
@@ -458,7 +458,7 @@ def _answer_run(conn: socket.socket, reader, printer, stamp: str | None, release
         request = json.loads(reader.readline() or b"null")
     except (OSError, ValueError):
         request = None
-    if not isinstance(request, dict):  # the command gave up waiting and makes the report itself
+    if not isinstance(request, dict):  # the command went away: it makes the report itself
         return True
     if request.get("code") != stamp:
         release()
