@@ -88,6 +88,8 @@ def test_rdd_study_ci_covers_the_planted_jump(rendered):
     lo, hi = rdd["ci"]
     # the template reports %ポイント (applied × 100); the generator's jump is −0.25 (right − left)
     assert lo <= 100 * truth["jump_right_minus_left"] <= hi
+    html = (rendered["rdd_study"][1] / "index.html").read_text(encoding="utf-8")
+    assert "すぐ上とすぐ下で対象の数に不自然な偏り" in html  # 密度検定 in the 用語集
 
 
 def test_rdd_study_adjusts_for_the_chosen_controls_and_says_so(with_curated, tmp_path):
@@ -113,6 +115,8 @@ def test_rdd_study_fuzzy_recovers_the_effect_of_receiving_the_benefit(with_curat
     assert any("処置（給付）を受ける割合" in r for r in result["grade_reasons"])
     html = (tmp_path / "f" / "index.html").read_text(encoding="utf-8")
     assert "第1段階" in html and "給付を受けた割合" in html
+    # the 用語集 explains the design and its first stage to a reader without statistics
+    assert "施策を受ける割合の差で割って" in html and "F値が10未満" in html
 
 
 def test_synth_study_weights_sum_to_one_and_has_a_placebo_pvalue(rendered):
