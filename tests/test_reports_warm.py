@@ -127,3 +127,33 @@ def test_a_spare_left_before_the_estat_app_id_was_set_is_not_used_after(monkeypa
     assert "0123456789abcdef" not in with_id
     monkeypatch.setenv("ESTAT_APP_ID", "another-id")
     assert warm.spare_key(tmp_path) not in (before, with_id)
+
+
+def test_a_spare_binds_its_own_ports(tmp_path):
+    """The spare's connection file leaves every port 0: the kernel binds free ports itself and
+    writes them in (ports picked ahead could be taken by another starting process meanwhile), and
+    adopters wait for them."""
+    import os
+    import stat
+
+    path = tmp_path / "kernel.json"
+    warm._write_unbound_connection_file(path)
+    info = json.loads(path.read_text(encoding="utf-8"))
+    assert all(info[name] == 0 for name in warm.PORTS) and info["key"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # it holds the key
+    assert not warm.wait_bound(str(path), os.getpid(), timeout=0.2)  # not bound yet
+    assert not warm.wait_bound(str(path), 0, timeout=60)  # a dead spare: no waiting
+    path.write_text(json.dumps({**info, **{n: 40000 + i for i, n in enumerate(warm.PORTS)}}))
+    assert warm.wait_bound(str(path), os.getpid(), timeout=60)
+
+
+def test_a_real_spare_writes_its_ports_before_it_is_adopted(runtime):
+    warm.leave_spare("portkey", "import json", runtime)
+    info = warm.adopt("portkey")
+    try:
+        assert info is not None
+        ports = json.loads(Path(info["connection_file"]).read_text(encoding="utf-8"))
+        assert all(ports[name] > 0 for name in warm.PORTS)
+    finally:
+        if info:
+            warm.stop(int(info["pid"]), info["connection_file"])

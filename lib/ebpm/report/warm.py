@@ -126,8 +126,6 @@ def spawn_detached(argv: list[str], cwd: Path) -> subprocess.Popen:
 
 def leave_spare(key: str, warmup: str, cwd: Path) -> None:
     """Start a detached, warming kernel for ``key`` unless a live one is already waiting."""
-    from jupyter_client.connect import write_connection_file
-
     folder = warm_dir()
     claim = folder / f"{key}.json"
     if claim.exists():
@@ -137,7 +135,8 @@ def leave_spare(key: str, warmup: str, cwd: Path) -> None:
         except (OSError, ValueError, KeyError):
             pass
     token = secrets.token_hex(4)
-    conn, _ = write_connection_file(fname=str(folder / f"kernel-{key}-{token}.json"))
+    conn = str(folder / f"kernel-{key}-{token}.json")
+    _write_unbound_connection_file(Path(conn))
     script = folder / f"warm-{key}-{token}.py"
     script.write_text(
         f"import ebpm.report.kernel as _ebpm_kernel\n_ebpm_kernel.arm_idle_exit({SPARE_IDLE_S})\n"
@@ -171,8 +170,43 @@ def leave_spare(key: str, warmup: str, cwd: Path) -> None:
     os.replace(tmp, claim)
 
 
+PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+
+
+def _write_unbound_connection_file(path: Path) -> None:
+    """A connection file with every port 0: the kernel binds free ports itself and writes them in.
+
+    Ports picked here and bound later by the kernel could be taken meanwhile by another process
+    starting at the same moment (a kernel, Chromium), and the spare would die at start.
+    """
+    import uuid
+
+    info = {**{name: 0 for name in PORTS}, "ip": "127.0.0.1", "key": str(uuid.uuid4()),
+            "transport": "tcp", "signature_scheme": "hmac-sha256", "kernel_name": ""}  # fmt: skip
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the key
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(info, fh)
+
+
+def wait_bound(connection_file: str, pid: int, timeout: float = 120.0) -> bool:
+    """Block until the spare has bound its ports and written them into its connection file; False
+    if it died first or ``timeout`` passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            info = json.loads(Path(connection_file).read_text(encoding="utf-8"))
+            if all(int(info.get(name) or 0) > 0 for name in PORTS):
+                return True
+        except (OSError, ValueError):  # not there, or being written
+            pass
+        if not pid_alive(pid):
+            return False
+        time.sleep(0.02)
+    return False
+
+
 def adopt(key: str) -> dict[str, Any] | None:
-    """Take the waiting spare for ``key`` (connection file and pid), or None."""
+    """Take the waiting spare for ``key`` (connection file and pid), or None (none, or it died)."""
     claim = warm_dir() / f"{key}.json"
     taken = claim.with_suffix(f".taken-{os.getpid()}-{secrets.token_hex(3)}")
     try:
@@ -184,8 +218,10 @@ def adopt(key: str) -> dict[str, Any] | None:
     finally:
         taken.unlink(missing_ok=True)
     Path(info.get("script", "")).unlink(missing_ok=True)
-    if not pid_alive(int(info.get("pid", 0))) or not Path(info["connection_file"]).exists():
-        Path(info["connection_file"]).unlink(missing_ok=True)
+    pid = int(info.get("pid", 0))
+    alive = pid_alive(pid) and Path(info["connection_file"]).exists()
+    if not alive or not wait_bound(info["connection_file"], pid):
+        stop(pid, info["connection_file"])
         return None
     return info
 
@@ -224,6 +260,10 @@ def wait_warm(key: str, timeout: float = 120.0) -> bool:
             return False
         time.sleep(0.1)
     info = json.loads(claim.read_text(encoding="utf-8"))
+    if not wait_bound(
+        info["connection_file"], int(info["pid"]), max(deadline - time.monotonic(), 0)
+    ):
+        return False
     kc = BlockingKernelClient(connection_file=info["connection_file"])
     kc.load_connection_file()
     kc.start_channels(hb=False)
