@@ -174,10 +174,9 @@ def rdd(
         )
 
     treatment_label = treatment_label or (title_of(data, treatment) if treatment else None)
-    if tv is not None:
-        _require_first_stage(tv, xv, cutoff, treatment, treatment_label)
     kw: dict[str, Any] = {"kernel": kernel, "p": p}
     if tv is not None:
+        _require_first_stage(tv, xv, cutoff, treatment, treatment_label)
         kw["fuzzy"] = tv
     if controls:
         kw["covs"] = np.column_stack(

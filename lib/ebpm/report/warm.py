@@ -218,10 +218,12 @@ def adopt(key: str) -> dict[str, Any] | None:
     finally:
         taken.unlink(missing_ok=True)
     Path(info.get("script", "")).unlink(missing_ok=True)
-    pid = int(info.get("pid", 0))
-    alive = pid_alive(pid) and Path(info["connection_file"]).exists()
-    if not alive or not wait_bound(info["connection_file"], pid):
-        stop(pid, info["connection_file"])
+    pid, conn = int(info.get("pid", 0)), info["connection_file"]
+    if not pid_alive(pid) or not Path(conn).exists():
+        Path(conn).unlink(missing_ok=True)
+        return None
+    if not wait_bound(conn, pid):  # died while starting, or never bound its ports: not usable
+        stop(pid, conn)
         return None
     return info
 
