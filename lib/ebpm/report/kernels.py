@@ -41,10 +41,21 @@ class Kernel:
         self.ready = False
         self.adopted = False
 
-    async def _ready_and_run(self, code: str) -> dict[str, Any]:
+    async def _ready(self) -> None:
         if not self.ready:
             await wait_ready(self.kc, SETUP_TIMEOUT_S)
             self.ready = True
+
+    def ensure_ready(self) -> None:
+        """Wait (once) until the kernel answers and its IOPub messages reach us: output sent before
+        the IOPub subscription is connected would be lost."""
+        from jupyter_core.utils import run_sync
+
+        if not self.ready:
+            run_sync(self._ready)()
+
+    async def _ready_and_run(self, code: str) -> dict[str, Any]:
+        await self._ready()
         reply = await self.kc.execute_interactive(
             code,
             store_history=False,

@@ -186,6 +186,7 @@ def execute(
 
     from ebpm.report.cells import CellRunner
 
+    kernel.ensure_ready()  # the first cell's output must not be lost to an unconnected IOPub
     client = CellRunner(
         nb,
         km=kernel.km,
